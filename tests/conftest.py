@@ -1,0 +1,161 @@
+"""Fixtures on real PostgreSQL and Redis (DESIGN.md, 'Testing').
+
+- `db_session` / `app` / `client`: each test runs inside one PostgreSQL transaction that is
+  rolled back at the end (the app's sessions join it through savepoints, so `commit()` in
+  the code under test works and leaves nothing behind).
+- `committed_db`: for what must really commit (concurrent requests, forked RQ workers,
+  gunicorn): the test gets its own engine, and every table is truncated afterwards.
+- `redis_conn`: a Redis database of its own (15 by default), flushed around each test.
+
+Override the servers with GENBA_TEST_DATABASE_URL and GENBA_TEST_REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from redis import Redis
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs import runtime as job_runtime
+from voice_app import create_app
+from voice_app.config import Settings
+from workers_db.db import make_engine
+from workers_db.migrate import upgrade
+from workers_db.models import Base
+
+TEST_DATABASE_URL = os.environ.get(
+    "GENBA_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/genba_test"
+)
+TEST_REDIS_URL = os.environ.get("GENBA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TWILIO_TEST_TOKEN = "test-twilio-auth-token"
+PUBLIC_BASE_URL = "https://genba.test"
+
+
+def _recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": parsed.database},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """A fresh database, migrated by Alembic (the real migrations, not create_all)."""
+    _recreate_database(database_url)
+    eng = make_engine(database_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    value = Settings(
+        instance_path=tmp_path / "instance",
+        database_url=database_url,
+        redis_url=TEST_REDIS_URL,
+        twilio_auth_token=TWILIO_TEST_TOKEN,
+        public_base_url=PUBLIC_BASE_URL,
+        secret_key="test-secret-key",
+    )
+    job_runtime.use_settings(value)
+    return value
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    if outer.is_active:
+        outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def app(settings: Settings, session_factory: sessionmaker[Session], redis_conn: Redis) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "GENBA_SETTINGS": settings,
+            "GENBA_SESSION_FACTORY": session_factory,
+        }
+    )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def redis_conn() -> Iterator[Redis]:
+    conn = Redis.from_url(TEST_REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+def truncate_all(eng: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with eng.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def committed_db(engine: Engine) -> Iterator[Engine]:
+    """An engine whose commits are real; every table is emptied after the test."""
+    truncate_all(engine)
+    yield engine
+    truncate_all(engine)
+
+
+@pytest.fixture
+def committed_app(settings: Settings, committed_db: Engine, redis_conn: Redis) -> Flask:
+    """The app with its own engine and real commits (for concurrency tests)."""
+    return create_app({"TESTING": True, "GENBA_SETTINGS": settings})

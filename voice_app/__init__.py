@@ -1,0 +1,69 @@
+"""voice_app: the Flask application.
+
+The app factory (`create_app`), configuration, one session per request, and the blueprints:
+`/twilio/*` (voice webhooks), `/api/v1` (JSON API), `/admin` (site office UI), plus the
+`genba-call` command line (`voice_app.cli`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from voice_app.config import Settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app.  `test_config` may carry `GENBA_SETTINGS` (a `Settings`) and
+    `GENBA_SESSION_FACTORY` (a sessionmaker bound to a test transaction)."""
+    from voice_app import extensions, health
+    from voice_app.api import bp as api_bp
+
+    app = Flask(__name__, instance_relative_config=False)
+    config = dict(test_config or {})
+    settings: Settings = config.pop("GENBA_SETTINGS", None) or Settings.from_env()
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(config)
+    app.config["GENBA_SETTINGS"] = settings
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    _configure_logging(app)
+
+    extensions.init_app(app, settings, config.get("GENBA_SESSION_FACTORY"))
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
+    for register in _optional_blueprints():
+        register(app)
+    return app
+
+
+def _optional_blueprints() -> list[Any]:
+    """Blueprints of the other rooms, registered when their package is present."""
+    import importlib
+
+    found = []
+    for module_name in ("voice_app.twilio", "voice_app.admin"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        found.append(module.register)
+    return found
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    app.logger.setLevel(logging.INFO)

@@ -1,0 +1,34 @@
+"""/api/v1: the JSON API of CONTRACT.md.
+
+Errors: 401 without or with a wrong token, 403 for the wrong role or site, 404 for an unknown
+id, 422 `{"errors": [{"field", "message"}]}` for bad input.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from workers_db.errors import NotFound, ValidationFailed
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(ValidationFailed)
+def _validation(exc: ValidationFailed) -> ResponseReturnValue:
+    return jsonify(errors=[p.as_json() for p in exc.problems]), 422
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> ResponseReturnValue:
+    return jsonify(errors=[{"field": None, "message": str(exc)}]), 404
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException) -> ResponseReturnValue:
+    return jsonify(errors=[{"field": None, "message": exc.description}]), exc.code or 500
+
+
+# Route modules register themselves on `bp` when imported.
+from voice_app.api import routes  # noqa: E402,F401

@@ -1,0 +1,62 @@
+"""Bearer tokens for /api/v1: looked up by SHA-256, never stored in clear."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort, g, request
+from sqlalchemy import select
+
+from voice_app.extensions import db
+from voice_app.scope import Principal
+from workers_db.models import ApiToken, utcnow
+from workers_db.registration import hash_token
+
+F = TypeVar("F", bound=Callable[..., Any])
+ADMIN_ROLES = ("admin", "prime_admin", "site_admin", "company_admin")
+
+
+def current_principal() -> Principal:
+    principal: Principal | None = g.get("principal")
+    if principal is None:
+        abort(401, "missing or invalid bearer token")
+    return principal
+
+
+def require_token(*roles: str) -> Callable[[F], F]:
+    """401 unless the request carries a valid, unrevoked token; 403 unless its role is listed."""
+    allowed = roles or ADMIN_ROLES
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                abort(401, "Authorization: Bearer TOKEN is required")
+            session = db()
+            row = session.scalar(
+                select(ApiToken).where(
+                    ApiToken.token_hash == hash_token(token.strip()),
+                    ApiToken.revoked_at.is_(None),
+                )
+            )
+            if row is None:
+                abort(401, "unknown or revoked token")
+            if row.role not in allowed:
+                abort(403, f"a {row.role} token may not use this endpoint")
+            row.last_used_at = utcnow()
+            g.principal = Principal(
+                role=row.role,
+                name=row.device_name or row.name,
+                site_id=row.site_id,
+                company_id=row.company_id,
+                token_id=row.id,
+            )
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorator

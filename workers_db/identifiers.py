@@ -1,0 +1,152 @@
+"""Parsing people's spellings of identifiers into one canonical form.
+
+Phones: any way a Japanese number is written (`090-1234-5678`, full-width `０９０－…`,
+`+81 90 1234 5678`) → E.164.  Card UIDs: hex with or without separators, any case, with an
+optional technology prefix → `F:`/`A:`/`B:` + upper-case hex.  CCUS ids: 14 digits.
+Each parser raises `InvalidIdentifier` with a message a site admin can act on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+DEFAULT_REGION = "JP"
+CCUS_ID_DIGITS = 14
+SITE_CODE_PATTERN = re.compile(r"^[0-9]{4,8}$")
+
+# Hyphen-like characters people (and IMEs) type inside phone numbers and card ids.
+_DASHES = "‐‑‒–—―−ーｰ－"
+_SEPARATORS = re.compile(r"[\s:\-_.]")
+_HEX = re.compile(r"^[0-9A-F]+$")
+
+CARD_TECHNOLOGIES = {"F": "FeliCa", "A": "ISO 14443 Type A", "B": "ISO 14443 Type B"}
+# Length in hex digits of each technology's id: FeliCa IDm is 8 bytes; Type A UIDs are 4, 7 or
+# 10 bytes; Type B PUPI is 4 bytes.
+_CARD_LENGTHS = {"F": (16,), "A": (8, 14, 20), "B": (8,)}
+
+
+class InvalidIdentifier(ValueError):
+    """The value cannot be read as the identifier asked for; `str()` says why."""
+
+
+def _fold(value: str) -> str:
+    """Full-width to half-width (NFKC) and every dash to '-'."""
+    folded = unicodedata.normalize("NFKC", value)
+    return folded.translate({ord(c): "-" for c in _DASHES}).strip()
+
+
+def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
+    """One phone number in E.164, e.g. `+819012345678`."""
+    text = _fold(value or "")
+    if not text:
+        raise InvalidIdentifier("empty phone number")
+    if re.search(r"[^0-9+\-() ]", text):
+        raise InvalidIdentifier(f"{value!r} contains characters that are not part of a number")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentifier(f"{value!r} is not a phone number ({exc._msg})") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        digits = re.sub(r"\D", "", text)
+        raise InvalidIdentifier(
+            f"{value!r} has the wrong number of digits ({len(digits)}) for a phone number"
+        )
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidIdentifier(f"{value!r} is not a valid number in any numbering plan")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phone_list(cell: str, region: str = DEFAULT_REGION) -> list[str]:
+    """A CSV cell of numbers separated by `;` (full-width `；` too); empty cell → []."""
+    parts = [p.strip() for p in _fold(cell or "").split(";")]
+    return [normalize_phone(p, region) for p in parts if p]
+
+
+def try_normalize_phone(value: str | None) -> str | None:
+    """E.164 or None: for a caller id that may be withheld, anonymous or garbage."""
+    if not value:
+        return None
+    try:
+        return normalize_phone(value)
+    except InvalidIdentifier:
+        return None
+
+
+def mask_phone(value: str | None) -> str:
+    """What logs may show of a phone number: country code and the last two digits."""
+    if not value:
+        return "-"
+    digits = re.sub(r"\D", "", value)
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    prefix = "+" + digits[:2] if value.startswith("+") else digits[:1]
+    return prefix + "*" * (len(digits) - len(prefix.lstrip("+")) - 2) + digits[-2:]
+
+
+def canonical_card_uid(value: str, technology: str | None = None) -> str:
+    """`F:0123456789ABCDEF`, `A:04A1B2C3D4E5F6` or `B:…`.
+
+    The technology comes from a prefix in the value (`F:`, `felica:`, `A:`, `B:`) or from
+    `technology`; without either, 16 hex digits are taken as FeliCa (the IDm length) and
+    8/14/20 as Type A.
+    """
+    text = _fold(value or "").upper()
+    if not text:
+        raise InvalidIdentifier("empty card id")
+    tech = technology.upper()[:1] if technology else None
+    match = re.match(r"^(F|A|B|FELICA|TYPEA|TYPEB)\s*[:/]\s*(.*)$", text)
+    if match:
+        prefix = match.group(1)
+        tech = {"FELICA": "F", "TYPEA": "A", "TYPEB": "B"}.get(prefix, prefix)
+        text = match.group(2)
+    hexdigits = _SEPARATORS.sub("", text)
+    if hexdigits.startswith("0X"):
+        hexdigits = hexdigits[2:]
+    if not hexdigits or not _HEX.match(hexdigits):
+        raise InvalidIdentifier(f"{value!r} is not hexadecimal (0-9, A-F)")
+    if tech is None:
+        if len(hexdigits) == 16:
+            tech = "F"
+        elif len(hexdigits) in (8, 14, 20):
+            tech = "A"
+        else:
+            raise InvalidIdentifier(
+                f"{value!r} has {len(hexdigits)} hex digits; a FeliCa IDm has 16, "
+                "a Type A UID 8, 14 or 20 (or prefix it with F:, A: or B:)"
+            )
+    if tech not in _CARD_LENGTHS:
+        raise InvalidIdentifier(f"unknown card technology {tech!r} (F, A or B)")
+    if len(hexdigits) not in _CARD_LENGTHS[tech]:
+        expected = " or ".join(str(n) for n in _CARD_LENGTHS[tech])
+        raise InvalidIdentifier(
+            f"{value!r}: a {CARD_TECHNOLOGIES[tech]} id has {expected} hex digits, "
+            f"not {len(hexdigits)}"
+        )
+    return f"{tech}:{hexdigits}"
+
+
+def card_technology(canonical_uid: str) -> str:
+    return canonical_uid.split(":", 1)[0]
+
+
+def normalize_ccus_id(value: str | None, what: str = "CCUS id") -> str | None:
+    """14 digits, separators and full-width digits allowed in; empty → None (unregistered)."""
+    text = _fold(value or "")
+    if not text:
+        return None
+    digits = re.sub(r"[\s\-]", "", text)
+    if not digits.isdigit() or not digits.isascii():
+        raise InvalidIdentifier(f"{what} {value!r} must be digits only")
+    if len(digits) != CCUS_ID_DIGITS:
+        raise InvalidIdentifier(f"{what} {value!r} has {len(digits)} digits, not 14")
+    return digits
+
+
+def validate_site_code(value: str) -> str:
+    text = _fold(value or "")
+    if not SITE_CODE_PATTERN.match(text):
+        raise InvalidIdentifier(f"site code {value!r} must be 4 to 8 digits")
+    return text

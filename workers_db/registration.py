@@ -1,0 +1,428 @@
+"""Pre-registration: companies, sites, the 施工体制 tree, workers with their phones and cards,
+and the look-ups a call or a touch needs (who is this phone, this card, this dialled number).
+
+Uniqueness of phones and cards is decided by the database: a concurrent registration of the
+same number by two requests ends with one IntegrityError, turned here into a field error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.identifiers import (
+    InvalidIdentifier,
+    canonical_card_uid,
+    card_technology,
+    normalize_ccus_id,
+    normalize_phone,
+    validate_site_code,
+)
+from workers_db.models import (
+    Card,
+    Company,
+    Phone,
+    PhoneCrewMember,
+    Site,
+    SiteCompany,
+    Worker,
+)
+
+LANGUAGES = ("ja", "en", "vi", "zh", "id", "tl", "ne", "my", "pt")
+PIN_DIGITS = (4, 8)
+_hasher = PasswordHasher()
+
+
+def hash_secret(secret: str) -> str:
+    """Argon2id hash, for PINs and passwords."""
+    return _hasher.hash(secret)
+
+
+def verify_secret(hashed: str | None, secret: str) -> bool:
+    if not hashed:
+        return False
+    try:
+        return _hasher.verify(hashed, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_token(token: str) -> str:
+    """Tokens are long random strings, so a plain SHA-256 is enough (and fast per request)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return "gc_" + secrets.token_urlsafe(32)
+
+
+def tokens_match(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+# ---------------------------------------------------------------- companies and sites
+
+
+def create_company(
+    session: Session,
+    name: str,
+    ccus_business_id: str | None = None,
+    sole_proprietor: bool = False,
+    name_kana: str | None = None,
+) -> Company:
+    problems: list[FieldProblem] = []
+    if not (name or "").strip():
+        problems.append(FieldProblem("name", "required"))
+    ccus = _ccus(ccus_business_id, "ccus_business_id", "事業者ID", problems)
+    if ccus and session.scalar(select(Company.id).where(Company.ccus_business_id == ccus)):
+        problems.append(FieldProblem("ccus_business_id", f"{ccus} is already registered"))
+    if problems:
+        raise ValidationFailed(problems)
+    company = Company(
+        name=name.strip(),
+        name_kana=(name_kana or "").strip() or None,
+        ccus_business_id=ccus,
+        sole_proprietor=bool(sole_proprietor),
+    )
+    _insert_unique(session, "ccus_business_id", company)
+    return company
+
+
+def create_site(
+    session: Session,
+    name: str,
+    site_code: str,
+    prime_company_id: int,
+    dial_in_number: str | None = None,
+    ccus_site_id: str | None = None,
+    contract_amount_yen: int | None = None,
+    answer_mode: str = "confirm",
+    model_works: bool = False,
+) -> Site:
+    problems: list[FieldProblem] = []
+    if not (name or "").strip():
+        problems.append(FieldProblem("name", "required"))
+    code = None
+    try:
+        code = validate_site_code(str(site_code or ""))
+    except InvalidIdentifier as exc:
+        problems.append(FieldProblem("site_code", str(exc)))
+    if code and session.scalar(select(Site.id).where(Site.site_code == code)):
+        problems.append(FieldProblem("site_code", f"{code} is already used by another site"))
+    if session.get(Company, prime_company_id) is None:
+        problems.append(FieldProblem("prime_company_id", f"no company with id {prime_company_id}"))
+    dial_in = None
+    if dial_in_number:
+        try:
+            dial_in = normalize_phone(dial_in_number)
+        except InvalidIdentifier as exc:
+            problems.append(FieldProblem("dial_in_number", str(exc)))
+        if dial_in and session.scalar(select(Site.id).where(Site.dial_in_number == dial_in)):
+            problems.append(FieldProblem("dial_in_number", f"{dial_in} belongs to another site"))
+    ccus = _ccus(ccus_site_id, "ccus_site_id", "現場ID", problems)
+    if answer_mode not in ("confirm", "reject"):
+        problems.append(FieldProblem("answer_mode", "must be 'confirm' or 'reject'"))
+    if contract_amount_yen is not None and (
+        not isinstance(contract_amount_yen, int) or contract_amount_yen < 0
+    ):
+        problems.append(FieldProblem("contract_amount_yen", "must be a whole number of yen ≥ 0"))
+    if problems:
+        raise ValidationFailed(problems)
+    assert code is not None
+    site = Site(
+        name=name.strip(),
+        site_code=code,
+        prime_company_id=prime_company_id,
+        dial_in_number=dial_in,
+        ccus_site_id=ccus,
+        registered_in_ccus=ccus is not None,
+        contract_amount_yen=contract_amount_yen,
+        answer_mode=answer_mode,
+        model_works=bool(model_works),
+    )
+    _insert_unique(session, "site_code", site)
+    # The prime is the root of its own site's structure.
+    session.add(SiteCompany(site_id=site.id, company_id=prime_company_id, tier=0, source="admin"))
+    session.flush()
+    return site
+
+
+def add_site_company(
+    session: Session,
+    site_id: int,
+    company_id: int,
+    parent_company_id: int | None = None,
+    tier: int | None = None,
+    source: str = "api",
+    confirmed: bool = True,
+) -> SiteCompany:
+    """Add (or update) one 施工体制 edge; the same company twice at one site is one edge."""
+    problems: list[FieldProblem] = []
+    if session.get(Site, site_id) is None:
+        problems.append(FieldProblem("site_id", f"no site with id {site_id}"))
+    if session.get(Company, company_id) is None:
+        problems.append(FieldProblem("company_id", f"no company with id {company_id}"))
+    if parent_company_id is not None and session.get(Company, parent_company_id) is None:
+        problems.append(
+            FieldProblem("parent_company_id", f"no company with id {parent_company_id}")
+        )
+    if parent_company_id is not None and parent_company_id == company_id:
+        problems.append(FieldProblem("parent_company_id", "a company cannot be its own parent"))
+    if tier is not None and not (isinstance(tier, int) and 1 <= tier <= 9):
+        problems.append(FieldProblem("tier", "must be 1 (一次) to 9"))
+    if problems:
+        raise ValidationFailed(problems)
+    edge = session.scalar(
+        select(SiteCompany).where(
+            SiteCompany.site_id == site_id, SiteCompany.company_id == company_id
+        )
+    )
+    if edge is None:
+        edge = SiteCompany(site_id=site_id, company_id=company_id)
+        session.add(edge)
+    edge.parent_company_id = parent_company_id
+    edge.tier = tier
+    edge.source = source
+    edge.confirmed = confirmed
+    session.flush()
+    return edge
+
+
+# ---------------------------------------------------------------- workers
+
+
+def create_worker(
+    session: Session,
+    name: str,
+    company_id: int,
+    name_kana: str | None = None,
+    ccus_worker_id: str | None = None,
+    phones: Sequence[str] = (),
+    card_uids: Sequence[str] = (),
+    language: str | None = None,
+    pin: str | None = None,
+    kentaikyo: bool = False,
+    card_level: int | None = None,
+) -> Worker:
+    """A worker with phones and cards; every problem is reported at once, nothing written."""
+    problems: list[FieldProblem] = []
+    if not (name or "").strip():
+        problems.append(FieldProblem("name", "required"))
+    if session.get(Company, company_id) is None:
+        problems.append(FieldProblem("company_id", f"no company with id {company_id}"))
+    ccus = _ccus(ccus_worker_id, "ccus_worker_id", "技能者ID", problems)
+    if ccus and session.scalar(select(Worker.id).where(Worker.ccus_worker_id == ccus)):
+        problems.append(FieldProblem("ccus_worker_id", f"{ccus} belongs to another worker"))
+    lang = (language or "ja").strip().lower() or "ja"
+    if lang not in LANGUAGES:
+        problems.append(
+            FieldProblem("language", f"{language!r}: use one of {', '.join(LANGUAGES)}")
+        )
+    if pin is not None and str(pin).strip():
+        pin_text = str(pin).strip()
+        if not pin_text.isdigit() or not (PIN_DIGITS[0] <= len(pin_text) <= PIN_DIGITS[1]):
+            problems.append(FieldProblem("pin", "must be 4 to 8 digits"))
+    if card_level is not None and card_level not in (1, 2, 3, 4):
+        problems.append(FieldProblem("card_level", "must be 1 (white) to 4 (gold)"))
+    e164s = normalize_phones_into(phones, "phones", problems)
+    uids = canonical_cards_into(card_uids, "card_uids", problems)
+    problems.extend(ownership_problems(session, e164s, uids))
+    if problems:
+        raise ValidationFailed(problems)
+
+    worker = Worker(
+        name=name.strip(),
+        name_kana=(name_kana or "").strip() or None,
+        company_id=company_id,
+        ccus_worker_id=ccus,
+        language=lang,
+        pin_hash=hash_secret(str(pin).strip()) if pin and str(pin).strip() else None,
+        kentaikyo=bool(kentaikyo),
+        card_level=card_level,
+    )
+    worker.phones = [Phone(e164=e164) for e164 in e164s]
+    worker.cards = [Card(uid=uid, technology=card_technology(uid)) for uid in uids]
+    _insert_unique(session, "phones", worker)
+    return worker
+
+
+def add_phone(session: Session, worker_id: int, phone: str) -> Phone:
+    problems: list[FieldProblem] = []
+    e164s = normalize_phones_into([phone], "phone", problems)
+    problems.extend(ownership_problems(session, e164s, [], owner=worker_id))
+    if problems:
+        raise ValidationFailed(problems)
+    existing = session.scalar(select(Phone).where(Phone.e164 == e164s[0]))
+    if existing is not None:
+        return existing
+    row = Phone(e164=e164s[0], worker_id=worker_id)
+    _insert_unique(session, "phone", row)
+    return row
+
+
+def add_card(session: Session, worker_id: int, card_uid: str) -> Card:
+    problems: list[FieldProblem] = []
+    uids = canonical_cards_into([card_uid], "card_uid", problems)
+    problems.extend(ownership_problems(session, [], uids, owner=worker_id))
+    if problems:
+        raise ValidationFailed(problems)
+    existing = session.scalar(select(Card).where(Card.uid == uids[0]))
+    if existing is not None:
+        return existing
+    row = Card(uid=uids[0], technology=card_technology(uids[0]), worker_id=worker_id)
+    _insert_unique(session, "card_uid", row)
+    return row
+
+
+def add_crew_member(session: Session, phone_e164: str, worker_id: int) -> PhoneCrewMember:
+    phone = session.scalar(select(Phone).where(Phone.e164 == phone_e164))
+    if phone is None:
+        raise NotFound(f"phone {phone_e164} is not registered")
+    row = session.scalar(
+        select(PhoneCrewMember).where(
+            PhoneCrewMember.phone_id == phone.id, PhoneCrewMember.worker_id == worker_id
+        )
+    )
+    if row is None:
+        row = PhoneCrewMember(phone_id=phone.id, worker_id=worker_id)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def normalize_phones_into(
+    values: Iterable[str], field: str, problems: list[FieldProblem]
+) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        try:
+            e164 = normalize_phone(value)
+        except InvalidIdentifier as exc:
+            problems.append(FieldProblem(field, str(exc)))
+            continue
+        if e164 in out:
+            problems.append(FieldProblem(field, f"{e164} is listed twice"))
+        else:
+            out.append(e164)
+    return out
+
+
+def canonical_cards_into(
+    values: Iterable[str], field: str, problems: list[FieldProblem]
+) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        try:
+            uid = canonical_card_uid(value)
+        except InvalidIdentifier as exc:
+            problems.append(FieldProblem(field, str(exc)))
+            continue
+        if uid in out:
+            problems.append(FieldProblem(field, f"{uid} is listed twice"))
+        else:
+            out.append(uid)
+    return out
+
+
+def ownership_problems(
+    session: Session, e164s: Sequence[str], uids: Sequence[str], owner: int | None = None
+) -> list[FieldProblem]:
+    """Phones and cards already owned by a worker other than `owner`."""
+    problems: list[FieldProblem] = []
+    if e164s:
+        for e164, worker_id in session.execute(
+            select(Phone.e164, Phone.worker_id).where(Phone.e164.in_(e164s))
+        ):
+            if worker_id != owner:
+                problems.append(
+                    FieldProblem("phone", f"{e164} already belongs to worker {worker_id}")
+                )
+    if uids:
+        for uid, worker_id in session.execute(
+            select(Card.uid, Card.worker_id).where(Card.uid.in_(uids))
+        ):
+            if worker_id != owner:
+                problems.append(
+                    FieldProblem("card_uid", f"{uid} already belongs to worker {worker_id}")
+                )
+    return problems
+
+
+# ---------------------------------------------------------------- look-ups
+
+
+def find_workers_by_phone(session: Session, e164: str) -> list[Worker]:
+    """The owner first, then crew members registered on the same phone; active workers only."""
+    phone = session.scalar(select(Phone).where(Phone.e164 == e164))
+    if phone is None:
+        return []
+    owner = session.get(Worker, phone.worker_id)
+    crew = session.scalars(
+        select(Worker)
+        .join(PhoneCrewMember, PhoneCrewMember.worker_id == Worker.id)
+        .where(PhoneCrewMember.phone_id == phone.id, Worker.active.is_(True))
+        .order_by(Worker.id)
+    ).all()
+    found = [owner] if owner is not None and owner.active else []
+    return found + [w for w in crew if w not in found]
+
+
+def find_worker_by_card(session: Session, canonical_uid: str) -> Worker | None:
+    return session.scalar(
+        select(Worker)
+        .join(Card, Card.worker_id == Worker.id)
+        .where(Card.uid == canonical_uid, Card.active.is_(True), Worker.active.is_(True))
+    )
+
+
+def find_worker_by_ccus_id(session: Session, ccus_worker_id: str) -> Worker | None:
+    return session.scalar(select(Worker).where(Worker.ccus_worker_id == ccus_worker_id))
+
+
+def find_site_by_dial_in(session: Session, e164: str) -> Site | None:
+    return session.scalar(select(Site).where(Site.dial_in_number == e164, Site.active.is_(True)))
+
+
+def find_site_by_code(session: Session, code: str) -> Site | None:
+    return session.scalar(select(Site).where(Site.site_code == code, Site.active.is_(True)))
+
+
+def get_or_404(session: Session, model: type[Any], ident: Any) -> Any:
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(f"no {model.__tablename__[:-1]} with id {ident}")
+    return row
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _ccus(value: str | None, field: str, label: str, problems: list[FieldProblem]) -> str | None:
+    try:
+        return normalize_ccus_id(value, label)
+    except InvalidIdentifier as exc:
+        problems.append(FieldProblem(field, str(exc)))
+        return None
+
+
+def _insert_unique(session: Session, field: str, row: Any) -> None:
+    """Insert in a savepoint: a unique violation (a concurrent registration won the race)
+    becomes a field error, and the caller's transaction stays usable."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        raise ValidationFailed.one(
+            field, "already registered (a concurrent request registered it first)"
+        ) from exc
