@@ -1,0 +1,95 @@
+"""Resolving exceptions and approving 事後登録 (manual entries), each audited.
+
+The reason codes are a small fixed catalogue, as home-care visit-verification systems use, so
+that the office resolves with one click and the reports can count why things went wrong.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from jobs.queue import request_reconcile
+from workers_db.audit import audit
+from workers_db.errors import NotFound, ValidationFailed
+from workers_db.models import Event, WorkException, utcnow
+
+# code → (日本語, English)
+REASON_CODES: dict[str, tuple[str, str]] = {
+    "phone_not_linked": ("電話番号が未登録だった", "Phone not linked to the worker"),
+    "caller_id_withheld": ("非通知でかけた", "Caller ID withheld"),
+    "card_forgotten": ("カードを忘れた", "Card forgotten"),
+    "card_not_registered": ("カードが未登録だった", "Card not registered"),
+    "reader_broken": ("カードリーダーの故障", "Reader broken"),
+    "no_network": ("現場に電波・回線がない", "No network at the site"),
+    "data_entry_error": ("入力ミス", "Data entry error"),
+    "left_without_exit": ("退場の記録忘れ", "Left without recording the exit"),
+    "confirmed_correct": ("確認済み・問題なし", "Checked, nothing wrong"),
+    "other": ("その他", "Other"),
+}
+
+
+def resolve_exception(
+    session: Session,
+    exception_id: int,
+    reason_code: str,
+    actor: str,
+    note: str | None = None,
+) -> WorkException:
+    """Close one exception with a reason code; resolving twice keeps the first resolution."""
+    row = session.get(WorkException, exception_id)
+    if row is None:
+        raise NotFound(f"no exception with id {exception_id}")
+    if reason_code not in REASON_CODES:
+        raise ValidationFailed.one(
+            "reason_code", f"{reason_code!r}: use one of {', '.join(REASON_CODES)}"
+        )
+    if reason_code == "other" and not (note or "").strip():
+        raise ValidationFailed.one("note", "say what happened when the reason is 'other'")
+    if row.status == "resolved":
+        return row
+    row.status = "resolved"
+    row.reason_code = reason_code
+    row.resolution_note = (note or "").strip() or None
+    row.resolved_by = actor
+    row.resolved_at = utcnow()
+    audit(
+        session,
+        actor,
+        "resolve_exception",
+        "exception",
+        row.id,
+        kind=row.kind,
+        reason_code=reason_code,
+        note=row.resolution_note,
+    )
+    session.flush()
+    return row
+
+
+def approve_manual_event(session: Session, event_id: int, actor: str) -> Event:
+    """The prime's approval of a 事後登録; only then does the day count (DOMAIN.md)."""
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(f"no event with id {event_id}")
+    if event.source != "manual":
+        raise ValidationFailed.one(
+            "event_id",
+            f"event {event_id} is a {event.source} event, "
+            "only manual entries (事後登録) need approval",
+        )
+    if event.approved_at is None:
+        event.approved_at = utcnow()
+        event.approved_by = actor
+        audit(
+            session,
+            actor,
+            "approve_manual",
+            "event",
+            event.id,
+            site_id=event.site_id,
+            worker_id=event.worker_id,
+            work_date=event.work_date.isoformat(),
+        )
+        request_reconcile(session, event.site_id, event.work_date)
+        session.flush()
+    return event
