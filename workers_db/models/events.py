@@ -35,6 +35,7 @@ EXCEPTION_KINDS = (
     "company_not_in_structure",
     "manual_pending",
     "spool_replayed",
+    "correction_requested",
 )
 EXCEPTION_STATUSES = ("open", "resolved")
 

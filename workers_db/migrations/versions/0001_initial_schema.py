@@ -285,7 +285,7 @@ def upgrade() -> None:
     sa.Column('resolved_by', sa.String(length=200), nullable=True),
     sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("kind IN ('unknown_caller', 'withheld_caller', 'unknown_card', 'no_exit', 'overlapping_sites', 'clock_unsynced', 'company_not_in_structure', 'manual_pending', 'spool_replayed')", name=op.f('ck_exceptions_kind')),
+    sa.CheckConstraint("kind IN ('unknown_caller', 'withheld_caller', 'unknown_card', 'no_exit', 'overlapping_sites', 'clock_unsynced', 'company_not_in_structure', 'manual_pending', 'spool_replayed', 'correction_requested')", name=op.f('ck_exceptions_kind')),
     sa.CheckConstraint("status IN ('open', 'resolved')", name=op.f('ck_exceptions_status')),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_exceptions_event_id_events')),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_exceptions_site_id_sites')),
