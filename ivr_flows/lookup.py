@@ -1,0 +1,42 @@
+"""What the flow asks of the database; voice_app implements it (`voice_app.twilio.lookup`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from ivr_flows.model import PastEvent, SiteInfo, WorkerInfo
+
+
+class Lookup(Protocol):
+    def site_by_number(self, e164: str) -> SiteInfo | None:
+        """The active site whose dial-in number this is."""
+
+    def site_by_code(self, code: str) -> SiteInfo | None:
+        """The active site with this SITE_CODE."""
+
+    def site(self, site_id: int) -> SiteInfo | None: ...
+
+    def workers_by_phone(self, e164: str) -> list[WorkerInfo]:
+        """Active workers who check in from this number: the owner first, then the crew."""
+
+    def workers(self, ids: Sequence[int]) -> list[WorkerInfo]:
+        """Active workers with these ids, in the order given."""
+
+    def history(
+        self, worker_ids: Sequence[int], site_id: int, since: datetime, until: datetime
+    ) -> dict[int, list[PastEvent]]:
+        """Each worker's phone and card events at the site in [since, until], oldest first."""
+
+    def companies_missing(self, site_id: int, company_ids: Collection[int]) -> set[int]:
+        """Those of the companies that have no edge in the site's 施工体制."""
+
+    def placement(self, company_id: int, prime_company_id: int) -> tuple[int | None, int | None]:
+        """(tier, parent company) of the company at another site of the same prime, if any."""
+
+    def locked(self, keys: Sequence[str], now: datetime) -> bool:
+        """Is any of these PIN failure counters locked at `now`?"""
+
+    def verify_pin(self, ccus_worker_id: str, pin: str) -> WorkerInfo | None:
+        """The active worker with this CCUS id, if the PIN is theirs."""

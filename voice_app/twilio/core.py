@@ -1,0 +1,142 @@
+"""One webhook step, decided, recorded and stored in one transaction (no Flask here: the
+spool replay runs the same code in an RQ job).
+
+Idempotency per (CallSid, step): the answer and the flow's state are stored in call_steps in
+the same transaction as the events.  A retry of a gather step finds its row first; a retry of
+the Voice URL recomputes (every write is keyed: external ids, dedupe keys) and, when its own
+row then conflicts, rolls everything back and returns the stored answer.  So the first
+committed delivery wins and a retry changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
+
+from ivr_flows.flow import Flow
+from ivr_flows.model import Action, CallContext, CallState, RaiseException, Step
+from ivr_flows.policy import Policy
+from voice_app.config import Settings
+from voice_app.twilio import effects
+from voice_app.twilio.lookup import DbLookup
+from voice_app.twilio.params import TwilioParams
+from voice_app.twilio.twiml import step_path, to_twiml
+from workers_db.intake import work_date_of
+from workers_db.models import CallStep
+
+# What "the database does not answer" looks like (refused, timed out, pool exhausted, gone).
+DB_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
+MAX_DRAIN = 12  # a replayed call's unanswered questions, timed out one by one
+
+
+@dataclass(frozen=True)
+class Answer:
+    xml: str
+    outcome: str
+    repeated: bool = False  # a retried delivery: the stored answer, nothing changed
+    events_created: int = 0
+
+
+def step_key(n: int) -> str:
+    return "voice" if n == 0 else f"gather/{n}"
+
+
+def answer_step(
+    session: Session,
+    settings: Settings,
+    n: int,
+    params: TwilioParams,
+    now: datetime,
+    *,
+    replay_xml: str | None = None,
+) -> Answer:
+    """Answer webhook step `n` of a call.  With `replay_xml` (a spooled call) the caller is
+    gone: questions are timed out until the call ends, and the stored answer is the one the
+    caller heard when the call was spooled."""
+    call = params.context(now)
+    key = step_key(n)
+    state: CallState | None = None
+    if n > 0:
+        rows = session.execute(
+            select(CallStep.step, CallStep.response_xml, CallStep.state).where(
+                CallStep.call_sid == call.call_sid, CallStep.step.in_((key, step_key(n - 1)))
+            )
+        ).all()
+        found = {row.step: row for row in rows}
+        if key in found:
+            session.rollback()
+            return Answer(found[key].response_xml, "retry", repeated=True)
+        previous = found.get(step_key(n - 1))
+        state = CallState.from_json(previous.state) if previous is not None else None
+    flow = Flow(DbLookup(session), Policy(settings.repeat_window_s, settings.tz_name))
+    step = flow.start(call) if state is None else flow.resume(call, state, params.digits)
+    actions = list(step.actions)
+    if replay_xml is not None:
+        step, more = _drain(flow, call, step, settings)
+        actions.extend(more)
+    created = effects.apply(session, actions, call, settings.tz)
+    xml = replay_xml or to_twiml(step, step_path(n + 1))
+    stored = session.execute(
+        effects.insert_ignoring_conflict(session, CallStep, ["call_sid", "step"])
+        .values(call_sid=call.call_sid, step=key, response_xml=xml, state=step.state.to_json())
+        .returning(CallStep.id)
+    ).scalar()
+    if stored is None:  # a concurrent delivery of the same step committed first
+        session.rollback()
+        winner = session.scalar(
+            select(CallStep.response_xml).where(
+                CallStep.call_sid == call.call_sid, CallStep.step == key
+            )
+        )
+        return Answer(winner or xml, "retry", repeated=True)
+    session.commit()
+    return Answer(xml, step.outcome, events_created=created)
+
+
+def _drain(
+    flow: Flow, call: CallContext, step: Step, settings: Settings
+) -> tuple[Step, list[Action]]:
+    """Time out every question of a replayed call; tell the office what was never asked."""
+    asked = step.state.phase if step.gather and step.gather.on_timeout == "redirect" else None
+    actions: list[Action] = []
+    for _ in range(MAX_DRAIN):
+        if step.gather is None:
+            break
+        step = flow.resume(call, step.state, None)
+        actions.extend(step.actions)
+    if asked is not None:
+        detail: dict[str, Any] = {
+            "call_sid": call.call_sid,
+            "unanswered": asked,
+            "outcome": step.outcome,
+            "caller": call.caller,
+            "dialed": call.dialed,
+        }
+        actions.append(
+            RaiseException(
+                kind="spool_replayed",
+                dedupe_key=f"spool_replayed:{call.call_sid}",
+                site_id=step.state.site_id,
+                worker_id=None,
+                work_date=work_date_of(call.now, settings.tz),
+                detail=detail,
+            )
+        )
+    return step, actions
+
+
+def replay_entry(session: Session, settings: Settings, entry: dict[str, Any]) -> Answer:
+    """Replay one spooled webhook (see `voice_app.spool`) with the time it was received."""
+    params = TwilioParams.parse(entry["params"])
+    if params.call_sid is None:
+        raise ValueError("spooled entry without a CallSid")
+    received = datetime.fromisoformat(entry["received_at"])
+    return answer_step(
+        session, settings, int(entry["step"]), params, received, replay_xml=entry["answer_xml"]
+    )

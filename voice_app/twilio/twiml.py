@@ -1,0 +1,64 @@
+"""Steps of the flow as TwiML, built only through twilio's `VoiceResponse`.
+
+Every `<Say>` carries its language tag and voice.  A `<Gather>` whose silence must come back
+to the flow is followed by a `<Redirect>` to the same step URL (no Digits: a timeout); a
+gather that is only an offer (the menu key during the confirmation) is followed by `<Hangup/>`.
+"""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr_flows.messages import render
+from ivr_flows.model import CallState, Prompt, Step
+
+
+def step_path(n: int) -> str:
+    """The URL path of webhook step `n` (0 is the Voice URL)."""
+    return "/twilio/voice" if n == 0 else f"/twilio/gather/{n}"
+
+
+def to_twiml(step: Step, next_path: str) -> str:
+    response = VoiceResponse()
+    if step.reject:
+        response.reject()
+        return str(response)
+    target = response
+    if step.gather is not None:
+        target = response.gather(
+            action=next_path,
+            method="POST",
+            input="dtmf",
+            num_digits=step.gather.num_digits,
+            finish_on_key=step.gather.finish_on_key,
+            timeout=step.gather.timeout_s,
+        )
+    for prompt in step.prompts:
+        spoken = render(prompt)
+        target.say(spoken.text, language=spoken.tag, voice=spoken.voice)
+    if step.gather is not None and step.gather.on_timeout == "redirect":
+        response.redirect(next_path, method="POST")
+    else:
+        response.hangup()
+    return str(response)
+
+
+def _said(*messages: str) -> str:
+    """A fixed answer in Japanese then English (who is calling is not known)."""
+    state = CallState()
+    prompts = tuple(Prompt(m, lang) for m in messages for lang in ("ja", "en"))
+    return to_twiml(Step(prompts=prompts, state=state), "")
+
+
+def spooled_answer() -> str:
+    """The database did not answer, the call is safe in the local spool."""
+    return _said("spooled")
+
+
+def system_down_answer() -> str:
+    """Neither the database nor the spool took the call: nothing was recorded."""
+    return _said("system_down")
+
+
+def empty_answer() -> str:
+    return str(VoiceResponse())
