@@ -1,0 +1,117 @@
+"""Login, logout, the language switch and the home page.
+
+Login checks the Argon2 hash (`registration.verify_secret`), throttles per e-mail and per
+client address (`throttle`), and answers an unknown e-mail exactly like a wrong password
+(same message, a hash verified all the same) so accounts cannot be enumerated.
+"""
+
+from __future__ import annotations
+
+from flask import g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from voice_app.admin import bp, throttle
+from voice_app.admin.common import nav_site
+from voice_app.admin.i18n import LANGS
+from voice_app.admin.security import (
+    SESSION_LANG,
+    end_session,
+    login_required,
+    safe_next,
+    start_session,
+)
+from voice_app.extensions import db
+from workers_db.audit import audit
+from workers_db.models import AdminUser, utcnow
+from workers_db.registration import hash_secret, verify_secret
+
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_secret("not-a-password-of-anyone"))
+    return _DUMMY_HASH[0]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if g.get("user") is not None:
+            return redirect(next_url or url_for("admin.home"))
+        return render_template("admin/login.html", next_url=next_url, error=None, email="")
+
+    email = (request.form.get("email") or "").strip().lower()
+    password = request.form.get("password") or ""
+    session_db = db()
+    keys = [throttle.email_key(email), throttle.ip_key(request.remote_addr)]
+    if throttle.locked_until(session_db, keys) is not None:
+        return render_template(
+            "admin/login.html", next_url=next_url, error="login.locked", email=email
+        ), 429
+
+    user = (
+        session_db.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email))
+        if email
+        else None
+    )
+    ok = verify_secret(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not user.active or not ok:
+        locked = throttle.record_failure(session_db, keys[0], throttle.EMAIL_LIMIT)
+        locked = throttle.record_failure(session_db, keys[1], throttle.IP_LIMIT) or locked
+        if locked:
+            audit(
+                session_db,
+                f"admin-ui:{email or '?'}",
+                "login_locked",
+                "admin_user",
+                None,
+                email=email,
+                ip=request.remote_addr,
+            )
+        session_db.commit()
+        return render_template(
+            "admin/login.html", next_url=next_url, error="login.failed", email=email
+        ), 401
+
+    throttle.clear(session_db, keys[0])
+    user.last_login_at = utcnow()
+    audit(
+        session_db, f"admin-ui:{user.email}", "login", "admin_user", user.id, ip=request.remote_addr
+    )
+    session_db.commit()
+    start_session(user)
+    return redirect(next_url or url_for("admin.home"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    end_session()
+    return redirect(url_for("admin.login"))
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """Switch between 日本語 and English; saved in the session and on the user."""
+    lang = request.form.get("lang", "")
+    if lang in LANGS:
+        session[SESSION_LANG] = lang
+        if g.get("user") is not None:
+            g.user.language = lang
+            db().commit()
+    back = safe_next(request.form.get("next"))
+    return redirect(back or url_for("admin.home"))
+
+
+@bp.get("/")
+@login_required()
+def home() -> ResponseReturnValue:
+    """Company admins land on their workers; everyone else on the board of their site."""
+    if g.user.role == "company_admin":
+        return redirect(url_for("admin.workers"))
+    site = nav_site()
+    if site is None:
+        return redirect(url_for("admin.sites"))
+    return redirect(url_for("admin.board", site_id=site.id))

@@ -1,0 +1,130 @@
+"""Exports of work records (就業履歴) and statistics as CSV (UTF-8 with BOM, for Excel) and
+.xlsx, with Japanese headers and formula-safe cells (`tabular`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, g, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from voice_app.admin import bp
+from voice_app.admin.common import date_range_args
+from voice_app.admin.scoping import (
+    own_company_only,
+    site_ids_in_scope,
+    site_or_abort,
+    visible_sites,
+)
+from voice_app.admin.security import MANAGER_ROLES, login_required
+from voice_app.admin.tabular import XLSX_MIME, csv_chunks, xlsx_bytes
+from voice_app.extensions import db, settings
+from workers_db.models import Company, Site, Worker, WorkRecord
+
+SOURCE_JA = {"phone": "電話", "nfc": "カード", "manual": "事後登録", "roster": "出面"}
+WORK_RECORD_HEADERS = (
+    "就業日",
+    "現場コード",
+    "現場名",
+    "現場ID",
+    "事業者名",
+    "事業者ID",
+    "技能者名",
+    "フリガナ",
+    "技能者ID",
+    "入場時刻",
+    "退場時刻",
+    "記録方法",
+    "就業履歴として計上",
+    "イベント数",
+)
+WORK_RECORD_WIDTHS = (12, 10, 24, 16, 24, 16, 18, 18, 16, 17, 17, 16, 10, 8)
+
+
+@bp.get("/exports")
+@login_required()
+def exports() -> ResponseReturnValue:
+    start, end = date_range_args()
+    return render_template(
+        "admin/exports.html", sites=visible_sites(), start=start, end=end, can_stats=_can_stats()
+    )
+
+
+def _can_stats() -> bool:
+    return bool(g.user and g.user.role in MANAGER_ROLES)
+
+
+def _work_record_rows(site_id: int | None, start: date, end: date) -> Iterator[tuple[Any, ...]]:
+    stmt = (
+        select(WorkRecord, Site, Worker, Company)
+        .join(Site, Site.id == WorkRecord.site_id)
+        .join(Worker, Worker.id == WorkRecord.worker_id)
+        .join(Company, Company.id == Worker.company_id)
+        .where(WorkRecord.work_date >= start, WorkRecord.work_date <= end)
+        .order_by(WorkRecord.work_date, Site.site_code, Company.name, Worker.name_kana, Worker.name)
+    )
+    if site_id is not None:
+        stmt = stmt.where(WorkRecord.site_id == site_id)
+    ids = site_ids_in_scope()
+    if ids is not None:
+        stmt = stmt.where(WorkRecord.site_id.in_(ids))
+    own = own_company_only()
+    if own is not None:
+        stmt = stmt.where(Worker.company_id == own)
+    tz = settings().tz
+    for record, site, worker, company in db().execute(stmt.execution_options(yield_per=2000)):
+        yield (
+            record.work_date,
+            site.site_code,
+            site.name,
+            site.ccus_site_id or "",
+            company.name,
+            company.ccus_business_id or "",
+            worker.name,
+            worker.name_kana or "",
+            worker.ccus_worker_id or "",
+            record.first_in.astimezone(tz) if record.first_in else None,
+            record.last_out.astimezone(tz) if record.last_out else None,
+            "・".join(SOURCE_JA.get(s, s) for s in record.sources.split(",") if s),
+            "○" if record.countable else "×",
+            record.event_count,
+        )
+
+
+def download(
+    name: str,
+    fmt: str,
+    sheets: list[tuple[str, tuple[str, ...], Any]],
+    widths: dict[str, Any] | None = None,
+) -> Response:
+    """A CSV (first sheet only, streamed) or .xlsx attachment."""
+    if fmt == "csv":
+        _title, headers, rows = sheets[0]
+        response = Response(
+            stream_with_context(csv_chunks(headers, rows)), mimetype="text/csv; charset=utf-8"
+        )
+    elif fmt == "xlsx":
+        response = Response(xlsx_bytes(sheets, widths), mimetype=XLSX_MIME)
+    else:
+        abort(404)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@bp.get("/exports/work-records.<fmt>")
+@login_required()
+def export_work_records(fmt: str) -> ResponseReturnValue:
+    start, end = date_range_args()
+    site_id = request.args.get("site_id", type=int)
+    site = site_or_abort(site_id) if site_id else None
+    name = f"work-records_{site.site_code + '_' if site else ''}{start}_{end}"
+    title = "就業履歴"
+    return download(
+        name,
+        fmt,
+        [(title, WORK_RECORD_HEADERS, _work_record_rows(site.id if site else None, start, end))],
+        {title: WORK_RECORD_WIDTHS},
+    )

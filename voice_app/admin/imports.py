@@ -1,0 +1,138 @@
+"""CSV upload of pre-registrations (the same rules as `genba-call import`): everything is
+checked first, any bad row means nothing is written, and every problem is shown as
+`行 N: 列: 問題` with N as Excel numbers the rows.
+
+On top of the importer's own checks, the upload keeps to the user's scope: a company_admin's
+file may only hold their own company; a prime or site admin's file may name companies they
+already see, and new companies join the chosen site's 施工体制 under the prime.
+"""
+
+from __future__ import annotations
+
+from flask import abort, g, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from voice_app.admin import bp
+from voice_app.admin.common import form_bool, form_int
+from voice_app.admin.registry import _placement_sites
+from voice_app.admin.security import actor, current_principal, login_required
+from voice_app.extensions import db
+from workers_db.import_csv import TEMPLATE_PATH, ImportFileError, RowProblem, parse_bytes
+from workers_db.importer import ImportConflict, ImportPlan, ImportReport, plan_import, write_plan
+from workers_db.models import Site, SiteCompany
+from workers_db.registration import add_site_company
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+@bp.get("/import/template.csv")
+@login_required()
+def import_template() -> ResponseReturnValue:
+    return send_file(
+        TEMPLATE_PATH,
+        mimetype="text/csv; charset=utf-8",
+        as_attachment=True,
+        download_name="genba-call-import-template.csv",
+    )
+
+
+def _scope_problems(plan: ImportPlan) -> list[RowProblem]:
+    """Rows naming a company outside the user's scope (or, for company_admin, any other)."""
+    principal = current_principal()
+    visible = principal.visible_company_ids(db())
+    if visible is None:
+        return []
+    problems: list[RowProblem] = []
+    for key, company in plan.companies.items():
+        own_only = principal.role == "company_admin"
+        if company.existing_id is None and not own_only:
+            continue
+        if company.existing_id in visible:
+            continue
+        message = "not your company" if own_only else "this company is not at your sites"
+        for row in plan.parsed.rows:
+            if (
+                ("id", row.company_ccus_id) if row.company_ccus_id else ("name", row.company)
+            ) == key:
+                problems.append(RowProblem(row.line, plan.parsed.label("company"), message))
+    return problems
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required()
+def import_csv() -> ResponseReturnValue:
+    sites = _placement_sites() if g.user.role != "company_admin" else []
+    context: dict[str, object] = {
+        "sites": sites,
+        "report": None,
+        "file_error": None,
+        "filename": "",
+        "dry_run": False,
+    }
+    if request.method == "GET":
+        return render_template("admin/import.html", **context)
+
+    upload = request.files.get("file")
+    data = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
+    filename = (upload.filename if upload else "") or "upload.csv"
+    context["filename"] = filename
+    dry_run = form_bool("dry_run")
+    context["dry_run"] = dry_run
+    site_id = form_int("site_id")
+    site = None
+    if sites or site_id:
+        if site_id not in {s.id for s in sites}:
+            if site_id is not None or g.user.role != "admin":
+                abort(403)
+        else:
+            site = db().get(Site, site_id)
+    if not data:
+        context["file_error"] = "import.no_file"
+        return render_template("admin/import.html", **context), 422
+    if len(data) > MAX_UPLOAD_BYTES:
+        context["file_error"] = "import.too_big"
+        return render_template("admin/import.html", **context), 413
+    try:
+        report = _run(data, dry_run, site, filename)
+    except ImportFileError as exc:
+        context["file_error"] = str(exc)
+        return render_template("admin/import.html", **context), 422
+    except ImportConflict as exc:
+        db().rollback()
+        context["file_error"] = str(exc)
+        return render_template("admin/import.html", **context), 409
+    context["report"] = report
+    status = 422 if report.problems else 200
+    return render_template("admin/import.html", **context), status
+
+
+def _run(data: bytes, dry_run: bool, site: Site | None, filename: str) -> ImportReport:
+    session = db()
+    plan = plan_import(session, parse_bytes(data))
+    plan.problems.extend(_scope_problems(plan))
+    report = plan.report()
+    if report.problems or dry_run:
+        session.rollback()
+        return report
+    new_keys = [k for k, c in plan.companies.items() if c.existing_id is None]
+    write_plan(session, plan, actor=actor(), source_name=filename)
+    if site is not None:
+        placed = set(
+            session.scalars(select(SiteCompany.company_id).where(SiteCompany.site_id == site.id))
+        )
+        for key in new_keys:
+            company_id = plan.companies[key].existing_id
+            if company_id is not None and company_id not in placed:
+                add_site_company(
+                    session,
+                    site.id,
+                    company_id,
+                    parent_company_id=site.prime_company_id,
+                    tier=1,
+                    source="import",
+                    confirmed=True,
+                )
+    session.commit()
+    report.written = True
+    return report

@@ -1,0 +1,220 @@
+"""Companies (事業者): list and search, create, edit, deactivate.
+
+A company created by a prime or site admin joins one of their sites' 施工体制 at once (under
+the prime unless a parent is chosen), otherwise it would fall out of their own scope.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, or_, select
+
+from voice_app.admin import bp
+from voice_app.admin.common import form_bool, form_int, problems_by_field
+from voice_app.admin.i18n import translate
+from voice_app.admin.scoping import company_or_abort, scope_companies, visible_sites
+from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
+from voice_app.extensions import db
+from workers_db.audit import audit
+from workers_db.errors import FieldProblem, ValidationFailed
+from workers_db.identifiers import InvalidIdentifier, normalize_ccus_id
+from workers_db.models import Company, Site, SiteCompany, Worker
+from workers_db.registration import add_site_company, create_company
+
+PAGE_SIZE = 200
+
+
+@bp.get("/companies")
+@login_required()
+def companies() -> ResponseReturnValue:
+    q = (request.args.get("q") or "").strip()
+    show_all = request.args.get("show") == "all"
+    stmt = (
+        scope_companies(select(Company)).order_by(Company.name_kana, Company.name).limit(PAGE_SIZE)
+    )
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(
+            or_(
+                Company.name.ilike(like),
+                Company.name_kana.ilike(like),
+                Company.ccus_business_id.like(like),
+            )
+        )
+    if not show_all:
+        stmt = stmt.where(Company.active.is_(True))
+    rows = list(db().scalars(stmt))
+    counts = (
+        dict(
+            db()
+            .execute(
+                select(Worker.company_id, func.count(Worker.id))
+                .where(Worker.company_id.in_([c.id for c in rows]), Worker.active.is_(True))
+                .group_by(Worker.company_id)
+            )
+            .all()
+        )
+        if rows
+        else {}
+    )
+    return render_template(
+        "admin/companies.html",
+        companies=rows,
+        counts=counts,
+        q=q,
+        show_all=show_all,
+        can_create=g.user.role in MANAGER_ROLES,
+    )
+
+
+def _placement_sites() -> list[Site]:
+    principal = current_principal()
+    return [s for s in visible_sites(active_only=True) if principal.can_manage_site(db(), s.id)]
+
+
+@bp.route("/companies/new", methods=["GET", "POST"])
+@login_required(*MANAGER_ROLES)
+def company_new() -> ResponseReturnValue:
+    sites = _placement_sites()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        site_id = form_int("site_id")
+        if site_id is None and g.user.role != "admin":
+            errors = {"site_id": [translate("problem.choose_site")]}
+        elif site_id is not None and site_id not in {s.id for s in sites}:
+            abort(403)
+        else:
+            try:
+                company = create_company(
+                    db(),
+                    request.form.get("name", ""),
+                    ccus_business_id=request.form.get("ccus_business_id") or None,
+                    sole_proprietor=form_bool("sole_proprietor"),
+                    name_kana=request.form.get("name_kana") or None,
+                )
+                if site_id is not None:
+                    _place(site_id, company.id)
+            except ValidationFailed as exc:
+                db().rollback()
+                errors = problems_by_field(exc.problems)
+            else:
+                audit(
+                    db(),
+                    actor(),
+                    "create_company",
+                    "company",
+                    company.id,
+                    name=company.name,
+                    site_id=site_id,
+                )
+                db().commit()
+                flash(translate("flash.saved"), "ok")
+                return redirect(url_for("admin.companies"))
+    return render_template(
+        "admin/company_form.html",
+        company=None,
+        sites=sites,
+        errors=errors,
+        form=request.form if request.method == "POST" else None,
+    )
+
+
+def _place(site_id: int, company_id: int) -> None:
+    """Put a new company in the site's structure: under the chosen parent, else the prime."""
+    site = db().get(Site, site_id)
+    assert site is not None
+    parent_id = form_int("parent_company_id") or site.prime_company_id
+    in_tree = db().scalar(
+        select(SiteCompany).where(
+            SiteCompany.site_id == site_id, SiteCompany.company_id == parent_id
+        )
+    )
+    if in_tree is None:
+        raise ValidationFailed.one("parent_company_id", translate("problem.parent_not_in_site"))
+    tier = min((in_tree.tier or 0) + 1, 9)
+    add_site_company(
+        db(),
+        site_id,
+        company_id,
+        parent_company_id=parent_id,
+        tier=tier,
+        source="admin",
+        confirmed=True,
+    )
+
+
+@bp.route("/companies/<int:company_id>", methods=["GET", "POST"])
+@login_required()
+def company_edit(company_id: int) -> ResponseReturnValue:
+    company = company_or_abort(company_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        problems: list[FieldProblem] = []
+        name = (request.form.get("name") or "").strip()
+        if not name:
+            problems.append(FieldProblem("name", "required"))
+        ccus = None
+        try:
+            ccus = normalize_ccus_id(request.form.get("ccus_business_id"), "事業者ID")
+        except InvalidIdentifier as exc:
+            problems.append(FieldProblem("ccus_business_id", str(exc)))
+        if ccus and db().scalar(
+            select(Company.id).where(Company.ccus_business_id == ccus, Company.id != company.id)
+        ):
+            problems.append(FieldProblem("ccus_business_id", f"{ccus} is already registered"))
+        if problems:
+            errors = problems_by_field(problems)
+        else:
+            before = {"name": company.name, "ccus_business_id": company.ccus_business_id}
+            company.name = name
+            company.name_kana = (request.form.get("name_kana") or "").strip() or None
+            company.ccus_business_id = ccus
+            company.sole_proprietor = form_bool("sole_proprietor")
+            audit(
+                db(),
+                actor(),
+                "edit_company",
+                "company",
+                company.id,
+                before=before,
+                name=company.name,
+                ccus_business_id=ccus,
+            )
+            db().commit()
+            flash(translate("flash.saved"), "ok")
+            return redirect(url_for("admin.companies"))
+    workers = list(
+        db().scalars(
+            select(Worker)
+            .where(Worker.company_id == company.id)
+            .order_by(Worker.active.desc(), Worker.name_kana, Worker.name)
+        )
+    )
+    return render_template(
+        "admin/company_form.html",
+        company=company,
+        sites=[],
+        errors=errors,
+        workers=workers,
+        form=request.form if request.method == "POST" else None,
+    )
+
+
+@bp.post("/companies/<int:company_id>/active")
+@login_required(*MANAGER_ROLES)
+def company_active(company_id: int) -> ResponseReturnValue:
+    """Deactivate (or reactivate) a company; its rows and history stay."""
+    company = company_or_abort(company_id)
+    company.active = form_bool("active")
+    audit(
+        db(),
+        actor(),
+        "activate_company" if company.active else "deactivate_company",
+        "company",
+        company.id,
+        name=company.name,
+    )
+    db().commit()
+    flash(translate("flash.saved"), "ok")
+    return redirect(url_for("admin.company_edit", company_id=company.id))

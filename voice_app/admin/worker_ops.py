@@ -1,0 +1,92 @@
+"""Changing a worker from a form, and linking a phone or card to a worker, with validation
+that names each field (nothing is written when any field is wrong)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workers_db.enrollment import LinkResult, link_card, link_phone
+from workers_db.errors import FieldProblem, ValidationFailed
+from workers_db.identifiers import (
+    InvalidIdentifier,
+    canonical_card_uid,
+    normalize_ccus_id,
+    normalize_phone,
+)
+from workers_db.models import Worker
+from workers_db.registration import LANGUAGES, PIN_DIGITS, hash_secret
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def worker_changes(session: Session, worker: Worker, form: Mapping[str, str]) -> list[str]:
+    """Validate the edit form and apply it to `worker`; returns the names of changed fields."""
+    problems: list[FieldProblem] = []
+    name = (form.get("name") or "").strip()
+    if not name:
+        problems.append(FieldProblem("name", "required"))
+    ccus = None
+    try:
+        ccus = normalize_ccus_id(form.get("ccus_worker_id"), "技能者ID")
+    except InvalidIdentifier as exc:
+        problems.append(FieldProblem("ccus_worker_id", str(exc)))
+    if ccus and session.scalar(
+        select(Worker.id).where(Worker.ccus_worker_id == ccus, Worker.id != worker.id)
+    ):
+        problems.append(FieldProblem("ccus_worker_id", f"{ccus} belongs to another worker"))
+    language = (form.get("language") or "ja").strip().lower()
+    if language not in LANGUAGES:
+        problems.append(
+            FieldProblem("language", f"{language!r}: use one of {', '.join(LANGUAGES)}")
+        )
+    level = _int_or_none(form.get("card_level"))
+    if level is not None and level not in (1, 2, 3, 4):
+        problems.append(FieldProblem("card_level", "must be 1 (white) to 4 (gold)"))
+    pin = (form.get("pin") or "").strip()
+    if pin and (not pin.isdigit() or not PIN_DIGITS[0] <= len(pin) <= PIN_DIGITS[1]):
+        problems.append(FieldProblem("pin", "must be 4 to 8 digits"))
+    if problems:
+        raise ValidationFailed(problems)
+
+    new = {
+        "name": name,
+        "name_kana": (form.get("name_kana") or "").strip() or None,
+        "company_id": int(form.get("company_id") or worker.company_id),
+        "ccus_worker_id": ccus,
+        "language": language,
+        "card_level": level,
+        "kentaikyo": form.get("kentaikyo") in ("1", "on"),
+    }
+    changed = [key for key, value in new.items() if getattr(worker, key) != value]
+    for key in changed:
+        setattr(worker, key, new[key])
+    if pin:
+        worker.pin_hash = hash_secret(pin)
+        changed.append("pin")
+    session.flush()
+    return changed
+
+
+def link_phone_to(session: Session, phone: str, worker_id: int, actor: str) -> LinkResult:
+    """Register a phone (any spelling) to a worker; its earlier calls become the worker's
+    (`workers_db.enrollment`, which audits and resolves the matching exceptions)."""
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidIdentifier as exc:
+        raise ValidationFailed.one("phone", str(exc)) from exc
+    return link_phone(session, e164, worker_id, actor)
+
+
+def link_card_to(session: Session, card_uid: str, worker_id: int, actor: str) -> LinkResult:
+    """Register a card (any spelling of its id) to a worker, with its earlier touches."""
+    try:
+        uid = canonical_card_uid(card_uid)
+    except InvalidIdentifier as exc:
+        raise ValidationFailed.one("card_uid", str(exc)) from exc
+    return link_card(session, uid, worker_id, actor)

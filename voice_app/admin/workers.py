@@ -1,0 +1,303 @@
+"""Workers (技能者) with their phones and cards: list and search, create, edit, deactivate,
+add or remove a phone, add or deactivate a card; phone and card look-up pages."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import or_, select
+
+from voice_app.admin import bp
+from voice_app.admin.common import form_bool, form_int, problems_by_field
+from voice_app.admin.i18n import translate
+from voice_app.admin.scoping import (
+    company_choices,
+    scope_workers,
+    site_ids_in_scope,
+    worker_or_abort,
+)
+from voice_app.admin.security import actor, login_required
+from voice_app.admin.worker_ops import link_card_to, link_phone_to, worker_changes
+from voice_app.extensions import db
+from workers_db.audit import audit
+from workers_db.errors import ValidationFailed
+from workers_db.identifiers import InvalidIdentifier, canonical_card_uid, normalize_phone
+from workers_db.models import Card, Company, Event, Phone, Site, Worker
+from workers_db.registration import LANGUAGES, create_worker
+
+PAGE_SIZE = 200
+RECENT_EVENTS = 20
+
+
+@bp.get("/workers")
+@login_required()
+def workers() -> ResponseReturnValue:
+    q = (request.args.get("q") or "").strip()
+    company_id = request.args.get("company_id", type=int)
+    show_all = request.args.get("show") == "all"
+    stmt = scope_workers(select(Worker, Company).join(Company, Company.id == Worker.company_id))
+    if q:
+        like = f"%{q}%"
+        conditions = [
+            Worker.name.ilike(like),
+            Worker.name_kana.ilike(like),
+            Worker.ccus_worker_id.like(like),
+            Company.name.ilike(like),
+        ]
+        try:
+            phone_owner = select(Phone.worker_id).where(Phone.e164 == normalize_phone(q))
+            conditions.append(Worker.id.in_(phone_owner))
+        except InvalidIdentifier:
+            pass
+        stmt = stmt.where(or_(*conditions))
+    if company_id:
+        stmt = stmt.where(Worker.company_id == company_id)
+    if not show_all:
+        stmt = stmt.where(Worker.active.is_(True))
+    rows = (
+        db()
+        .execute(stmt.order_by(Company.name, Worker.name_kana, Worker.name).limit(PAGE_SIZE))
+        .all()
+    )
+    phones: dict[int, list[str]] = {}
+    ids = [w.id for w, _ in rows]
+    if ids:
+        for e164, worker_id in db().execute(
+            select(Phone.e164, Phone.worker_id).where(Phone.worker_id.in_(ids)).order_by(Phone.id)
+        ):
+            phones.setdefault(worker_id, []).append(e164)
+    return render_template(
+        "admin/workers.html",
+        rows=rows,
+        phones=phones,
+        q=q,
+        company_id=company_id,
+        show_all=show_all,
+    )
+
+
+def _split(cell: str | None) -> list[str]:
+    return [p.strip() for p in (cell or "").replace("；", ";").split(";") if p.strip()]
+
+
+@bp.route("/workers/new", methods=["GET", "POST"])
+@login_required()
+def worker_new() -> ResponseReturnValue:
+    companies = company_choices()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        company_id = form_int("company_id")
+        if company_id not in {c.id for c in companies}:
+            abort(403)
+        try:
+            worker = create_worker(
+                db(),
+                name=request.form.get("name", ""),
+                company_id=company_id,
+                name_kana=request.form.get("name_kana") or None,
+                ccus_worker_id=request.form.get("ccus_worker_id") or None,
+                phones=_split(request.form.get("phones")),
+                card_uids=_split(request.form.get("card_uids")),
+                language=request.form.get("language") or "ja",
+                pin=request.form.get("pin") or None,
+                kentaikyo=form_bool("kentaikyo"),
+                card_level=form_int("card_level"),
+            )
+        except ValidationFailed as exc:
+            db().rollback()
+            errors = problems_by_field(exc.problems)
+        else:
+            audit(
+                db(),
+                actor(),
+                "create_worker",
+                "worker",
+                worker.id,
+                name=worker.name,
+                company_id=company_id,
+                phones=[p.e164 for p in worker.phones],
+                cards=[c.uid for c in worker.cards],
+            )
+            db().commit()
+            flash(translate("workers.created", name=worker.name), "ok")
+            return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+    preset = request.args.get("company_id", type=int)
+    return render_template(
+        "admin/worker_form.html",
+        worker=None,
+        companies=companies,
+        errors=errors,
+        languages=LANGUAGES,
+        preset_company=preset,
+        form=request.form if request.method == "POST" else None,
+    )
+
+
+@bp.route("/workers/<int:worker_id>", methods=["GET", "POST"])
+@login_required()
+def worker_edit(worker_id: int) -> ResponseReturnValue:
+    worker = worker_or_abort(worker_id)
+    companies = company_choices()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if form_int("company_id") not in {c.id for c in companies}:
+            abort(403)
+        try:
+            changed = worker_changes(db(), worker, request.form)
+        except ValidationFailed as exc:
+            errors = problems_by_field(exc.problems)
+        else:
+            audit(db(), actor(), "edit_worker", "worker", worker.id, changed=changed)
+            db().commit()
+            flash(translate("flash.saved"), "ok")
+            return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+    return render_template(
+        "admin/worker_form.html",
+        worker=worker,
+        companies=companies,
+        errors=errors,
+        languages=LANGUAGES,
+        preset_company=None,
+        events=_recent_events(worker),
+        form=request.form if request.method == "POST" else None,
+    )
+
+
+def _recent_events(worker: Worker) -> list[tuple[Event, Site]]:
+    stmt = (
+        select(Event, Site)
+        .join(Site, Site.id == Event.site_id)
+        .where(Event.worker_id == worker.id)
+        .order_by(Event.occurred_at.desc())
+        .limit(RECENT_EVENTS)
+    )
+    ids = site_ids_in_scope()
+    if ids is not None:
+        stmt = stmt.where(Event.site_id.in_(ids))
+    return list(db().execute(stmt))
+
+
+@bp.post("/workers/<int:worker_id>/active")
+@login_required()
+def worker_active(worker_id: int) -> ResponseReturnValue:
+    worker = worker_or_abort(worker_id)
+    worker.active = form_bool("active")
+    audit(
+        db(),
+        actor(),
+        "activate_worker" if worker.active else "deactivate_worker",
+        "worker",
+        worker.id,
+        name=worker.name,
+    )
+    db().commit()
+    flash(translate("flash.saved"), "ok")
+    return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+
+
+@bp.post("/workers/<int:worker_id>/phones")
+@login_required()
+def worker_phone_add(worker_id: int) -> ResponseReturnValue:
+    worker = worker_or_abort(worker_id)
+    try:
+        e164 = link_phone_to(db(), request.form.get("phone", ""), worker.id, actor()).identifier
+    except ValidationFailed as exc:
+        db().rollback()
+        for messages in problems_by_field(exc.problems).values():
+            for message in messages:
+                flash(message, "error")
+    else:
+        db().commit()
+        flash(translate("workers.phone_added", phone=e164), "ok")
+    return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+
+
+@bp.post("/workers/<int:worker_id>/phones/<int:phone_id>/delete")
+@login_required()
+def worker_phone_delete(worker_id: int, phone_id: int) -> ResponseReturnValue:
+    worker = worker_or_abort(worker_id)
+    phone = db().get(Phone, phone_id)
+    if phone is None or phone.worker_id != worker.id:
+        abort(404)
+    audit(db(), actor(), "remove_phone", "phone", phone.id, worker_id=worker.id, e164=phone.e164)
+    db().delete(phone)
+    db().commit()
+    flash(translate("flash.saved"), "ok")
+    return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+
+
+@bp.post("/workers/<int:worker_id>/cards")
+@login_required()
+def worker_card_add(worker_id: int) -> ResponseReturnValue:
+    worker = worker_or_abort(worker_id)
+    try:
+        uid = link_card_to(db(), request.form.get("card_uid", ""), worker.id, actor()).identifier
+    except ValidationFailed as exc:
+        db().rollback()
+        for messages in problems_by_field(exc.problems).values():
+            for message in messages:
+                flash(message, "error")
+    else:
+        db().commit()
+        flash(translate("workers.card_added", uid=uid), "ok")
+    return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+
+
+@bp.post("/workers/<int:worker_id>/cards/<int:card_id>/active")
+@login_required()
+def worker_card_active(worker_id: int, card_id: int) -> ResponseReturnValue:
+    worker = worker_or_abort(worker_id)
+    card = db().get(Card, card_id)
+    if card is None or card.worker_id != worker.id:
+        abort(404)
+    card.active = form_bool("active")
+    audit(
+        db(),
+        actor(),
+        "activate_card" if card.active else "deactivate_card",
+        "card",
+        card.id,
+        worker_id=worker.id,
+        uid=card.uid,
+    )
+    db().commit()
+    flash(translate("flash.saved"), "ok")
+    return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+
+
+@bp.get("/phones")
+@login_required()
+def phones() -> ResponseReturnValue:
+    """Who owns a phone number (any spelling) — or every registered phone in scope."""
+    q = (request.args.get("q") or "").strip()
+    stmt = scope_workers(
+        select(Phone, Worker, Company)
+        .join(Worker, Worker.id == Phone.worker_id)
+        .join(Company, Company.id == Worker.company_id)
+    )
+    problem = None
+    if q:
+        try:
+            stmt = stmt.where(Phone.e164 == normalize_phone(q))
+        except InvalidIdentifier:
+            stmt = stmt.where(Phone.e164.like(f"%{''.join(ch for ch in q if ch.isdigit())}%"))
+    rows = db().execute(stmt.order_by(Phone.e164).limit(PAGE_SIZE)).all()
+    return render_template("admin/lookup.html", kind="phones", rows=rows, q=q, problem=problem)
+
+
+@bp.get("/cards")
+@login_required()
+def cards() -> ResponseReturnValue:
+    q = (request.args.get("q") or "").strip()
+    stmt = scope_workers(
+        select(Card, Worker, Company)
+        .join(Worker, Worker.id == Card.worker_id)
+        .join(Company, Company.id == Worker.company_id)
+    )
+    if q:
+        try:
+            stmt = stmt.where(Card.uid == canonical_card_uid(q))
+        except InvalidIdentifier:
+            stmt = stmt.where(Card.uid.ilike(f"%{q}%"))
+    rows = db().execute(stmt.order_by(Card.uid).limit(PAGE_SIZE)).all()
+    return render_template("admin/lookup.html", kind="cards", rows=rows, q=q, problem=None)
