@@ -11,3 +11,13 @@ RETRY_INTERVALS_S = (10, 30, 120, 600, 1800)
 COALESCE_DELAY_S = 5
 NIGHTLY_REBUILD_DAYS = 35
 NIGHTLY_CRON = "30 2 * * *"  # 02:30 in the worker's zone
+
+# Reconciliation and statistics (jobs.reconcile, jobs.stats, jobs.cron).
+# A range is reconciled in chunks of at most this many days, one transaction each.
+RECONCILE_CHUNK_DAYS = 31
+# Statements of a reconciliation or statistics job may run this long (the web's 5 s limit
+# is for webhooks, not for rebuilding a month).
+JOB_STATEMENT_TIMEOUT_MS = 15 * 60 * 1000
+NIGHTLY_JOB_TIMEOUT_S = 3 * 3600
+STATS_CRON = "15 4 * * *"  # 04:15: the month's statistics and follow-up reports
+STATS_JOB_TIMEOUT_S = 3600

@@ -1,0 +1,347 @@
+"""The exceptions reconciliation raises and clears: `no_exit`, `overlapping_sites`,
+`clock_unsynced` and `manual_pending`.
+
+For one (site, date range) the wanted set is computed from the data (set-based queries; the
+rows are few).  Missing ones are raised (idempotent on `dedupe_key`); open ones whose
+condition vanished are closed, never deleted: status `resolved`, reason `confirmed_correct`,
+`resolved_by = "reconcile"`, with an audit row, so the trail shows that the data, not a
+person, settled it.  An exception a person resolved stays resolved; one that reconciliation
+closed is reopened (and audited) if its condition comes back.  Kinds raised at intake
+(`unknown_caller`, …) are never touched here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Date, bindparam, select, text
+from sqlalchemy.orm import Session
+
+from jobs import reconcile_sql as sql
+from workers_db.audit import audit
+from workers_db.intake import raise_exception
+from workers_db.models import WorkException
+
+RECONCILE_ACTOR = "reconcile"
+CLEAR_REASON = "confirmed_correct"
+CLEAR_NOTE = (
+    "条件が解消したため自動でクローズ (condition no longer holds; closed by reconciliation)"
+)
+MANAGED_KINDS = ("no_exit", "overlapping_sites", "clock_unsynced", "manual_pending")
+_SITE_DAY_KINDS = ("no_exit", "clock_unsynced", "manual_pending")
+# Kinds whose detail only reconciliation writes (the touch intake raises clock_unsynced too,
+# with a detail of its own that is kept).
+_DETAIL_OWNED = ("no_exit", "overlapping_sites", "manual_pending")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The dates one reconciliation writes (`first`..`last`) and reads (`scan_*`)."""
+
+    site_id: int
+    first: date
+    last: date
+    scan_first: date
+    scan_last: date
+    no_exit_lookback_ms: int
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "site_id": self.site_id,
+            "first": self.first,
+            "last": self.last,
+            "scan_first": self.scan_first,
+            "scan_last": self.scan_last,
+        }
+
+
+@dataclass
+class Wanted:
+    kind: str
+    key: str
+    worker_id: int | None
+    work_date: date
+    site_id: int
+    event_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _iso(value: Any) -> str | None:
+    """ISO 8601 in UTC; SQLite hands timestamps through text() queries as naive UTC text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return str(value.astimezone(UTC).isoformat())
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _no_exit(session: Session, win: Window) -> list[Wanted]:
+    """An exit more than 25 h after the latest entry starts nothing: `no_exit` on that entry
+    (keyed by the entry, dated by it); with no entry in the 48 h before, on the exit itself."""
+    wanted: dict[str, Wanted] = {}
+    for row in session.execute(sql.orphan_exits()).mappings():
+        has_entry = (
+            row["entry_id"] is not None
+            and row["t_ms"] - row["entry_t_ms"] <= win.no_exit_lookback_ms
+        )
+        if has_entry:
+            key, day, event_id = f"no_exit:{row['entry_id']}", row["entry_date"], row["entry_id"]
+        else:
+            key, day, event_id = f"no_exit:exit:{row['id']}", row["work_date"], row["id"]
+        day = _as_date(day)
+        if not (win.first <= day <= win.last) or key in wanted:
+            continue  # ordered by time: the first orphan exit describes the exception
+        wanted[key] = Wanted(
+            "no_exit",
+            key,
+            row["worker_id"],
+            day,
+            win.site_id,
+            event_id,
+            {
+                "entry_event_id": row["entry_id"] if has_entry else None,
+                "entry_at": _iso(row["entry_at"]) if has_entry else None,
+                "exit_event_id": row["id"],
+                "exit_at": _iso(row["occurred_at"]),
+                "hours_after_entry": round((row["t_ms"] - row["entry_t_ms"]) / 3_600_000, 1)
+                if has_entry
+                else None,
+            },
+        )
+    return list(wanted.values())
+
+
+_OVERLAP = (
+    "r1.first_in IS NOT NULL AND r2.first_in IS NOT NULL"
+    " AND r1.first_in < COALESCE(r2.last_out, r2.first_in)"
+    " AND r2.first_in < COALESCE(r1.last_out, r1.first_in)"
+)
+
+
+def _overlaps(session: Session, win: Window) -> list[Wanted]:
+    """Pairs of one worker's days at this site (in range) and another site whose
+    [first_in, last_out] intervals intersect; one exception on each side."""
+    rows = session.execute(
+        text(
+            f"""
+            SELECT r1.worker_id, r1.work_date, r1.first_in, r1.last_out,
+                   r2.site_id AS other_site, r2.work_date AS other_date,
+                   r2.first_in AS other_in, r2.last_out AS other_out
+            FROM work_records r1 JOIN work_records r2
+              ON r2.worker_id = r1.worker_id AND r2.site_id <> r1.site_id
+            WHERE r1.site_id = :site_id AND r1.work_date BETWEEN :first AND :last
+              AND r2.work_date BETWEEN :band_first AND :band_last AND {_OVERLAP}
+            ORDER BY r1.worker_id, r1.work_date, r2.site_id, r2.work_date
+            """
+        ).bindparams(
+            *(bindparam(n, type_=Date()) for n in ("first", "last", "band_first", "band_last"))
+        ),
+        {**win.params(), "band_first": win.scan_first, "band_last": win.scan_last},
+    ).mappings()
+    wanted: dict[str, Wanted] = {}
+
+    def side(site: int, worker: int, day: Any, start: Any, end: Any, other: dict[str, Any]) -> None:
+        day = _as_date(day)
+        key = f"overlapping_sites:{site}:{worker}:{day.isoformat()}"
+        item = wanted.setdefault(
+            key,
+            Wanted(
+                "overlapping_sites",
+                key,
+                worker,
+                day,
+                site,
+                None,
+                {"first_in": _iso(start), "last_out": _iso(end), "other_sites": []},
+            ),
+        )
+        if other not in item.detail["other_sites"]:
+            item.detail["other_sites"].append(other)
+
+    for r in rows:
+        side(
+            win.site_id,
+            r["worker_id"],
+            r["work_date"],
+            r["first_in"],
+            r["last_out"],
+            {"site_id": r["other_site"], "work_date": _as_date(r["other_date"]).isoformat()},
+        )
+        side(
+            r["other_site"],
+            r["worker_id"],
+            r["other_date"],
+            r["other_in"],
+            r["other_out"],
+            {"site_id": win.site_id, "work_date": _as_date(r["work_date"]).isoformat()},
+        )
+    return list(wanted.values())
+
+
+def _stale_overlaps(session: Session, win: Window) -> list[int]:
+    """Open overlap exceptions this run can judge (this site's days in range, or other sites'
+    days near them for workers seen here) whose day no longer overlaps any other site."""
+    statement = text(
+        f"""
+        SELECT x.id FROM exceptions x
+        WHERE x.kind = 'overlapping_sites' AND x.status = 'open'
+          AND ((x.site_id = :site_id AND x.work_date BETWEEN :first AND :last)
+               OR (x.site_id <> :site_id AND x.work_date BETWEEN :scan_first AND :scan_last
+                   AND x.worker_id IN (SELECT e.worker_id FROM events e
+                                       WHERE e.site_id = :site_id AND e.worker_id IS NOT NULL
+                                         AND e.work_date BETWEEN :scan_first AND :scan_last)))
+          AND NOT EXISTS (
+              SELECT 1 FROM work_records r1 JOIN work_records r2
+                ON r2.worker_id = r1.worker_id AND r2.site_id <> r1.site_id
+              WHERE r1.site_id = x.site_id AND r1.worker_id = x.worker_id
+                AND r1.work_date = x.work_date AND {_OVERLAP})
+        """
+    ).bindparams(
+        *(bindparam(n, type_=Date()) for n in ("first", "last", "scan_first", "scan_last"))
+    )
+    return list(session.scalars(statement, win.params()))
+
+
+def _clock_unsynced(session: Session, win: Window) -> list[Wanted]:
+    """Events stamped by a reader whose clock was not synchronised: one exception per reader
+    and day (the key the touch intake uses too), whoever the card belongs to."""
+    rows = session.execute(
+        text(
+            """
+            SELECT e.work_date, e.device, COUNT(*) AS n, MIN(e.id) AS first_id
+            FROM events e
+            WHERE e.site_id = :site_id AND e.work_date BETWEEN :first AND :last
+              AND NOT e.clock_synced
+            GROUP BY e.work_date, e.device
+            """
+        ).bindparams(bindparam("first", type_=Date()), bindparam("last", type_=Date())),
+        win.params(),
+    ).mappings()
+    out = []
+    for r in rows:
+        day = _as_date(r["work_date"])
+        out.append(
+            Wanted(
+                "clock_unsynced",
+                f"clock_unsynced:{win.site_id}:{r['device'] or '-'}:{day.isoformat()}",
+                None,
+                day,
+                win.site_id,
+                r["first_id"],
+                {"device": r["device"], "events": r["n"]},
+            )
+        )
+    return out
+
+
+def _manual_pending(session: Session, win: Window) -> list[Wanted]:
+    rows = session.execute(
+        text(
+            """
+            SELECT e.id, e.worker_id, e.work_date, e.note FROM events e
+            WHERE e.site_id = :site_id AND e.work_date BETWEEN :first AND :last
+              AND e.source = 'manual' AND e.worker_id IS NOT NULL AND e.approved_at IS NULL
+            """
+        ).bindparams(bindparam("first", type_=Date()), bindparam("last", type_=Date())),
+        win.params(),
+    ).mappings()
+    return [
+        Wanted(
+            "manual_pending",
+            f"manual_pending:{r['id']}",
+            r["worker_id"],
+            _as_date(r["work_date"]),
+            win.site_id,
+            r["id"],
+            {"note": r["note"]},
+        )
+        for r in rows
+    ]
+
+
+def _existing(session: Session, keys: Iterable[str]) -> dict[str, WorkException]:
+    keys = list(keys)
+    found: dict[str, WorkException] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        for row in session.scalars(
+            select(WorkException).where(WorkException.dedupe_key.in_(chunk))
+        ):
+            found[row.dedupe_key] = row
+    return found
+
+
+def sync_exceptions(session: Session, win: Window, now: datetime) -> tuple[int, int]:
+    """Raise what the data shows, close what it no longer shows; returns (raised, cleared)."""
+    wanted = {
+        w.key: w
+        for w in (
+            *_no_exit(session, win),
+            *_overlaps(session, win),
+            *_clock_unsynced(session, win),
+            *_manual_pending(session, win),
+        )
+    }
+    existing = _existing(session, wanted)
+    raised = 0
+    for key, w in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            raise_exception(
+                session,
+                kind=w.kind,
+                dedupe_key=key,
+                site_id=w.site_id,
+                worker_id=w.worker_id,
+                event_id=w.event_id,
+                work_date=w.work_date,
+                detail=w.detail,
+            )
+            raised += 1
+        elif row.status == "resolved" and row.resolved_by == RECONCILE_ACTOR:
+            row.status, row.reason_code, row.resolution_note = "open", None, None
+            row.resolved_by, row.resolved_at, row.detail = None, None, w.detail
+            audit(session, RECONCILE_ACTOR, "reopen_exception", "exception", row.id, kind=row.kind)
+            raised += 1
+        elif row.status == "open" and w.kind in _DETAIL_OWNED and row.detail != w.detail:
+            row.detail = w.detail
+    stale = set(_stale_overlaps(session, win))
+    stale.update(
+        session.scalars(
+            select(WorkException.id).where(
+                WorkException.kind.in_(_SITE_DAY_KINDS),
+                WorkException.status == "open",
+                WorkException.site_id == win.site_id,
+                WorkException.work_date.between(win.first, win.last),
+            )
+        )
+    )
+    cleared = 0
+    for row in session.scalars(
+        select(WorkException).where(WorkException.id.in_(stale)).order_by(WorkException.id)
+    ):
+        if row.dedupe_key in wanted:
+            continue
+        row.status, row.reason_code, row.resolution_note = "resolved", CLEAR_REASON, CLEAR_NOTE
+        row.resolved_by, row.resolved_at = RECONCILE_ACTOR, now
+        audit(
+            session,
+            RECONCILE_ACTOR,
+            "clear_exception",
+            "exception",
+            row.id,
+            kind=row.kind,
+            reason_code=CLEAR_REASON,
+        )
+        cleared += 1
+    session.flush()
+    return raised, cleared

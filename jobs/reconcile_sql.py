@@ -1,0 +1,243 @@
+"""The set-based SQL of reconciliation, for PostgreSQL and SQLite alike.
+
+Two scratch tables (temporary, per connection) carry one (site, date range) through:
+
+- `genba_rc_events`: every phone/NFC event of the site in the scan window, classified by
+  window functions (repeat, entry, exit) and attributed to the work date of its shift;
+- `genba_rc_days`: one row per (worker, work date) with the day's first entry, last exit,
+  sources and event count.
+
+The rules they implement are in docs/reconciliation.md ("Rules"); `tests/reference_domain.py`
+states the same rules as a plain Python loop, and the property tests hold the two together.
+Only the dialect-specific fragments differ: epoch milliseconds, timestamp DDL and the
+null-safe comparison.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Date, TextClause, bindparam, text
+
+from workers_db.models import UTCDateTime
+
+EVENTS_TABLE = "genba_rc_events"
+DAYS_TABLE = "genba_rc_days"
+
+
+def _ts_type(dialect: str) -> str:
+    return "TIMESTAMPTZ" if dialect == "postgresql" else "TIMESTAMP"
+
+
+def _epoch_ms(dialect: str, column: str) -> str:
+    """Whole milliseconds since the epoch of a stored timestamp."""
+    if dialect == "postgresql":
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column}) * 1000) AS BIGINT)"
+    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff'; %f is 'SS.SSS'.
+    return (
+        f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000"
+        f" + CAST(substr(strftime('%f', {column}), 4, 3) AS INTEGER))"
+    )
+
+
+def _differs(dialect: str, left: str, right: str) -> str:
+    op = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    return f"{left} {op} {right}"
+
+
+def scratch_ddl(dialect: str) -> list[str]:
+    ts = _ts_type(dialect)
+    return [
+        f"""CREATE TEMPORARY TABLE IF NOT EXISTS {EVENTS_TABLE} (
+            id BIGINT NOT NULL, worker_id INTEGER NOT NULL, source VARCHAR(10) NOT NULL,
+            occurred_at {ts} NOT NULL, t_ms BIGINT NOT NULL, work_date DATE NOT NULL,
+            role VARCHAR(6) NOT NULL, attr_date DATE, orphan INTEGER NOT NULL,
+            entry_id BIGINT, entry_t_ms BIGINT, entry_date DATE)""",
+        f"""CREATE TEMPORARY TABLE IF NOT EXISTS {DAYS_TABLE} (
+            worker_id INTEGER NOT NULL, work_date DATE NOT NULL,
+            first_in {ts}, last_out {ts},
+            has_manual INTEGER NOT NULL, has_nfc INTEGER NOT NULL, has_phone INTEGER NOT NULL,
+            has_roster INTEGER NOT NULL, has_approved_manual INTEGER NOT NULL,
+            event_count INTEGER NOT NULL)""",
+        f"DELETE FROM {EVENTS_TABLE}",
+        f"DELETE FROM {DAYS_TABLE}",
+    ]
+
+
+def _dates(statement: TextClause, *names: str) -> TextClause:
+    return statement.bindparams(*(bindparam(name, type_=Date()) for name in names))
+
+
+def classify_events(dialect: str) -> TextClause:
+    """Fill `genba_rc_events` for one site and scan window.
+
+    r: a repeat is less than the window after the worker's previous event at the site.
+    c: role: an explicit direction wins; without one, the first non-repeat event of the
+       work date that is not an explicit exit is the entry, every later one an exit.
+    s: shift_no counts entries so far (the latest entry is the shift's head); head_no counts
+       non-repeats so far (a repeat belongs with the event it repeats).
+    a/o: an exit belongs to the date of the latest entry if it is at most 25 h after it,
+       otherwise it is an orphan and starts nothing.
+    h: a repeat takes the date of the event it repeats.
+    """
+    statement = text(
+        f"""
+        INSERT INTO {EVENTS_TABLE} (id, worker_id, source, occurred_at, t_ms, work_date, role,
+                                    attr_date, orphan, entry_id, entry_t_ms, entry_date)
+        WITH p AS (
+            SELECT e.id, e.worker_id, e.source, e.occurred_at,
+                   {_epoch_ms(dialect, "e.occurred_at")} AS t_ms, e.work_date, e.direction
+            FROM events e
+            WHERE e.site_id = :site_id AND e.work_date BETWEEN :scan_first AND :scan_last
+              AND e.worker_id IS NOT NULL AND e.source IN ('phone', 'nfc')
+        ), r AS (
+            SELECT p.*, CASE WHEN p.t_ms - LAG(p.t_ms) OVER (
+                        PARTITION BY p.worker_id ORDER BY p.t_ms, p.id) < :window_ms
+                    THEN 1 ELSE 0 END AS is_repeat
+            FROM p
+        ), c AS (
+            SELECT r.*, CASE
+                    WHEN r.is_repeat = 1 THEN 'repeat'
+                    WHEN r.direction IS NOT NULL THEN r.direction
+                    WHEN ROW_NUMBER() OVER (
+                        PARTITION BY r.worker_id, r.work_date, r.is_repeat,
+                                     CASE WHEN r.direction = 'exit' THEN 1 ELSE 0 END
+                        ORDER BY r.t_ms, r.id) = 1 THEN 'entry'
+                    ELSE 'exit' END AS role
+            FROM r
+        ), s AS (
+            SELECT c.*,
+                SUM(CASE WHEN c.role = 'entry' THEN 1 ELSE 0 END) OVER (
+                    PARTITION BY c.worker_id ORDER BY c.t_ms, c.id ROWS UNBOUNDED PRECEDING
+                ) AS shift_no,
+                SUM(CASE WHEN c.role = 'repeat' THEN 0 ELSE 1 END) OVER (
+                    PARTITION BY c.worker_id ORDER BY c.t_ms, c.id ROWS UNBOUNDED PRECEDING
+                ) AS head_no
+            FROM c
+        ), a AS (
+            SELECT s.*,
+                CASE WHEN s.shift_no > 0 THEN FIRST_VALUE(s.id) OVER sh END AS entry_id,
+                CASE WHEN s.shift_no > 0 THEN FIRST_VALUE(s.t_ms) OVER sh END AS entry_t_ms,
+                CASE WHEN s.shift_no > 0 THEN FIRST_VALUE(s.work_date) OVER sh END AS entry_date
+            FROM s
+            WINDOW sh AS (PARTITION BY s.worker_id, s.shift_no ORDER BY s.t_ms, s.id)
+        ), o AS (
+            SELECT a.*,
+                CASE WHEN a.role = 'entry' THEN a.work_date
+                     WHEN a.role = 'exit' AND a.entry_t_ms IS NOT NULL
+                          AND a.t_ms - a.entry_t_ms <= :max_shift_ms THEN a.entry_date
+                END AS own_date,
+                CASE WHEN a.role = 'exit' AND (a.entry_t_ms IS NULL
+                          OR a.t_ms - a.entry_t_ms > :max_shift_ms) THEN 1 ELSE 0
+                END AS own_orphan
+            FROM a
+        ), h AS (
+            SELECT o.*, FIRST_VALUE(o.own_date) OVER (
+                    PARTITION BY o.worker_id, o.head_no ORDER BY o.t_ms, o.id) AS head_date
+            FROM o
+        )
+        SELECT id, worker_id, source, occurred_at, t_ms, work_date, role,
+               CASE WHEN role = 'repeat' THEN head_date ELSE own_date END,
+               own_orphan, entry_id, entry_t_ms, entry_date
+        FROM h
+        """
+    )
+    return _dates(statement, "scan_first", "scan_last")
+
+
+def aggregate_days() -> TextClause:
+    """One row per (worker, work date) of the range: attributed phone/NFC events plus the
+    manual and roster events of the date (those never pair or repeat)."""
+    statement = text(
+        f"""
+        INSERT INTO {DAYS_TABLE} (worker_id, work_date, first_in, last_out, has_manual,
+                                  has_nfc, has_phone, has_roster, has_approved_manual,
+                                  event_count)
+        SELECT x.worker_id, x.work_date,
+            MIN(CASE WHEN x.role = 'entry' THEN x.occurred_at END),
+            MAX(CASE WHEN x.role = 'exit' THEN x.occurred_at END),
+            MAX(CASE WHEN x.source = 'manual' THEN 1 ELSE 0 END),
+            MAX(CASE WHEN x.source = 'nfc' THEN 1 ELSE 0 END),
+            MAX(CASE WHEN x.source = 'phone' THEN 1 ELSE 0 END),
+            MAX(CASE WHEN x.source = 'roster' THEN 1 ELSE 0 END),
+            MAX(CASE WHEN x.source = 'manual' AND x.approved = 1 THEN 1 ELSE 0 END),
+            COUNT(*)
+        FROM (
+            SELECT worker_id, attr_date AS work_date, source, occurred_at, role, 0 AS approved
+            FROM {EVENTS_TABLE}
+            WHERE attr_date BETWEEN :first AND :last
+            UNION ALL
+            SELECT worker_id, work_date, source, occurred_at, 'day' AS role,
+                   CASE WHEN approved_at IS NOT NULL THEN 1 ELSE 0 END AS approved
+            FROM events
+            WHERE site_id = :site_id AND work_date BETWEEN :first AND :last
+              AND worker_id IS NOT NULL AND source IN ('manual', 'roster')
+        ) x
+        GROUP BY x.worker_id, x.work_date
+        """
+    )
+    return _dates(statement, "first", "last")
+
+
+def delete_stale_records() -> TextClause:
+    statement = text(
+        f"""
+        DELETE FROM work_records
+        WHERE site_id = :site_id AND work_date BETWEEN :first AND :last
+          AND NOT EXISTS (SELECT 1 FROM {DAYS_TABLE} d
+                          WHERE d.worker_id = work_records.worker_id
+                            AND d.work_date = work_records.work_date)
+        """
+    )
+    return _dates(statement, "first", "last")
+
+
+SOURCES_SQL = (
+    "SUBSTR((CASE WHEN d.has_manual = 1 THEN ',manual' ELSE '' END)"
+    " || (CASE WHEN d.has_nfc = 1 THEN ',nfc' ELSE '' END)"
+    " || (CASE WHEN d.has_phone = 1 THEN ',phone' ELSE '' END)"
+    " || (CASE WHEN d.has_roster = 1 THEN ',roster' ELSE '' END), 2)"
+)
+COUNTABLE_SQL = (
+    "(w.ccus_worker_id IS NOT NULL"
+    " AND (d.has_nfc = 1 OR d.has_phone = 1 OR d.has_approved_manual = 1))"
+)
+_UPSERT_COLUMNS = ("first_in", "last_out", "sources", "countable", "event_count")
+
+
+def upsert_records(dialect: str) -> TextClause:
+    """Insert new days, update changed ones, leave identical ones untouched (so a second run
+    changes nothing, not even `updated_at`)."""
+    changed = " OR ".join(
+        _differs(dialect, f"work_records.{c}", f"excluded.{c}") for c in _UPSERT_COLUMNS
+    )
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in (*_UPSERT_COLUMNS, "updated_at"))
+    statement = text(
+        f"""
+        INSERT INTO work_records (worker_id, site_id, work_date, first_in, last_out, sources,
+                                  countable, event_count, updated_at)
+        SELECT d.worker_id, :site_id, d.work_date, d.first_in, d.last_out, {SOURCES_SQL},
+               {COUNTABLE_SQL}, d.event_count, :now
+        FROM {DAYS_TABLE} d JOIN workers w ON w.id = d.worker_id
+        WHERE 1 = 1
+        ON CONFLICT (worker_id, site_id, work_date) DO UPDATE SET {assignments}
+        WHERE {changed}
+        """
+    )
+    return statement.bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def orphan_exits() -> TextClause:
+    """Exits that started nothing, with the entry they could not close (if any)."""
+    return text(
+        f"""
+        SELECT x.id, x.worker_id, x.occurred_at, x.t_ms, x.work_date,
+               x.entry_id, x.entry_t_ms, x.entry_date, en.occurred_at AS entry_at
+        FROM {EVENTS_TABLE} x LEFT JOIN {EVENTS_TABLE} en ON en.id = x.entry_id
+        WHERE x.role = 'exit' AND x.orphan = 1
+        ORDER BY x.t_ms, x.id
+        """
+    )
+
+
+def analyze_scratch(dialect: str) -> list[str]:
+    """PostgreSQL never auto-analyzes temporary tables; the planner needs row counts."""
+    return [f"ANALYZE {EVENTS_TABLE}", f"ANALYZE {DAYS_TABLE}"] if dialect == "postgresql" else []
