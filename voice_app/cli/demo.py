@@ -1,0 +1,200 @@
+"""`genba-call demo`: the embedded default in one command.
+
+SQLite and an embedded Redis in $GENBA_INSTANCE (unless DATABASE_URL / REDIS_URL say
+otherwise), the schema migrated, demo data seeded (idempotent, `voice_app.demo_data`), a
+Twilio token generated for the demo when none is set, an admin login and API token, an RQ
+worker in a subprocess, and the web server on http://127.0.0.1:5000.  It prints a
+ready-to-paste `genba-call call` line for each Twilio behaviour of CONTRACT.md.  Ctrl-C stops
+the server and the worker.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from voice_app.config import ConfigError, Settings
+from voice_app.demo_data import SHARED_NUMBER, UNKNOWN_CALLER, DemoData, seed
+from workers_db.db import make_engine, make_session_factory, session_scope
+from workers_db.migrate import upgrade
+from workers_db.models import AdminUser, ApiToken
+from workers_db.registration import hash_secret, hash_token, new_token, verify_secret
+
+DEMO_EMAIL = "demo@genba.example"
+WORKER_STOP_TIMEOUT_S = 10
+
+
+def _instance_secret(instance: Path, name: str, make: str) -> str:
+    """A value generated once into the instance folder (0600) and read back afterwards."""
+    path = instance / name
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(make)
+    return make
+
+
+def prepare_environment(host: str, port: int) -> tuple[Settings, bool]:
+    """Settings for the demo; sets TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL in the environment
+    (so that the worker subprocess sees the same) when they are unset."""
+    base = Settings.from_env()
+    if base.is_production:
+        raise click.ClickException("genba-call demo is not for GENBA_ENV=production")
+    generated = False
+    if not os.environ.get("TWILIO_AUTH_TOKEN"):
+        os.environ["TWILIO_AUTH_TOKEN"] = _instance_secret(
+            base.instance_path, "demo_twilio_token", secrets.token_hex(16)
+        )
+        generated = True
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
+    os.environ["GENBA_INSTANCE"] = str(base.instance_path)
+    return Settings.from_env(), generated
+
+
+def _admin_login(session: Session, instance: Path) -> str:
+    password = _instance_secret(instance, "demo_admin_password", secrets.token_urlsafe(12))
+    user = session.scalar(select(AdminUser).where(AdminUser.email == DEMO_EMAIL))
+    if user is None:
+        session.add(AdminUser(email=DEMO_EMAIL, password_hash=hash_secret(password), role="admin"))
+    elif not verify_secret(user.password_hash, password):
+        user.password_hash = hash_secret(password)
+    return password
+
+
+def _api_token(session: Session, instance: Path) -> str:
+    token = _instance_secret(instance, "demo_api_token", new_token())
+    if session.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))) is None:
+        session.add(ApiToken(token_hash=hash_token(token), role="admin", name="demo"))
+    return token
+
+
+def worker_command() -> list[str]:
+    """`genba-call worker`, in this interpreter."""
+    return [sys.executable, "-c", "from voice_app.cli import main; main()", "worker"]
+
+
+def _worker_environment(settings: Settings) -> dict[str, str]:
+    """The embedded Redis starts here, owned by this process; the worker and its children
+    reach it through its socket, so that none of them starts a server of its own."""
+    from jobs.connection import redis_for
+
+    client = redis_for(settings)
+    client.ping()
+    env = dict(os.environ)
+    socket_file = getattr(client, "socket_file", None)
+    if settings.uses_embedded_redis and socket_file:
+        env["REDIS_URL"] = f"unix://{socket_file}"
+    return env
+
+
+def call_lines(data: DemoData, url: str, token: str) -> list[tuple[str, str]]:
+    """(what it shows, the command) for each CONTRACT.md Twilio behaviour and the extras."""
+    a, b = data.sites["1001"], data.sites["1002"]
+    prefix = f"TWILIO_AUTH_TOKEN={token} genba-call call --url {url}/twilio/voice"
+
+    def line(caller: str, dialed: str, *more: str) -> str:
+        return " ".join([prefix, "--from", caller, "--to", dialed, *map(shlex.quote, more)])
+
+    tanaka, a_number = data.phone("tanaka"), a.dial_in_number or ""
+    retry_sid = "CA" + secrets.token_hex(16)
+    return [
+        ("1 入場 entry: known caller, first call today, no key", line(tanaka, a_number)),
+        ("2 記録済み: the same call again within the repeat window", line(tanaka, a_number)),
+        ("3 退場 exit: 木村 entered 3 hours ago (seeded)", line(data.phone("kimura"), a_number)),
+        ("4 shared number: a wrong site code, then 1003#", line(
+            tanaka, SHARED_NUMBER, "--digits", "9999#1003#")),
+        ("4 three wrong codes: the call ends politely", line(
+            tanaka, SHARED_NUMBER, "--digits", "1#2#3#")),
+        ("5 unknown caller: attempt + unknown_caller exception", line(
+            UNKNOWN_CALLER, a_number, "--digits", ".")),
+        ("5 withheld caller: 中村さくら identifies with CCUS id and PIN", line(
+            "anonymous", a_number, "--digits", "20000000000009#4321#")),
+        ("6 answer mode reject: <Reject/>, recorded all the same", line(
+            tanaka, b.dial_in_number or "")),
+        ("7 a Twilio retry: run this twice, one CallSid, recorded once", line(
+            data.phone("nguyen"), a_number, "--call-sid", retry_sid)),
+        ("crew phone: 佐々木's crew, 0 = everyone", line(
+            data.phone("sasaki"), a_number, "--digits", "0")),
+        ("English speaker", line(data.phone("smith"), a_number)),
+        ("company not in the site's 施工体制 (added unconfirmed)", line(
+            data.phone("takahashi"), a_number)),
+        ("menu during the confirmation: 9, then 3 = today's record", line(
+            tanaka, a_number, "--digits", "93")),
+    ]  # fmt: skip
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def demo(port: int, host: str) -> None:
+    """Run the embedded default: demo data, web server, RQ worker; print call lines."""
+    try:
+        settings, generated = prepare_environment(host, port)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with session_scope(make_session_factory(engine)) as session:
+            data = seed(session, settings.tz)
+            password = _admin_login(session, settings.instance_path)
+            api_token = _api_token(session, settings.instance_path)
+    finally:
+        engine.dispose()
+
+    from voice_app import create_app
+
+    app = create_app({"GENBA_SETTINGS": settings})
+    server = make_server(host, port, app, threaded=True)
+    worker = subprocess.Popen(worker_command(), env=_worker_environment(settings))
+    url = f"http://{host}:{port}"
+    token = settings.twilio_auth_token or ""
+    click.echo(f"genba-call demo: {url}  (database {engine.url.render_as_string()})")
+    click.echo(f"  RQ worker pid {worker.pid}; Redis {settings.redis_url or 'embedded'}")
+    click.echo(f"  管理画面 admin UI: {url}/admin/login  {DEMO_EMAIL} / {password}")
+    click.echo(f"  admin API token: {api_token}")
+    source = "generated for the demo" if generated else "from the environment"
+    click.echo(f"  TWILIO_AUTH_TOKEN ({source}): {token}")
+    click.echo("\n通話の例 / simulated calls (paste into another terminal):")
+    for title, command in call_lines(data, url, token):
+        click.echo(f"  # {title}\n  {command}")
+    click.echo("\nCtrl-C で終了 / Ctrl-C stops the server and the worker.", err=False)
+
+    def _terminate(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopping …")
+    finally:
+        server.server_close()
+        _stop(worker)
+    click.echo("stopped.")
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(WORKER_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+COMMANDS = [demo]
