@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, g, render_template, request, stream_with_context
+from flask import Response, abort, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -19,7 +19,8 @@ from voice_app.admin.scoping import (
     site_or_abort,
     visible_sites,
 )
-from voice_app.admin.security import MANAGER_ROLES, login_required
+from voice_app.admin.security import login_required
+from voice_app.admin.stats_data import FIGURES, figures_of, resolve_scope, series_of
 from voice_app.admin.tabular import XLSX_MIME, csv_chunks, xlsx_bytes
 from voice_app.extensions import db, settings
 from workers_db.models import Company, Site, Worker, WorkRecord
@@ -48,13 +49,7 @@ WORK_RECORD_WIDTHS = (12, 10, 24, 16, 24, 16, 18, 18, 16, 17, 17, 16, 10, 8)
 @login_required()
 def exports() -> ResponseReturnValue:
     start, end = date_range_args()
-    return render_template(
-        "admin/exports.html", sites=visible_sites(), start=start, end=end, can_stats=_can_stats()
-    )
-
-
-def _can_stats() -> bool:
-    return bool(g.user and g.user.role in MANAGER_ROLES)
+    return render_template("admin/exports.html", sites=visible_sites(), start=start, end=end)
 
 
 def _work_record_rows(site_id: int | None, start: date, end: date) -> Iterator[tuple[Any, ...]]:
@@ -128,3 +123,64 @@ def export_work_records(fmt: str) -> ResponseReturnValue:
         [(title, WORK_RECORD_HEADERS, _work_record_rows(site.id if site else None, start, end))],
         {title: WORK_RECORD_WIDTHS},
     )
+
+
+def _stats_sheets(start: date, end: date) -> list[tuple[str, tuple[str, ...], Any]]:
+    scope = resolve_scope()
+    figures = figures_of(scope, start, end)
+    unit, series = series_of(scope, start, end)
+    names = [ja for _, ja, _, _ in FIGURES]
+    summary = [("対象", scope.name), ("期間", f"{start.isoformat()} 〜 {end.isoformat()}")]
+    summary += [(ja, figures[key]) for key, ja, _, _ in FIGURES]
+    target = figures.get("target")
+    if target:
+        summary += [
+            ("年度", f"{target['fiscal_year']}年度"),
+            ("今年度の就業履歴数", target["work_history_count"]),
+            ("目標", target["target_count"]),
+            ("コミットメント", target["commitment_count"]),
+            ("目標 (経過按分)", target["target_prorated"]),
+            ("コミットメント (経過按分)", target["commitment_prorated"]),
+        ]
+    keys = [key for key, _, _, _ in FIGURES]
+    series_rows = [
+        (item.get("date") or item.get("period"), *[item[k] for k in keys]) for item in series
+    ]
+    companies = [
+        (row["name"], row["tier"], "○" if row["ccus_registered"] else "×", *[row[k] for k in keys])
+        for row in figures["companies"]
+    ]
+    sites = [
+        (
+            row["site_code"],
+            row["name"],
+            "○" if row["registered_in_ccus"] else "×",
+            *[row[k] for k in keys],
+        )
+        for row in figures["sites"]
+    ]
+    return [
+        ("概要", ("項目", "値"), summary),
+        (
+            "日別" if unit == "day" else "月別",
+            ("日付" if unit == "day" else "月", *names),
+            series_rows,
+        ),
+        ("会社別", ("会社名", "次数", "事業者登録", *names), companies),
+        ("現場別", ("現場コード", "現場名", "CCUS現場登録", *names), sites),
+    ]
+
+
+STATS_TABLES = {"summary": 0, "series": 1, "companies": 2, "sites": 3}
+
+
+@bp.get("/exports/stats.<fmt>")
+@login_required()
+def export_stats(fmt: str) -> ResponseReturnValue:
+    """The statistics page's figures: .xlsx with every table, CSV with one (`table`)."""
+    start, end = date_range_args()
+    sheets = _stats_sheets(start, end)
+    if fmt == "csv":
+        sheets = [sheets[STATS_TABLES.get(request.args.get("table", "series"), 1)]]
+    widths = {title: [24] + [14] * (len(headers) - 1) for title, headers, _ in sheets}
+    return download(f"stats_{start}_{end}", fmt, sheets, widths)

@@ -1,0 +1,380 @@
+"""Role isolation over EVERY route of the app (admin pages, /api/v1, /twilio, probes).
+
+`ROUTES` lists each (method, rule) with who may use it and which object of a site it names.
+A route added without an entry fails `test_every_route_is_in_the_table`, which says where to
+add it.  For each entry and each role, `test_route_isolation` checks that:
+- a role that is not listed gets 403 (and no login/token gets a login redirect/401);
+- a prime/site/company admin of side A gets 403 or 404 on side B's objects (B is another
+  prime's site with its own subcontractor, worker, phone, card, exception);
+- the same request on side A's own objects is allowed (so the 403 above is not a blanket one);
+- list pages show nothing of side B.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from workers_db.models import AdminUser, Card, Event, SiteCompany
+from workers_db.registration import add_card
+
+from .admin_support import CSRF, World, build_world, login_as
+from .helpers import bearer, make_token
+
+ALL = ("admin", "prime_admin", "site_admin", "company_admin")
+MANAGERS = ("admin", "prime_admin", "site_admin")
+SCOPED = ("prime_admin", "site_admin", "company_admin")  # roles with a side (admin has none)
+
+
+@dataclass(frozen=True)
+class Access:
+    """kind: public | twilio-signed | page (admin UI login) | api (bearer token) | device.
+
+    path/query/form values name an object of a side ("site", "company", "worker", "prime",
+    "exception", "edge", "phone", "card") or are literals written "=value".
+    """
+
+    kind: str
+    roles: tuple[str, ...] = ()
+    path: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
+    leak: bool = False
+
+    @property
+    def names_an_object(self) -> bool:
+        values = [*self.path.values(), *self.query.values(), *self.form.values()]
+        return any(not v.startswith("=") for v in values)
+
+
+def page(roles: tuple[str, ...] = ALL, **kw: Any) -> Access:
+    return Access("page", roles, **kw)
+
+
+def api(roles: tuple[str, ...] = ALL, **kw: Any) -> Access:
+    return Access("api", roles, **kw)
+
+
+PUBLIC = Access("public")
+TWILIO = Access("twilio-signed")
+SITE = {"site_id": "site"}
+
+ROUTES: dict[tuple[str, str], Access] = {
+    # probes and static files
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/api/v1/openapi.json"): PUBLIC,
+    ("GET", "/static/<path:filename>"): PUBLIC,
+    ("GET", "/admin/static/<path:filename>"): PUBLIC,
+    # Twilio webhooks: only with a valid X-Twilio-Signature
+    ("POST", "/twilio/voice"): TWILIO,
+    ("POST", "/twilio/status"): TWILIO,
+    ("POST", "/twilio/fallback"): TWILIO,
+    ("POST", "/twilio/gather/<int:n>"): TWILIO,
+    # admin UI: session
+    ("GET", "/admin/login"): PUBLIC,
+    ("POST", "/admin/login"): PUBLIC,
+    ("POST", "/admin/logout"): PUBLIC,
+    ("POST", "/admin/language"): PUBLIC,
+    ("GET", "/admin/"): page(),
+    # sites and today's board
+    ("GET", "/admin/sites"): page(leak=True),
+    ("GET", "/admin/sites/new"): page(("admin", "prime_admin")),
+    ("POST", "/admin/sites/new"): page(
+        ("admin", "prime_admin"),
+        form={"prime_company_id": "prime", "name": "=新現場", "site_code": "=98765"},
+    ),
+    ("GET", "/admin/sites/<int:site_id>/edit"): page(MANAGERS, path=SITE),
+    ("POST", "/admin/sites/<int:site_id>/edit"): page(
+        MANAGERS, path=SITE, form={"name": "=改名", "answer_mode": "=confirm", "active": "=1"}
+    ),
+    ("GET", "/admin/sites/<int:site_id>/board"): page(path=SITE),
+    ("GET", "/admin/sites/<int:site_id>/board/live"): page(path=SITE),
+    ("POST", "/admin/sites/<int:site_id>/manual"): page(
+        path=SITE, form={"worker_id": "worker", "time_in": "=07:30", "note": "=忘れた"}
+    ),
+    # 施工体制
+    ("GET", "/admin/sites/<int:site_id>/structure"): page(path=SITE),
+    ("POST", "/admin/sites/<int:site_id>/structure/add"): page(
+        MANAGERS, path=SITE, form={"company_id": "company"}
+    ),
+    ("POST", "/admin/sites/<int:site_id>/structure/<int:edge_id>"): page(
+        MANAGERS, path={"site_id": "site", "edge_id": "edge"}
+    ),
+    ("POST", "/admin/sites/<int:site_id>/structure/<int:edge_id>/remove"): page(
+        MANAGERS, path={"site_id": "site", "edge_id": "edge"}
+    ),
+    # companies
+    ("GET", "/admin/companies"): page(leak=True),
+    ("GET", "/admin/companies/new"): page(MANAGERS),
+    ("POST", "/admin/companies/new"): page(MANAGERS, form={"name": "=新会社", "site_id": "site"}),
+    ("GET", "/admin/companies/<int:company_id>"): page(path={"company_id": "company"}),
+    ("POST", "/admin/companies/<int:company_id>"): page(
+        path={"company_id": "company"}, form={"name": "=改名工業"}
+    ),
+    ("POST", "/admin/companies/<int:company_id>/active"): page(
+        MANAGERS, path={"company_id": "company"}, form={"active": "=1"}
+    ),
+    # workers, phones, cards
+    ("GET", "/admin/workers"): page(leak=True),
+    ("GET", "/admin/workers/new"): page(),
+    ("POST", "/admin/workers/new"): page(form={"name": "=新人", "company_id": "company"}),
+    ("GET", "/admin/workers/<int:worker_id>"): page(path={"worker_id": "worker"}),
+    ("POST", "/admin/workers/<int:worker_id>"): page(
+        path={"worker_id": "worker"}, form={"name": "=改名", "company_id": "company"}
+    ),
+    ("POST", "/admin/workers/<int:worker_id>/active"): page(
+        path={"worker_id": "worker"}, form={"active": "=1"}
+    ),
+    ("POST", "/admin/workers/<int:worker_id>/phones"): page(
+        path={"worker_id": "worker"}, form={"phone": "=090-7000-0001"}
+    ),
+    ("POST", "/admin/workers/<int:worker_id>/phones/<int:phone_id>/delete"): page(
+        path={"worker_id": "worker", "phone_id": "phone"}
+    ),
+    ("POST", "/admin/workers/<int:worker_id>/cards"): page(
+        path={"worker_id": "worker"}, form={"card_uid": "=F:00000000000000AA"}
+    ),
+    ("POST", "/admin/workers/<int:worker_id>/cards/<int:card_id>/active"): page(
+        path={"worker_id": "worker", "card_id": "card"}, form={"active": "=1"}
+    ),
+    ("GET", "/admin/phones"): page(leak=True),
+    ("GET", "/admin/cards"): page(leak=True),
+    # CSV import
+    ("GET", "/admin/import"): page(),
+    ("POST", "/admin/import"): page(MANAGERS, form={"site_id": "site"}),
+    ("GET", "/admin/import/template.csv"): page(),
+    # exceptions
+    ("GET", "/admin/exceptions"): page(MANAGERS, query=SITE),
+    ("POST", "/admin/exceptions/<int:exception_id>/resolve"): page(
+        MANAGERS, path={"exception_id": "exception"}, form={"reason_code": "=confirmed_correct"}
+    ),
+    ("POST", "/admin/exceptions/<int:exception_id>/link"): page(
+        MANAGERS, path={"exception_id": "exception"}, form={"worker_id": "worker"}
+    ),
+    ("POST", "/admin/exceptions/<int:exception_id>/approve"): page(
+        MANAGERS, path={"exception_id": "exception"}
+    ),
+    # statistics and exports
+    ("GET", "/admin/stats"): page(query=SITE),
+    ("GET", "/admin/exports"): page(leak=True),
+    ("GET", "/admin/exports/work-records.<fmt>"): page(path={"fmt": "=csv"}, query=SITE),
+    ("GET", "/admin/exports/stats.<fmt>"): page(path={"fmt": "=xlsx"}, query=SITE),
+    # /api/v1: bearer tokens
+    ("GET", "/api/v1/companies"): api(leak=True),
+    ("POST", "/api/v1/companies"): api(MANAGERS, form={"name": "=API工業"}),
+    ("GET", "/api/v1/sites"): api(leak=True),
+    ("POST", "/api/v1/sites"): api(
+        ("admin", "prime_admin"),
+        form={"prime_company_id": "prime", "name": "=API現場", "site_code": "=55555"},
+    ),
+    ("POST", "/api/v1/site-companies"): api(
+        MANAGERS, form={"site_id": "site", "company_id": "company"}
+    ),
+    ("GET", "/api/v1/workers"): api(leak=True),
+    ("POST", "/api/v1/workers"): api(form={"name": "=API作業員", "company_id": "company"}),
+    ("GET", "/api/v1/workers/<int:worker_id>"): api(path={"worker_id": "worker"}),
+    ("POST", "/api/v1/roster"): api(
+        MANAGERS, form={"site_id": "site", "worker_id": "worker", "work_date": "today"}
+    ),
+    ("POST", "/api/v1/touches"): Access("device", ("device",), form={"events": "=[]"}),
+    ("GET", "/api/v1/events"): api(query={"site_id": "site", "date": "today"}),
+    ("GET", "/api/v1/work-records"): api(query={"site_id": "site", "from": "today", "to": "today"}),
+    ("GET", "/api/v1/exceptions"): api(query=SITE),
+    ("POST", "/api/v1/exceptions/<int:exception_id>/resolve"): api(
+        MANAGERS, path={"exception_id": "exception"}, form={"reason_code": "=confirmed_correct"}
+    ),
+    ("POST", "/api/v1/events/<int:event_id>/approve"): api(MANAGERS, path={"event_id": "event"}),
+    ("POST", "/api/v1/manual-entries"): api(
+        form={"site_id": "site", "worker_id": "worker", "work_date": "today", "note": "=忘れ"}
+    ),
+    ("POST", "/api/v1/reconcile"): api(
+        MANAGERS, form={"site_id": "site", "from": "today", "to": "today"}
+    ),
+    ("GET", "/api/v1/stats"): api(query={"site_id": "site", "from": "today", "to": "today"}),
+}
+
+
+def _routes_of(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_is_in_the_table(app: Flask) -> None:
+    missing = sorted(_routes_of(app) - ROUTES.keys())
+    assert not missing, (
+        f"routes without a role-isolation entry: {missing}. Add each to ROUTES in "
+        "tests/test_admin_routes.py with the roles that may use it and the object of a site "
+        "it names (or PUBLIC / TWILIO)."
+    )
+    stale = sorted(ROUTES.keys() - _routes_of(app))
+    assert not stale, f"ROUTES lists routes the app no longer has: {stale}"
+
+
+# ---------------------------------------------------------------- the walk
+
+
+@dataclass
+class Sides:
+    ids: dict[str, dict[str, int]]  # side → object name → id
+    markers: dict[str, list[str]]  # side → names that only that side's pages show
+    users: dict[tuple[str, str], AdminUser]  # (side, role) → user
+    tokens: dict[tuple[str, str], str]  # (side, role) → bearer token
+
+
+def _side_ids(session: Session, world: World, side: str) -> dict[str, int]:
+    s = getattr(world, side)
+    card = add_card(session, s.worker.id, "F:00000000000000" + ("0A" if side == "a" else "0B"))
+    edge = session.scalars(
+        select(SiteCompany).where(
+            SiteCompany.site_id == s.site.id, SiteCompany.company_id == s.sub.id
+        )
+    ).one()
+    event = session.scalars(select(Event.id).where(Event.worker_id == s.worker.id)).first()
+    assert event is not None
+    return {
+        "event": event,
+        "site": s.site.id,
+        "company": s.sub.id,
+        "prime": s.prime.id,
+        "worker": s.worker.id,
+        "exception": s.exception.id,
+        "edge": edge.id,
+        "phone": s.worker.phones[0].id,
+        "card": session.get(Card, card.id).id,  # type: ignore[union-attr]
+    }
+
+
+@pytest.fixture
+def sides(db_session: Session) -> Sides:
+    world = build_world(db_session)
+    ids = {side: _side_ids(db_session, world, side) for side in ("a", "b")}
+    users: dict[tuple[str, str], AdminUser] = {("-", "admin"): world.admin}
+    tokens = {("-", "admin"): make_token(db_session, "admin")}
+    for side in ("a", "b"):
+        s = getattr(world, side)
+        for role in SCOPED:
+            users[(side, role)] = s.users[role]
+        tokens[(side, "prime_admin")] = make_token(db_session, "prime_admin", company_id=s.prime.id)
+        tokens[(side, "site_admin")] = s.token
+        tokens[(side, "company_admin")] = make_token(
+            db_session, "company_admin", company_id=s.sub.id
+        )
+        tokens[(side, "device")] = make_token(
+            db_session, "device", site_id=s.site.id, device_name=f"reader-{side}"
+        )
+    db_session.commit()
+    markers = {
+        side: [
+            getattr(world, side).site.name,
+            getattr(world, side).sub.name,
+            getattr(world, side).worker.name,
+        ]
+        for side in ("a", "b")
+    }
+    return Sides(ids, markers, users, tokens)
+
+
+def _value(spec: str, ids: dict[str, int]) -> Any:
+    if spec.startswith("="):
+        return spec[1:]
+    if spec == "today":
+        return date.today().isoformat()
+    return ids[spec]
+
+
+def _request(
+    client: FlaskClient,
+    method: str,
+    rule: str,
+    access: Access,
+    ids: dict[str, int],
+    headers: dict[str, str] | None = None,
+) -> Any:
+    url = rule
+    for name, spec in access.path.items():
+        converter = f"<int:{name}>" if f"<int:{name}>" in url else f"<{name}>"
+        url = url.replace(converter, str(_value(spec, ids)))
+    query = {k: _value(v, ids) for k, v in access.query.items()}
+    form = {k: _value(v, ids) for k, v in access.form.items()}
+    if access.kind in ("api", "device"):
+        if method == "GET":
+            return client.get(url, query_string={**query, **form}, headers=headers)
+        if form.get("events") == "[]":
+            form["events"] = []
+        return client.post(url, query_string=query, json=form, headers=headers)
+    if method == "GET":
+        return client.get(url, query_string=query, headers=headers)
+    return client.post(url, query_string=query, data={"csrf_token": CSRF, **form}, headers=headers)
+
+
+def _as(client: FlaskClient, sides: Sides, side: str, role: str) -> dict[str, str] | None:
+    """Sign in (page) or pick a token (api); returns headers for api requests."""
+    key = ("-", "admin") if role == "admin" else (side, role)
+    login_as(client, sides.users[key]) if role in ALL else None
+    token = sides.tokens.get(key)
+    return bearer(token) if token else None
+
+
+OK_OWN = {200, 201, 202, 204, 302, 400, 409, 413, 422}
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_isolation(
+    route: tuple[str, str], app: Flask, sides: Sides, connection: Connection
+) -> None:
+    method, rule = route
+    access = ROUTES[route]
+    if "<path:filename>" in rule:
+        access = Access("public", path={"filename": "=admin.css"})
+    client = app.test_client()
+    own, other = sides.ids["a"], sides.ids["b"]
+
+    if access.kind == "public":
+        answer = _request(client, method, rule, access, own)
+        assert answer.status_code not in (401, 403) and answer.status_code < 500
+        return
+    if access.kind == "twilio-signed":
+        assert client.post(rule.replace("<int:n>", "1"), data={"CallSid": "CA1"}).status_code == 403
+        forged = {"X-Twilio-Signature": "Zm9yZ2Vk"}
+        answer = client.post(rule.replace("<int:n>", "1"), data={"CallSid": "CA1"}, headers=forged)
+        assert answer.status_code == 403
+        return
+
+    anonymous = _request(client, method, rule, access, own)
+    # a page redirects to the login (GET) or refuses the POST (no CSRF token, or 401)
+    page_answer = {302} if method == "GET" else {400, 401}
+    expected = page_answer if access.kind == "page" else {401}
+    assert anonymous.status_code in expected, f"anonymous: {anonymous.status_code}"
+
+    roles = ("admin", *SCOPED, "device") if access.kind in ("api", "device") else ALL
+    for role in roles:
+        nested = connection.begin_nested()  # every role starts from the same data
+        try:
+            headers = _as(client, sides, "a", role)
+            answer = _request(client, method, rule, access, own, headers)
+            body = answer.get_data().decode("utf-8", "replace")
+            if role not in access.roles:
+                assert answer.status_code == 403, f"{role}: {answer.status_code} {body[:300]}"
+                continue
+            assert answer.status_code in OK_OWN, f"{role} on own: {answer.status_code} {body[:500]}"
+            if access.leak and role != "admin":
+                for marker in sides.markers["b"]:
+                    assert marker not in body, f"{role} sees side B's {marker!r}"
+            if role != "admin" and access.names_an_object:
+                cross = _request(client, method, rule, access, other, headers)
+                assert cross.status_code in (403, 404), (
+                    f"{role} of side A on side B: {cross.status_code} {cross.get_data()[:300]!r}"
+                )
+        finally:
+            nested.rollback()
