@@ -262,7 +262,7 @@ def create_worker(
     )
     worker.phones = [Phone(e164=e164) for e164 in e164s]
     worker.cards = [Card(uid=uid, technology=card_technology(uid)) for uid in uids]
-    _insert_unique(session, "phones", worker)
+    _insert_unique(session, "phones", worker, _WORKER_UNIQUES)
     return worker
 
 
@@ -425,14 +425,24 @@ def _ccus(value: str | None, field: str, label: str, problems: list[FieldProblem
         return None
 
 
-def _insert_unique(session: Session, field: str, row: Any) -> None:
+# Which field a unique violation on inserting a worker names (the constraint's name on
+# PostgreSQL, "table.column" on SQLite both contain these words; the first match wins).
+_WORKER_UNIQUES = (("ccus_worker_id", "ccus_worker_id"), ("cards", "card_uids"))
+
+
+def _insert_unique(
+    session: Session, field: str, row: Any, fields: Sequence[tuple[str, str]] = ()
+) -> None:
     """Insert in a savepoint: a unique violation (a concurrent registration won the race)
-    becomes a field error, and the caller's transaction stays usable."""
+    becomes a field error, and the caller's transaction stays usable.  `fields` maps a word
+    of the violated constraint to the field to name instead of `field`."""
     try:
         with session.begin_nested():
             session.add(row)
             session.flush()
     except IntegrityError as exc:
+        violated = str(exc.orig)
+        field = next((f for word, f in fields if word in violated), field)
         raise ValidationFailed.one(
             field, "already registered (a concurrent request registered it first)"
         ) from exc

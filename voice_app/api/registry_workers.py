@@ -1,0 +1,185 @@
+"""/api/v1 workers (with their phones and cards) and the roster (出面) entered by a site admin.
+
+Two workers never own the same phone or card: `create_worker` checks first, and the unique
+constraints decide a race between two requests (the loser gets 422, field `phones` or
+`card_uids`).  A roster entry is an `Event` with source `roster` and external id
+`roster:{site_id}:{worker_id}:{work_date}`, so posting it twice records it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from flask import abort, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from jobs.queue import request_reconcile
+from voice_app.api import bp
+from voice_app.api.auth import current_principal, require_token
+from voice_app.api.payload import Payload, query_int
+from voice_app.api.registry import ALL_ADMINS, actor_of, manageable_site
+from voice_app.extensions import db, settings
+from workers_db.audit import audit
+from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.intake import record_event
+from workers_db.models import Company, Worker
+from workers_db.registration import create_worker
+
+DEFAULT_LIMIT = 1_000
+MAX_LIMIT = 10_000
+ROSTER_HOUR = 12  # a roster day has no times: its event stands at noon of that date
+# create_worker names an owned phone/card by the singular; the request's fields are lists.
+_REQUEST_FIELDS = {"phone": "phones", "card_uid": "card_uids"}
+
+
+def worker_json(worker: Worker) -> dict[str, Any]:
+    return {
+        "id": worker.id,
+        "name": worker.name,
+        "name_kana": worker.name_kana,
+        "company_id": worker.company_id,
+        "ccus_worker_id": worker.ccus_worker_id,
+        "phones": sorted(p.e164 for p in worker.phones),
+        "card_uids": sorted(c.uid for c in worker.cards),
+        "language": worker.language,
+        "has_pin": worker.pin_hash is not None,
+        "kentaikyo": worker.kentaikyo,
+        "card_level": worker.card_level,
+        "active": worker.active,
+    }
+
+
+@bp.post("/workers")
+@require_token(*ALL_ADMINS)
+def post_worker() -> ResponseReturnValue:
+    body = Payload.from_request()
+    name = body.text("name", required=True)
+    company_id = body.integer("company_id", required=True)
+    name_kana = body.text("name_kana")
+    ccus = body.identifier("ccus_worker_id")
+    phones = body.text_list("phones")
+    cards = body.text_list("card_uids")
+    language = body.text("language", max_length=8)
+    pin = body.identifier("pin")
+    kentaikyo = body.boolean("kentaikyo")
+    card_level = body.integer("card_level", minimum=1, maximum=4)
+    body.check()
+    assert name is not None and company_id is not None
+    session = db()
+    if session.get(Company, company_id) is None:
+        raise ValidationFailed.one("company_id", f"no company with id {company_id}")
+    principal = current_principal()
+    if not principal.can_manage_company(session, company_id):
+        abort(403, f"company {company_id} is outside this token's scope")
+    try:
+        worker = create_worker(
+            session,
+            name=name,
+            company_id=company_id,
+            name_kana=name_kana,
+            ccus_worker_id=ccus,
+            phones=phones,
+            card_uids=cards,
+            language=language,
+            pin=pin,
+            kentaikyo=kentaikyo,
+            card_level=card_level,
+        )
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            [FieldProblem(_REQUEST_FIELDS.get(p.field, p.field), p.message) for p in exc.problems]
+        ) from exc
+    audit(session, actor_of(principal), "create", "worker", worker.id)
+    session.commit()
+    return jsonify(worker_json(worker)), 201
+
+
+@bp.get("/workers")
+@require_token(*ALL_ADMINS)
+def list_workers() -> ResponseReturnValue:
+    company_id = query_int("company_id")
+    limit = query_int("limit") or DEFAULT_LIMIT
+    offset = query_int("offset") or 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed.one("limit", f"must be 1 to {MAX_LIMIT}")
+    if offset < 0:
+        raise ValidationFailed.one("offset", "must be 0 or more")
+    session = db()
+    visible = current_principal().visible_company_ids(session)
+    query = (
+        select(Worker)
+        .options(selectinload(Worker.phones), selectinload(Worker.cards))
+        .order_by(Worker.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if company_id is not None:
+        if visible is not None and company_id not in visible:
+            abort(403, f"company {company_id} is outside this token's scope")
+        query = query.where(Worker.company_id == company_id)
+    elif visible is not None:
+        query = query.where(Worker.company_id.in_(visible))
+    return jsonify([worker_json(w) for w in session.scalars(query)])
+
+
+@bp.get("/workers/<int:worker_id>")
+@require_token(*ALL_ADMINS)
+def get_worker(worker_id: int) -> ResponseReturnValue:
+    session = db()
+    worker = session.scalar(
+        select(Worker)
+        .where(Worker.id == worker_id)
+        .options(selectinload(Worker.phones), selectinload(Worker.cards))
+    )
+    if worker is None:
+        raise NotFound(f"no worker with id {worker_id}")
+    if not current_principal().can_see_worker(session, worker):
+        abort(403, f"worker {worker_id} is outside this token's scope")
+    return jsonify(worker_json(worker))
+
+
+@bp.post("/roster")
+@require_token("admin", "prime_admin", "site_admin")
+def post_roster() -> ResponseReturnValue:
+    body = Payload.from_request()
+    site_id = body.integer("site_id", required=True)
+    worker_id = body.integer("worker_id", required=True)
+    work_date = body.day("work_date", required=True)
+    body.check()
+    assert site_id is not None and worker_id is not None and work_date is not None
+    site = manageable_site(site_id)
+    session = db()
+    worker = session.get(Worker, worker_id)
+    if worker is None:
+        raise ValidationFailed.one("worker_id", f"no worker with id {worker_id}")
+    tz = settings().tz
+    if work_date > datetime.now(tz).date():
+        raise ValidationFailed.one("work_date", f"{work_date.isoformat()} is in the future")
+    principal = current_principal()
+    recorded = record_event(
+        session,
+        external_id=f"roster:{site.id}:{worker.id}:{work_date.isoformat()}",
+        source="roster",
+        site_id=site.id,
+        worker_id=worker.id,
+        occurred_at=datetime.combine(work_date, time(ROSTER_HOUR), tzinfo=tz),
+        tz=tz,
+        note=f"出面 ({actor_of(principal)})",
+    )
+    if recorded.created:
+        request_reconcile(session, site.id, work_date)
+        audit(session, actor_of(principal), "roster", "event", recorded.event.id)
+    session.commit()
+    event = recorded.event
+    return jsonify(
+        id=event.id,
+        site_id=event.site_id,
+        worker_id=event.worker_id,
+        work_date=event.work_date.isoformat(),
+        source=event.source,
+        occurred_at=event.occurred_at.astimezone(tz).isoformat(),
+        created=recorded.created,
+    ), 201
