@@ -1,1 +1,3 @@
 """Route modules of /api/v1 (each registers its views on `voice_app.api.bp`)."""
+
+import voice_app.api.registry  # noqa: F401  (companies, sites, workers, roster)
