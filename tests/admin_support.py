@@ -4,10 +4,11 @@ every role; plus signing a test client in without going through the login form."
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
+from time import time as unix_time
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -34,7 +35,14 @@ from .helpers import make_token
 
 PASSWORD = "correct horse battery"
 CSRF = "test-csrf-token"
-TOKYO_NOW = datetime.now(UTC)
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def early_today() -> datetime:
+    """A moment early in today's work date in Tokyo, whatever the hour the tests run at
+    (an event "five minutes ago" would belong to yesterday just after midnight)."""
+    now = datetime.now(TOKYO)
+    return datetime.combine(now.date(), time(0, 1), tzinfo=TOKYO).astimezone(UTC)
 
 
 @lru_cache(maxsize=1)
@@ -105,8 +113,8 @@ def _side(session: Session, letter: str, code: str, dial_in: str, phone: str) ->
         external_id=f"test:{letter}:1",
         source="phone",
         site_id=site.id,
-        occurred_at=TOKYO_NOW - timedelta(minutes=5),
-        tz=_tz(),
+        occurred_at=early_today(),
+        tz=TOKYO,
         worker_id=worker.id,
         direction="entry",
         caller_e164=phone,
@@ -116,8 +124,8 @@ def _side(session: Session, letter: str, code: str, dial_in: str, phone: str) ->
         external_id=f"test:{letter}:2",
         source="phone",
         site_id=site.id,
-        occurred_at=TOKYO_NOW - timedelta(minutes=3),
-        tz=_tz(),
+        occurred_at=early_today() + timedelta(seconds=30),
+        tz=TOKYO,
         caller_e164=f"+8180{code}{code}",
     )
     exception = raise_exception(
@@ -142,12 +150,6 @@ def _side(session: Session, letter: str, code: str, dial_in: str, phone: str) ->
     return Side(prime, site, sub, worker, exception, users, token)
 
 
-def _tz():  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Tokyo")
-
-
 def build_world(session: Session) -> World:
     admin = make_user(session, "admin@example.jp", "admin")
     a = _side(session, "A", "1001", "03-1234-5678", "090-1111-0001")
@@ -168,7 +170,7 @@ def login_as(client: FlaskClient, user: AdminUser) -> FlaskClient:
     with client.session_transaction() as sess:
         sess[SESSION_USER] = user.id
         sess[SESSION_STAMP] = session_stamp(user)
-        sess[SESSION_SINCE] = int(time.time())
+        sess[SESSION_SINCE] = int(unix_time())
         sess[SESSION_CSRF] = CSRF
         sess["lang"] = "ja"
     return client

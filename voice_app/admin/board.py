@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from uuid import uuid4
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -25,7 +25,7 @@ from workers_db.audit import audit
 from workers_db.intake import raise_exception, record_event
 from workers_db.models import Site, SiteCompany, Worker
 
-REFRESH_S = 30
+REFRESH_S = 30  # seconds between refreshes of the board; app config ADMIN_BOARD_REFRESH_S
 
 
 def _board_context(site: Site) -> dict[str, object]:
@@ -35,7 +35,7 @@ def _board_context(site: Site) -> dict[str, object]:
         "site": site,
         "board": board,
         "is_today": work_date == today(),
-        "refresh_s": REFRESH_S,
+        "refresh_s": int(current_app.config.get("ADMIN_BOARD_REFRESH_S", REFRESH_S)),
         "now": datetime.now(settings().tz),
     }
 
