@@ -64,6 +64,7 @@ def gather(n: int) -> ResponseReturnValue:
 @bp.post("/status")
 def status() -> ResponseReturnValue:
     params = TwilioParams.parse(request.form)
+    response = _xml(empty_answer())
     if params.call_sid is not None:
         try:
             record_status(db(), params, _now())
@@ -75,20 +76,22 @@ def status() -> ResponseReturnValue:
                 params.call_sid,
                 type(exc).__name__,
             )
-    return _xml(empty_answer())
+        else:
+            _replay_after(response)
+    return response
 
 
 @bp.post("/fallback")
 def fallback() -> ResponseReturnValue:
     params = TwilioParams.parse(request.form)
-    failed_url = params.fields.get("ErrorUrl", "")
-    match = _GATHER_PATH.search(urlsplit(failed_url).path)
+    failed = _path_of(params.fields.get("ErrorUrl", ""))
+    match = _GATHER_PATH.search(failed)
     n = min(int(match.group(1)), MAX_STEP) if match else 0
     log.error(
         "Twilio fallback for call %s: error %s on %s",
         params.call_sid,
         params.fields.get("ErrorCode", "?"),
-        urlsplit(failed_url).path or "?",
+        failed or "?",
     )
     if params.call_sid is None:
         return _xml(system_down_answer())
@@ -99,7 +102,16 @@ def fallback() -> ResponseReturnValue:
         log.exception("fallback could not answer call %s step %s; spooling", params.call_sid, n)
         _discard_session()
         return _xml(_spool_or_give_up(n, params, now))
-    return _xml(answer.xml)
+    response = _xml(answer.xml)
+    _replay_after(response)
+    return response
+
+
+def _path_of(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # e.g. a malformed IPv6 host
+        return ""
 
 
 def _step(n: int) -> Response:
