@@ -8,8 +8,9 @@ idempotency key, so a batch re-sent after a crash between the server's commit an
 `mark_acked` is counted there as duplicates, never as new touches.
 
 Size: unacknowledged touches are never deleted (a touch is a worker's day).  Acknowledged ones
-are pruned down to the newest `KEEP_ACKED` rows and to `KEEP_ACKED_DAYS` days, so the file is
-bounded by the backlog plus about 10,000 rows × ~250 bytes ≈ 2.5 MB (see docs/nfc.md).
+are pruned down to the newest `KEEP_ACKED` rows and to `KEEP_ACKED_DAYS` days.  A row takes
+about 550 bytes with its indexes, so the file is bounded by ~5.5 MB of history plus 550 bytes
+per unsent touch (docs/nfc.md has the arithmetic).
 One agent per journal: an exclusive `flock` on `<journal>.lock` refuses a second one.
 """
 
@@ -129,7 +130,7 @@ def _entry(row: tuple[object, ...]) -> Entry:
 class Journal:
     """One connection to the journal file; open one per thread (SQLite's rule)."""
 
-    def __init__(self, path: str | os.PathLike[str], device_id: str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -141,7 +142,7 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         for statement in filter(str.strip, _SCHEMA.split(";")):
             self._db.execute(statement)
-        self.device_id = self._meta_default("device_id", device_id or str(uuid.uuid4()))
+        self.device_id = self._meta_default("device_id", str(uuid.uuid4()))
         self._lock_file: IO[str] | None = None
 
     # ------------------------------------------------------------------ life cycle
@@ -183,18 +184,6 @@ class Journal:
             self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(row[0])
-
-    def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
 
     # ------------------------------------------------------------------ writing
 
@@ -249,13 +238,22 @@ class Journal:
         return len(rows)
 
     def mark_acked(self, acks: dict[str, Ack], at_ns: int) -> None:
-        """Record the server's verdicts (one transaction): these touches are done."""
+        """Record the server's verdicts and the upload time (one transaction)."""
         with self._transaction():
             self._db.executemany(
                 "UPDATE touches SET acked_at_ns = ?, outcome = ?, error = ?, "
                 "worker_name = COALESCE(?, worker_name) WHERE event_id = ?",
                 [(at_ns, a.outcome, a.error, a.worker_name, eid) for eid, a in acks.items()],
             )
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('last_upload_ns', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(at_ns),),
+            )
+
+    def last_upload_ns(self) -> int | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'last_upload_ns'").fetchone()
+        return None if row is None else int(row[0])
 
     def prune(
         self, now_ns: int, keep_acked: int = KEEP_ACKED, keep_days: int = KEEP_ACKED_DAYS

@@ -154,8 +154,7 @@ class Uploader:
         self.backoff = backoff or Backoff()
         self.options = options or UploaderOptions()
         self.retry_at: float | None = None  # monotonic time of the next try after a failure
-        stored = journal.get_meta("last_upload_ns")
-        self.last_upload_ns: int | None = int(stored) if stored else None
+        self.last_upload_ns = journal.last_upload_ns()
 
     def run(self, stop: threading.Event, wake: threading.Event) -> None:
         next_status = 0.0
@@ -208,7 +207,6 @@ class Uploader:
         now = wall_ns()
         self.journal.mark_acked(acks, now)
         self.last_upload_ns = now
-        self.journal.set_meta("last_upload_ns", str(now))
         self.console.acknowledged(batch, acks, answer.workers)
 
     def report(self) -> None:

@@ -122,14 +122,14 @@ def test_kill_9_while_uploading_loses_and_duplicates_nothing(
 ) -> None:
     site, factory = committed_site
     path = tmp_path / "journal.sqlite3"
-    total = 2000
+    total = 1000
     journal = Journal(path)
     for n in range(total):
         journal.append(make_touch("A", f"{n:08X}"), "boot-1", True)
     journal.close()
     live_server.start()
     agent, log = start_agent("stdin", live_server.url, site.token, path, "--batch-size", "10")
-    wait_until(lambda: nfc_count(factory) >= 200, timeout=30, every=0.02)
+    wait_until(lambda: nfc_count(factory) >= 100, timeout=30, every=0.02)
     os.kill(agent.pid, signal.SIGKILL)
     agent.wait()
     arrived = nfc_count(factory)

@@ -52,6 +52,8 @@ def test_a_cp932_log_with_japanese_headers_is_imported_once(
     ]
     assert events[0].occurred_at == datetime(2025, 3, 31, 22, 45, 10, tzinfo=UTC)  # JST
 
+    db_session.refresh(nfc_site.site)
+    assert nfc_site.site.reader_last_upload_at is None  # an import is not the reader's contact
     again = runner.invoke(cli, args)
     assert "accepted 0, duplicates 2" in again.output
     assert len(nfc_events(db_session)) == 2

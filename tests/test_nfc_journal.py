@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from nfc_fallback.clock import ClockProbe
 from nfc_fallback.console import Console
 from nfc_fallback.journal import Ack, Journal
 from nfc_fallback.touch import Touch, make_touch
-from nfc_fallback.uploader import Backoff, TouchClient, Uploader
+from nfc_fallback.uploader import Backoff, ServerAnswer, TouchClient, Uploader
+from workers_db.models import Event
 
 from .nfc_support import CARD, LiveServer, build_nfc_site, live_server_fixture  # noqa: F401
 
@@ -137,3 +139,27 @@ def test_old_backlog_warns_clearly(tmp_path: Path) -> None:
         uploader, out = make_uploader(journal, "http://127.0.0.1:1", "t")
         uploader.report()
     assert "警告 WARNING" in out.getvalue() and "1 touches unsent" in out.getvalue()
+
+
+def test_racing_uploads_of_one_batch_store_each_touch_once(
+    committed_db: Engine, live_server: LiveServer, tmp_path: Path
+) -> None:
+    factory = sessionmaker(bind=committed_db, expire_on_commit=False)
+    with factory() as session:
+        site = build_nfc_site(session)
+        session.commit()
+    live_server.start()
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        batch = [journal.append(touch(n), "boot-1", True).as_upload() for n in range(200)]
+    client = TouchClient(live_server.url, site.token)
+    answers: list[ServerAnswer] = []
+    racers = [threading.Thread(target=lambda: answers.append(client.post(batch))) for _ in "ab"]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert sum(a.accepted for a in answers) == 200
+    assert sum(a.duplicates for a in answers) == 200
+    with factory() as session:
+        stored = session.scalar(select(func.count()).select_from(Event))
+    assert stored == 200

@@ -166,7 +166,12 @@ def import_touch_csv(
         for start in range(0, len(numbered), MAX_BATCH):
             chunk = numbered[start : start + MAX_BATCH]
             result = ingest_touches(
-                session, site=site, device=device, items=[e for _, e in chunk], tz=tz
+                session,
+                site=site,
+                device=device,
+                items=[e for _, e in chunk],
+                tz=tz,
+                reader_contact=False,
             )
             report.accepted += result.accepted
             report.duplicates += result.duplicates

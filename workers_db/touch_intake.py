@@ -107,8 +107,11 @@ def ingest_touches(
     items: Sequence[Any],
     tz: ZoneInfo,
     now: datetime | None = None,
+    reader_contact: bool = True,
 ) -> IngestResult:
-    """Validate and store one batch for `site` (from the device token, never the body)."""
+    """Validate and store one batch for `site` (from the device token, never the body).
+    `reader_contact`: the batch came from the site's reader itself (an import does not), so
+    the site's reader counts as active (稼働)."""
     now = now or utcnow()
     result = IngestResult()
     touches = _valid_unique(items, result)
@@ -128,8 +131,9 @@ def ingest_touches(
                     result, touch.index, touch.event_id, "event_id: already used by another touch"
                 )
         _insert(session, site, device, fresh, owners, tz, now, result)
-    site.reader_present = True
-    site.reader_last_upload_at = now
+    if reader_contact:
+        site.reader_present = True
+        site.reader_last_upload_at = now
     for site_id, day in sorted(result.days):
         request_reconcile(session, site_id, day)
     session.flush()
@@ -188,10 +192,11 @@ def _plausible(touch: TouchIn, now: datetime) -> bool:
 
 
 def _insert_statement(session: Session) -> Insert:
+    """INSERT … ON CONFLICT (external_id) DO NOTHING on the Core table: executemany without
+    RETURNING is the fast path of psycopg (see bench/nfc_bench.py)."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(Event).on_conflict_do_nothing(index_elements=["external_id"])
-    return stmt.returning(Event.id, Event.external_id)
+    return module.insert(Event.__table__).on_conflict_do_nothing(index_elements=["external_id"])
 
 
 def _insert(
@@ -225,7 +230,15 @@ def _insert(
         }
         for t, worker_id, day, ok in zip(touches, worker_ids, days, synced, strict=True)
     ]
-    inserted = {ext: pk for pk, ext in session.execute(_insert_statement(session), rows)}
+    session.execute(_insert_statement(session), rows)
+    # Ours are the rows stamped with this request's `received_at`; a row a concurrent request
+    # stored first carries its own stamp and is counted as a duplicate here.
+    stored = session.execute(
+        select(Event.id, Event.external_id, Event.received_at).where(
+            Event.external_id.in_([row["external_id"] for row in rows])
+        )
+    )
+    inserted = {ext: pk for pk, ext, received in stored if received == now}
     for touch, worker_id, day, ok in zip(touches, worker_ids, days, synced, strict=True):
         event_pk = inserted.get(EXTERNAL_PREFIX + touch.event_id)
         result.workers[touch.event_id] = owners.get(touch.card_uid, (None, None))[1]
