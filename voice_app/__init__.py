@@ -18,7 +18,7 @@ from voice_app.config import Settings
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app.  `test_config` may carry `GENBA_SETTINGS` (a `Settings`) and
     `GENBA_SESSION_FACTORY` (a sessionmaker bound to a test transaction)."""
-    from voice_app import extensions, health
+    from voice_app import extensions, guards, health
     from voice_app.api import bp as api_bp
 
     app = Flask(__name__, instance_relative_config=False)
@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_logging(app)
 
     extensions.init_app(app, settings, config.get("GENBA_SESSION_FACTORY"))
+    guards.init_app(app)  # oversized bodies refused before any work
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     for register in _optional_blueprints():

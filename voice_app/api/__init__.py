@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from workers_db.errors import NotFound, ValidationFailed
@@ -23,6 +24,18 @@ def _validation(exc: ValidationFailed) -> ResponseReturnValue:
 @bp.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> ResponseReturnValue:
     return jsonify(errors=[{"field": None, "message": str(exc)}]), 404
+
+
+@bp.errorhandler(DataError)
+def _out_of_range(exc: DataError) -> ResponseReturnValue:
+    """A number the database cannot hold (an id past 2147483647, found by fuzzing): bad
+    input, not a server error."""
+    from voice_app.extensions import db
+
+    db().rollback()  # the transaction is broken; nothing of this request may be kept
+    diag = getattr(exc.orig, "diag", None)
+    reason = getattr(diag, "message_primary", None) or "a value is out of range"
+    return jsonify(errors=[{"field": None, "message": reason}]), 422
 
 
 @bp.errorhandler(HTTPException)

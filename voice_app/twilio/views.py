@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice_app.config import Settings
 from voice_app.extensions import db, runtime, settings
+from voice_app.ratelimit import gate_webhook
 from voice_app.spool import Spool
 from voice_app.twilio.calllog import record_status
 from voice_app.twilio.core import DB_UNAVAILABLE, answer_step
@@ -45,8 +46,8 @@ def _xml(body: str) -> Response:
 @bp.before_request
 def _verify_signature() -> ResponseReturnValue | None:
     why = refusal(request, settings())
-    if why is None:
-        return None
+    if why is None:  # a validated caller: now the per-caller rate limit (voice_app.ratelimit)
+        return gate_webhook(request, settings(), runtime().redis())
     log.warning("403 for %s: %s", request.path, why)
     return Response("Forbidden: request not signed by Twilio\n", 403, mimetype="text/plain")
 

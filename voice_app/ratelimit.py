@@ -1,0 +1,111 @@
+"""Rate limits on the voice webhooks, keyed on the validated caller, never on an IP address.
+
+Every webhook arrives from Twilio's own addresses, so an IP limit would throttle every site at
+once during the morning rush and stop no one.  What identifies an abuser is the caller: the
+`From` of a request whose X-Twilio-Signature has been checked (this gate runs after
+`voice_app.twilio.security`).  Only new calls count (`/twilio/voice`, one per CallSid: a
+Twilio retry of the same call adds nothing); the later steps of an admitted call are never
+limited, and neither are status callbacks.
+
+- A shown number: at most `CALLS_PER_CALLER` calls per `WINDOW_S` (a worker calls two or
+  three times a day; a foreman checks in a whole crew in one call).
+- A withheld number has no identity: withheld calls are counted per dialed number, with a
+  larger allowance (`WITHHELD_CALLS_PER_NUMBER`); identifying by CCUS id and PIN is locked
+  out separately (`ivr_flows.policy`).
+
+A refused call gets `<Reject reason="busy"/>`: never answered, never billed, nothing recorded.
+Keys are HMACs of the number with the app's secret, so Redis never holds a phone number.
+If Redis does not answer, calls are let through: a worker's check-in matters more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+
+from flask import Request, Response, current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from twilio.twiml.voice_response import VoiceResponse
+
+from voice_app.config import Settings
+from voice_app.twilio.params import TwilioParams
+from workers_db.identifiers import mask_phone, try_normalize_phone
+
+log = logging.getLogger(__name__)
+
+WINDOW_S = 15 * 60
+CALLS_PER_CALLER = 10
+WITHHELD_CALLS_PER_NUMBER = 300
+KEY_PREFIX = "genba:rl:call:"
+LIMITED_PATHS = ("/twilio/voice",)
+
+
+class SlidingWindow:
+    """Distinct members (call SIDs) per key within the last `window_s` seconds: one round trip
+    (a sorted set scored by time; adding a member again changes nothing)."""
+
+    def __init__(self, redis: Redis, limit: int, window_s: int) -> None:
+        self.redis = redis
+        self.limit = limit
+        self.window_s = window_s
+
+    def admit(self, key: str, member: str, now: float) -> tuple[bool, int]:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, 0, now - self.window_s)
+        pipe.zadd(key, {member: now}, nx=True)
+        pipe.zcard(key)
+        pipe.expire(key, self.window_s)
+        count = int(pipe.execute()[2])
+        return count <= self.limit, count
+
+
+def caller_key(secret: str, identity: str) -> str:
+    digest = hmac.new(secret.encode(), identity.encode(), hashlib.sha256).hexdigest()[:32]
+    return KEY_PREFIX + digest
+
+
+def busy_answer() -> str:
+    response = VoiceResponse()
+    response.reject(reason="busy")
+    return str(response)
+
+
+def gate_webhook(request: Request, settings: Settings, redis: Redis) -> Response | None:
+    """None to go on, or the `<Reject>` answer for a caller over the limit."""
+    if request.path not in LIMITED_PATHS:
+        return None
+    params = TwilioParams.parse(request.form)
+    if params.call_sid is None:
+        return None
+    caller = params.caller()
+    config = current_app.config
+    if caller is not None:
+        identity, limit = f"from:{caller}", config.get("GENBA_CALLS_PER_CALLER", CALLS_PER_CALLER)
+        who = mask_phone(caller)
+    else:
+        dialed = try_normalize_phone(params.to_raw) or params.to_raw
+        identity = f"withheld:{dialed}"
+        limit = config.get("GENBA_WITHHELD_CALLS_PER_NUMBER", WITHHELD_CALLS_PER_NUMBER)
+        who = f"withheld callers to {mask_phone(dialed)}"
+    window = SlidingWindow(redis, int(limit), int(config.get("GENBA_RATE_WINDOW_S", WINDOW_S)))
+    try:
+        allowed, count = window.admit(
+            caller_key(settings.secret_key, identity), params.call_sid, time.time()
+        )
+    except (RedisError, OSError) as exc:
+        log.warning("rate limit not checked (Redis: %s); call %s let through", exc, params.call_sid)
+        return None
+    if allowed:
+        return None
+    log.warning(
+        "rate limit: %s made %s calls in %s s (limit %s); call %s rejected, nothing recorded",
+        who,
+        count,
+        window.window_s,
+        window.limit,
+        params.call_sid,
+    )
+    return Response(busy_answer(), 200, mimetype="text/xml")
