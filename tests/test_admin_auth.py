@@ -194,3 +194,58 @@ def test_english_is_selectable_and_remembered(
     user = db_session.scalar(select(AdminUser).where(AdminUser.email == "admin@example.jp"))
     db_session.refresh(user)
     assert user is not None and user.language == "en"
+
+
+def test_site_admin_gives_a_subcontractor_its_login(
+    client: FlaskClient, world: World, db_session: Session
+) -> None:
+    login_as(client, world.a.users["site_admin"])
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "companya@example.jp" in page and "companyb@example.jp" not in page
+    data = {
+        "csrf_token": CSRF,
+        "email": "Oyakata@Example.jp",
+        "role": "company_admin",
+        "company_id": str(world.a.sub.id),
+        "password": "long enough pw",
+    }
+    assert client.post("/admin/users", data=data).status_code == 302
+    user = db_session.scalar(select(AdminUser).where(AdminUser.email == "oyakata@example.jp"))
+    assert user is not None and user.role == "company_admin" and user.company_id == world.a.sub.id
+    assert user.password_hash.startswith("$argon2")
+    assert db_session.scalar(select(AuditEntry).where(AuditEntry.action == "create_user"))
+    short = client.post("/admin/users", data={**data, "email": "x@example.jp", "password": "short"})
+    assert short.status_code == 422 and "10文字以上" in short.get_data(as_text=True)
+    # nobody grants more than they hold
+    other = {**data, "email": "y@example.jp", "company_id": str(world.b.sub.id)}
+    assert client.post("/admin/users", data=other).status_code == 403
+    prime = {**data, "email": "z@example.jp", "role": "prime_admin"}
+    assert client.post("/admin/users", data=prime).status_code == 403
+    # the new login works and sees its own company's workers only
+    fresh = client.application.test_client()
+    assert log_in(fresh, "oyakata@example.jp", "long enough pw").status_code == 302
+    workers = fresh.get("/admin/workers").get_data(as_text=True)
+    assert "作業員A" in workers and "作業員B" not in workers
+    assert fresh.get("/admin/users").status_code == 403
+
+
+def test_deactivating_a_login_ends_its_session(
+    client: FlaskClient, world: World, db_session: Session
+) -> None:
+    target = world.a.users["company_admin"]
+    other = client.application.test_client()
+    login_as(other, target)
+    assert other.get("/admin/workers").status_code == 200
+    login_as(client, world.a.users["prime_admin"])
+    answer = client.post(
+        f"/admin/users/{target.id}/active", data={"csrf_token": CSRF, "active": "0"}
+    )
+    assert answer.status_code == 302
+    assert other.get("/admin/workers").status_code == 302  # back to the login page
+    own = world.a.users["prime_admin"].id
+    assert (
+        client.post(
+            f"/admin/users/{own}/active", data={"csrf_token": CSRF, "active": "0"}
+        ).status_code
+        == 400
+    )

@@ -167,6 +167,23 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/admin/exports"): page(leak=True),
     ("GET", "/admin/exports/work-records.<fmt>"): page(path={"fmt": "=csv"}, query=SITE),
     ("GET", "/admin/exports/stats.<fmt>"): page(path={"fmt": "=xlsx"}, query=SITE),
+    # logins
+    ("GET", "/admin/users"): page(MANAGERS, leak=True),
+    ("POST", "/admin/users"): page(
+        MANAGERS,
+        form={
+            "email": "=new@example.jp",
+            "role": "=company_admin",
+            "company_id": "company",
+            "password": "=long enough pw",
+        },
+    ),
+    ("POST", "/admin/users/<int:user_id>/active"): page(
+        MANAGERS, path={"user_id": "company_user"}, form={"active": "=1"}
+    ),
+    ("POST", "/admin/users/<int:user_id>/password"): page(
+        MANAGERS, path={"user_id": "company_user"}, form={"password": "=long enough pw"}
+    ),
     # /api/v1: bearer tokens
     ("GET", "/api/v1/companies"): api(leak=True),
     ("POST", "/api/v1/companies"): api(MANAGERS, form={"name": "=API工業"}),
@@ -243,6 +260,7 @@ def _side_ids(session: Session, world: World, side: str) -> dict[str, int]:
     event = session.scalars(select(Event.id).where(Event.worker_id == s.worker.id)).first()
     assert event is not None
     return {
+        "company_user": s.users["company_admin"].id,
         "event": event,
         "site": s.site.id,
         "company": s.sub.id,

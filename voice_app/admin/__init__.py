@@ -3,7 +3,8 @@
 Server-rendered pages (Flask + Jinja2), Japanese by default with English selectable, usable on
 a phone.  One module per page family registers its views on `bp`: `auth` (login, language),
 `sites`, `board` (today's board, 事後登録), `registry` (companies, workers, phones, cards),
-`imports` (CSV upload), `structure` (施工体制), `exceptions`, `stats` and `exports`.
+`imports` (CSV upload), `structure` (施工体制), `exceptions`, `stats`, `exports` and
+`users` (logins).
 
 Every view goes through `security.login_required`; what a user sees and changes is limited in
 the queries by `voice_app.scope.Principal` (see `scoping`), never only in the templates.
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
         sites,
         stats,
         structure,
+        users,
         workers,
     )
 

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 INK = "#1d2433"
 MUTED = "#5b6475"
 GRID = "#e3e7ee"
+WIDTH = 960  # every chart spans the page: text stays legible in a meeting room
 FONT = 'font-family="inherit"'
 
 
@@ -119,7 +120,7 @@ def stacked_bars(
     tooltips: Sequence[str] | None = None,
 ) -> Markup:
     """Daily counts: `lower` (e.g. countable work-history records) with `upper` on top."""
-    width, height = 760, 280
+    width, height = WIDTH, 300
     left, right, top, bottom = 52.0, width - 14.0, 34.0, height - 30.0
     n = max(len(labels), 1)
     maximum = nice_ceiling(max([a + b for a, b in zip(lower, upper, strict=True)] or [0]))
@@ -157,8 +158,9 @@ def rate_lines(
     series: Sequence[Series],
     title: str,
 ) -> Markup:
-    """Shares between 0 and 1 over time; a None value breaks its line."""
-    width, height = 760, 280
+    """Shares between 0 and 1 over time; a None value breaks its line.  Later series are
+    drawn thinner on top, so that two series with the same values both stay visible."""
+    width, height = WIDTH, 300
     left, right, top, bottom = 52.0, width - 14.0, 34.0, height - 30.0
     n = max(len(labels), 1)
     step = (right - left) / n
@@ -167,7 +169,8 @@ def rate_lines(
     def point(i: int, value: float) -> tuple[float, float]:
         return left + step * (i + 0.5), bottom - (bottom - top) * max(0.0, min(1.0, value))
 
-    for s in series:
+    for index, s in enumerate(series):
+        stroke = 2.0 if s.dashed else max(5.0 - 1.2 * index, 2.0)
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
         segment: list[tuple[float, float]] = []
         segments: list[list[tuple[float, float]]] = []
@@ -188,7 +191,8 @@ def rate_lines(
             coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in seg)
             parts.append(
                 f'<polyline points="{coords}" fill="none" stroke="{s.color}" '
-                f'stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"{dash}/>'
+                f'stroke-width="{stroke:.1f}" stroke-linejoin="round" '
+                f'stroke-linecap="round"{dash}/>'
             )
         if not s.dashed and n <= 45:
             for i, value in enumerate(s.values):
@@ -209,7 +213,7 @@ def horizontal_bars(
     items: Sequence[tuple[str, int, float | None, str]], unit: str, title: str
 ) -> Markup:
     """(label, count, share, colour) per row, e.g. the card-level distribution."""
-    width = 760
+    width = WIDTH
     row = 38
     height = 16 + row * max(len(items), 1)
     left, right = 150.0, width - 120.0
@@ -253,7 +257,7 @@ def target_bullet(
 ) -> Markup:
     """The year's count as a bar against marks (pro-rated commitment and target) on a scale
     up to the full-year target."""
-    width, height = 760, 118
+    width, height = WIDTH, 118
     left, right = 16.0, width - 16.0
     maximum = nice_ceiling(max([count, full or 0, *[v for _, v, _ in marks]]))
     scale = (right - left) / maximum

@@ -18,6 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.stats": ("統計", "Statistics"),
     "nav.exports": ("出力", "Exports"),
     "nav.sites": ("現場", "Sites"),
+    "nav.users": ("ログイン管理", "Logins"),
     "nav.logout": ("ログアウト", "Log out"),
     # roles
     "role.admin": ("管理者", "Administrator"),
@@ -209,5 +210,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "answer_mode": ("電話の応答", "Call answering"),
     "reason_code": ("理由", "Reason"),
     "note": ("メモ", "Note"),
+    "email": ("メールアドレス", "E-mail"),
+    "password": ("パスワード", "Password"),
     "event_id": ("記録", "Event"),
 }

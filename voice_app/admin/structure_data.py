@@ -24,6 +24,13 @@ class Node:
     workers_today: int = 0
     children: list[Node] = field(default_factory=list)
 
+    def subtree_ids(self) -> set[int]:
+        """This company and every company under it (none of them may become its parent)."""
+        ids = {self.company.id}
+        for child in self.children:
+            ids |= child.subtree_ids()
+        return ids
+
 
 def load_tree(session: Session, site_id: int, today_counts: dict[int, int]) -> list[Node]:
     rows = session.execute(
