@@ -15,8 +15,9 @@ import random
 import sys
 import tempfile
 import threading
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +43,7 @@ def build(database_url: str, tz: ZoneInfo) -> dict[str, int]:
     from workers_db.db import make_engine, make_session_factory
     from workers_db.intake import raise_exception, record_event
     from workers_db.migrate import upgrade
-    from workers_db.models import AdminUser, SiteCompany, Target
+    from workers_db.models import AdminUser, Target
     from workers_db.registration import add_site_company, create_company, create_worker, hash_secret
 
     engine = make_engine(database_url)
@@ -55,8 +56,15 @@ def build(database_url: str, tz: ZoneInfo) -> dict[str, int]:
         site = demo.sites[SITE_A[0]]
         companies = demo.companies
         extra = [
-            create_worker(session, name, companies[key].id, name_kana=kana, ccus_worker_id=ccus,
-                          card_level=level, kentaikyo=ccus is not None)
+            create_worker(
+                session,
+                name,
+                companies[key].id,
+                name_kana=kana,
+                ccus_worker_id=ccus,
+                card_level=level,
+                kentaikyo=ccus is not None,
+            )
             for name, kana, key, ccus, level in (
                 ("小林 健太", "コバヤシ ケンタ", "rebar", "20000000000101", 2),
                 ("加藤 浩二", "カトウ コウジ", "rebar", "20000000000102", 3),
@@ -82,56 +90,134 @@ def build(database_url: str, tz: ZoneInfo) -> dict[str, int]:
                     source = "nfc" if worker.ccus_worker_id and rng.random() < 0.3 else "phone"
                     if day < today and rng.random() < 0.15:
                         source = "roster"  # on the 出面 sheet only: a day that never counts
-                    record_event(session, external_id=f"shot:{day}:{n}:in", source=source,
-                                 site_id=site.id, occurred_at=arrive, tz=tz, worker_id=worker.id,
-                                 direction="entry")
+                    record_event(
+                        session,
+                        external_id=f"shot:{day}:{n}:in",
+                        source=source,
+                        site_id=site.id,
+                        occurred_at=arrive,
+                        tz=tz,
+                        worker_id=worker.id,
+                        direction="entry",
+                    )
                     if day < today or n % 3 == 0:
                         leave = datetime.combine(day, time(17, rng.randrange(50)), tzinfo=tz)
                         if day == today:
                             leave = arrive + timedelta(hours=2, minutes=10 * n)
-                        record_event(session, external_id=f"shot:{day}:{n}:out", source=source,
-                                     site_id=site.id, occurred_at=leave, tz=tz,
-                                     worker_id=worker.id, direction="exit")
+                        record_event(
+                            session,
+                            external_id=f"shot:{day}:{n}:out",
+                            source=source,
+                            site_id=site.id,
+                            occurred_at=leave,
+                            tz=tz,
+                            worker_id=worker.id,
+                            direction="exit",
+                        )
         # a company that came by a call, not yet confirmed in the tree
         called = create_company(session, "東京内装工業株式会社", ccus_business_id="10000000000099")
-        add_site_company(session, site.id, called.id, parent_company_id=companies["rebar"].id,
-                         tier=2, source="call", confirmed=False)
+        add_site_company(
+            session,
+            site.id,
+            called.id,
+            parent_company_id=companies["rebar"].id,
+            tier=2,
+            source="call",
+            confirmed=False,
+        )
         newcomer = create_worker(session, "森 勇気", called.id, name_kana="モリ ユウキ")
         morning = datetime.combine(today, time(7, 52), tzinfo=tz)
-        record_event(session, external_id="shot:newcomer", source="phone", site_id=site.id,
-                     occurred_at=morning, tz=tz, worker_id=newcomer.id, direction="entry")
-        unknown = record_event(session, external_id="shot:unknown", source="phone",
-                               site_id=site.id, occurred_at=morning + timedelta(minutes=3),
-                               tz=tz, caller_e164="+819087654321").event
-        raise_exception(session, kind="unknown_caller", dedupe_key="shot:unknown",
-                        site_id=site.id, event_id=unknown.id, work_date=today,
-                        detail={"caller_e164": "+819087654321"})
-        withheld = record_event(session, external_id="shot:withheld", source="phone",
-                                site_id=site.id, occurred_at=morning + timedelta(minutes=5),
-                                tz=tz).event
-        raise_exception(session, kind="withheld_caller", dedupe_key="shot:withheld",
-                        site_id=site.id, event_id=withheld.id, work_date=today, detail={})
-        manual = record_event(session, external_id="shot:manual", source="manual",
-                              site_id=site.id, worker_id=extra[3].id, direction="entry",
-                              occurred_at=datetime.combine(today - timedelta(days=1),
-                                                           time(8, 0), tzinfo=tz),
-                              tz=tz, note="携帯電話を忘れた").event
-        raise_exception(session, kind="manual_pending", dedupe_key=f"manual_pending:{manual.id}",
-                        site_id=site.id, worker_id=extra[3].id, event_id=manual.id,
-                        work_date=manual.work_date, detail={"note": "携帯電話を忘れた"})
-        session.add(Target(company_id=companies["prime"].id, fiscal_year=fiscal_year_of(today),
-                           target_count=1500, commitment_count=900))
+        record_event(
+            session,
+            external_id="shot:newcomer",
+            source="phone",
+            site_id=site.id,
+            occurred_at=morning,
+            tz=tz,
+            worker_id=newcomer.id,
+            direction="entry",
+        )
+        unknown = record_event(
+            session,
+            external_id="shot:unknown",
+            source="phone",
+            site_id=site.id,
+            occurred_at=morning + timedelta(minutes=3),
+            tz=tz,
+            caller_e164="+819087654321",
+        ).event
+        raise_exception(
+            session,
+            kind="unknown_caller",
+            dedupe_key="shot:unknown",
+            site_id=site.id,
+            event_id=unknown.id,
+            work_date=today,
+            detail={"caller_e164": "+819087654321"},
+        )
+        withheld = record_event(
+            session,
+            external_id="shot:withheld",
+            source="phone",
+            site_id=site.id,
+            occurred_at=morning + timedelta(minutes=5),
+            tz=tz,
+        ).event
+        raise_exception(
+            session,
+            kind="withheld_caller",
+            dedupe_key="shot:withheld",
+            site_id=site.id,
+            event_id=withheld.id,
+            work_date=today,
+            detail={},
+        )
+        manual = record_event(
+            session,
+            external_id="shot:manual",
+            source="manual",
+            site_id=site.id,
+            worker_id=extra[3].id,
+            direction="entry",
+            occurred_at=datetime.combine(today - timedelta(days=1), time(8, 0), tzinfo=tz),
+            tz=tz,
+            note="携帯電話を忘れた",
+        ).event
+        raise_exception(
+            session,
+            kind="manual_pending",
+            dedupe_key=f"manual_pending:{manual.id}",
+            site_id=site.id,
+            worker_id=extra[3].id,
+            event_id=manual.id,
+            work_date=manual.work_date,
+            detail={"note": "携帯電話を忘れた"},
+        )
+        session.add(
+            Target(
+                company_id=companies["prime"].id,
+                fiscal_year=fiscal_year_of(today),
+                target_count=1500,
+                commitment_count=900,
+            )
+        )
         for email, role, site_id, company_id in (
             ("genba@example.jp", "site_admin", site.id, None),
             ("honsha@example.jp", "prime_admin", None, companies["prime"].id),
         ):
-            session.add(AdminUser(email=email, password_hash=hash_secret(PASSWORD), role=role,
-                                  site_id=site_id, company_id=company_id))
+            session.add(
+                AdminUser(
+                    email=email,
+                    password_hash=hash_secret(PASSWORD),
+                    role=role,
+                    site_id=site_id,
+                    company_id=company_id,
+                )
+            )
         session.flush()
         for site_row in demo.sites.values():
             reconcile(session, site_row.id, first, today, repeat_window_s=600)
         session.commit()
-        assert session.query(SiteCompany).count() > 0
         ids = {"site": site.id, "prime": companies["prime"].id}
     engine.dispose()
     return ids
@@ -143,15 +229,16 @@ def shoot(url: str, out: Path, ids: dict[str, int], today: date) -> list[Path]:
     start = (today - timedelta(days=29)).isoformat()
     shots: list[Path] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
 
-        def login(page: object, email: str) -> None:
-            page.goto(url + "/admin/login")  # type: ignore[attr-defined]
-            page.fill('input[name="email"]', email)  # type: ignore[attr-defined]
-            page.fill('input[name="password"]', PASSWORD)  # type: ignore[attr-defined]
-            page.get_by_role("button", name="ログイン").click()  # type: ignore[attr-defined]
-            page.wait_for_load_state()  # type: ignore[attr-defined]
+        def login(page: Any, email: str) -> None:
+            page.goto(url + "/admin/login")
+            page.fill('input[name="email"]', email)
+            page.fill('input[name="password"]', PASSWORD)
+            page.get_by_role("button", name="ログイン").click()
+            page.wait_for_load_state()
 
         desktop = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ja-JP")
         page = desktop.new_page()
@@ -173,8 +260,12 @@ def shoot(url: str, out: Path, ids: dict[str, int], today: date) -> list[Path]:
         shots.append(_shot(page, out / "stats.png", full=True, until="#chart-levels"))
         desktop.close()
 
-        phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                    device_scale_factor=2, locale="ja-JP")
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            is_mobile=True,
+            device_scale_factor=2,
+            locale="ja-JP",
+        )
         page = phone.new_page()
         login(page, "genba@example.jp")
         page.goto(url + f"/admin/sites/{site}/board")
@@ -184,15 +275,15 @@ def shoot(url: str, out: Path, ids: dict[str, int], today: date) -> list[Path]:
     return shots
 
 
-def _shot(page: object, path: Path, full: bool, until: str | None = None) -> Path:
+def _shot(page: Any, path: Path, full: bool, until: str | None = None) -> Path:
     """A screenshot; `until` cuts a long page below that element (PNGs stay < 300 KB)."""
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")
     clip = None
     if until is not None:
-        box = page.locator(until).bounding_box()  # type: ignore[attr-defined]
-        width = page.viewport_size["width"]  # type: ignore[attr-defined]
+        box = page.locator(until).bounding_box()
+        width = page.viewport_size["width"]
         clip = {"x": 0, "y": 0, "width": width, "height": box["y"] + box["height"] + 16}
-    page.screenshot(path=str(path), full_page=full, clip=clip)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=full, clip=clip)
     return path
 
 
@@ -219,8 +310,9 @@ def main() -> int:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            shots = shoot(f"http://127.0.0.1:{args.port}", args.out, ids,
-                          datetime.now(settings.tz).date())
+            shots = shoot(
+                f"http://127.0.0.1:{args.port}", args.out, ids, datetime.now(settings.tz).date()
+            )
         finally:
             server.shutdown()
             thread.join(timeout=10)
