@@ -18,6 +18,8 @@ RECONCILE_CHUNK_DAYS = 31
 # Statements of a reconciliation or statistics job may run this long (the web's 5 s limit
 # is for webhooks, not for rebuilding a month).
 JOB_STATEMENT_TIMEOUT_MS = 15 * 60 * 1000
+# PostgreSQL checks this often whether a job's client is still there (a killed worker).
+JOB_CLIENT_CHECK_MS = 1000
 NIGHTLY_JOB_TIMEOUT_S = 3 * 3600
 STATS_CRON = "15 4 * * *"  # 04:15: the month's statistics and follow-up reports
 STATS_JOB_TIMEOUT_S = 3600

@@ -188,26 +188,20 @@ def _overlaps(session: Session, win: Window) -> list[Wanted]:
 
 
 def _stale_overlaps(session: Session, win: Window) -> list[int]:
-    """Open overlap exceptions this run can judge (this site's days in range, or other sites'
-    days near them for workers seen here) whose day no longer overlaps any other site."""
+    """Open overlap exceptions near these dates (any site: the other side of a pair, or a
+    worker whose events were relinked) whose day no longer overlaps another site's."""
     statement = text(
         f"""
         SELECT x.id FROM exceptions x
         WHERE x.kind = 'overlapping_sites' AND x.status = 'open'
-          AND ((x.site_id = :site_id AND x.work_date BETWEEN :first AND :last)
-               OR (x.site_id <> :site_id AND x.work_date BETWEEN :scan_first AND :scan_last
-                   AND x.worker_id IN (SELECT e.worker_id FROM events e
-                                       WHERE e.site_id = :site_id AND e.worker_id IS NOT NULL
-                                         AND e.work_date BETWEEN :scan_first AND :scan_last)))
+          AND x.work_date BETWEEN :scan_first AND :scan_last
           AND NOT EXISTS (
               SELECT 1 FROM work_records r1 JOIN work_records r2
                 ON r2.worker_id = r1.worker_id AND r2.site_id <> r1.site_id
               WHERE r1.site_id = x.site_id AND r1.worker_id = x.worker_id
                 AND r1.work_date = x.work_date AND {_OVERLAP})
         """
-    ).bindparams(
-        *(bindparam(n, type_=Date()) for n in ("first", "last", "scan_first", "scan_last"))
-    )
+    ).bindparams(bindparam("scan_first", type_=Date()), bindparam("scan_last", type_=Date()))
     return list(session.scalars(statement, win.params()))
 
 
