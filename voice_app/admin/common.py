@@ -16,7 +16,7 @@ from voice_app.admin.i18n import current_lang, field_label, problem_text, transl
 from voice_app.admin.security import csrf_token
 from voice_app.extensions import db, settings
 from workers_db.errors import FieldProblem
-from workers_db.models import Site, WorkException
+from workers_db.models import Event, Site, WorkException
 
 SESSION_SITE = "site_id"
 
@@ -66,7 +66,15 @@ def nav_site() -> Site | None:
         site = session_db.get(Site, wanted)
         if site is not None:
             return site
-    stmt = select(Site).where(Site.active.is_(True)).order_by(Site.name, Site.id).limit(1)
+    # no site chosen yet: the busiest site today (where the calls are coming in), else by name
+    busy = (
+        select(func.count(Event.id))
+        .where(Event.site_id == Site.id, Event.work_date == today())
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Site).where(Site.active.is_(True)).order_by(busy.desc(), Site.name, Site.id).limit(1)
+    )
     if ids is not None:
         stmt = stmt.where(Site.id.in_(ids))
     return session_db.scalar(stmt)

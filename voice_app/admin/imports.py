@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_bool, form_int
-from voice_app.admin.registry import _placement_sites
+from voice_app.admin.registry import placement_sites
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.import_csv import TEMPLATE_PATH, ImportFileError, RowProblem, parse_bytes
@@ -62,7 +62,7 @@ def _scope_problems(plan: ImportPlan) -> list[RowProblem]:
 @bp.route("/import", methods=["GET", "POST"])
 @login_required()
 def import_csv() -> ResponseReturnValue:
-    sites = _placement_sites() if g.user.role != "company_admin" else []
+    sites = placement_sites() if g.user.role != "company_admin" else []
     context: dict[str, object] = {
         "sites": sites,
         "report": None,

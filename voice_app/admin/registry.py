@@ -68,7 +68,7 @@ def companies() -> ResponseReturnValue:
     )
 
 
-def _placement_sites() -> list[Site]:
+def placement_sites() -> list[Site]:
     principal = current_principal()
     return [s for s in visible_sites(active_only=True) if principal.can_manage_site(db(), s.id)]
 
@@ -76,7 +76,7 @@ def _placement_sites() -> list[Site]:
 @bp.route("/companies/new", methods=["GET", "POST"])
 @login_required(*MANAGER_ROLES)
 def company_new() -> ResponseReturnValue:
-    sites = _placement_sites()
+    sites = placement_sites()
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         site_id = form_int("site_id")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from voice_app.admin import bp
 from voice_app.admin.common import form_int, problems_by_field
 from voice_app.admin.i18n import translate
-from voice_app.admin.registry import _placement_sites
+from voice_app.admin.registry import placement_sites
 from voice_app.admin.scoping import company_choices
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.cli.accounts import MIN_PASSWORD_LENGTH
@@ -63,7 +63,7 @@ def _page(rows: list[AdminUser], errors: dict[str, list[str]], form: object) -> 
         errors=errors,
         form=form,
         roles=grantable_roles(),
-        sites=_placement_sites(),
+        sites=placement_sites(),
         companies=company_choices(),
         min_length=MIN_PASSWORD_LENGTH,
     )
