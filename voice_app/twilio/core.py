@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from workers_db.models import CallStep
 # What "the database does not answer" looks like (refused, timed out, pool exhausted, gone).
 DB_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
 MAX_DRAIN = 12  # a replayed call's unanswered questions, timed out one by one
+_STEPS: Table = CallStep.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,15 @@ def answer_step(
     created = effects.apply(session, actions, call, settings.tz)
     xml = replay_xml or to_twiml(step, step_path(n + 1))
     stored = session.execute(
-        effects.insert_ignoring_conflict(session, CallStep, ["call_sid", "step"])
-        .values(call_sid=call.call_sid, step=key, response_xml=xml, state=step.state.to_json())
-        .returning(CallStep.id)
+        effects.insert_ignoring_conflict(session, _STEPS, ("call_sid", "step")).returning(
+            _STEPS.c.id
+        ),
+        {
+            "call_sid": call.call_sid,
+            "step": key,
+            "response_xml": xml,
+            "state": step.state.to_json(),
+        },
     ).scalar()
     if stored is None:  # a concurrent delivery of the same step committed first
         session.rollback()

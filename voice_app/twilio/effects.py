@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,13 +35,20 @@ from workers_db.intake import raise_exception, work_date_of
 from workers_db.models import AuthFailure, Event, SiteCompany, WorkException
 
 log = logging.getLogger(__name__)
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_EDGES: Table = SiteCompany.__table__  # type: ignore[assignment]
 
 
-def insert_ignoring_conflict(session: Session, table: Any, index: list[str]) -> Any:
-    """`INSERT … ON CONFLICT (index) DO NOTHING` for PostgreSQL and SQLite alike."""
-    dialect = session.get_bind().dialect.name
+@cache
+def _insert_once(dialect: str, table: Table, index: tuple[str, ...]) -> Any:
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=index)
+    return module.insert(table).on_conflict_do_nothing(index_elements=list(index))
+
+
+def insert_ignoring_conflict(session: Session, table: Table, index: tuple[str, ...]) -> Any:
+    """`INSERT … ON CONFLICT (index) DO NOTHING` for PostgreSQL and SQLite alike, built once
+    per dialect and table; the values are bound at execution."""
+    return _insert_once(session.get_bind().dialect.name, table, index)
 
 
 def apply(session: Session, actions: Iterable[Action], call: CallContext, tz: ZoneInfo) -> int:
@@ -68,25 +76,22 @@ def _record(
     session: Session, action: RecordEvent, call: CallContext, tz: ZoneInfo
 ) -> tuple[int, bool]:
     work_date = work_date_of(call.now, tz)
-    stmt = (
-        insert_ignoring_conflict(session, Event, ["external_id"])
-        .values(
-            external_id=action.external_id,
-            source="phone",
-            site_id=action.site_id,
-            worker_id=action.worker_id,
-            occurred_at=call.now,
-            work_date=work_date,
-            direction=action.direction,
-            caller_e164=action.caller_e164,
-            device="twilio",
-            clock_synced=True,
-            received_at=datetime.now(call.now.tzinfo),
-            note=action.note,
-        )
-        .returning(Event.id)
-    )
-    new_id = session.execute(stmt).scalar()
+    stmt = insert_ignoring_conflict(session, _EVENTS, ("external_id",)).returning(_EVENTS.c.id)
+    values = {
+        "external_id": action.external_id,
+        "source": "phone",
+        "site_id": action.site_id,
+        "worker_id": action.worker_id,
+        "occurred_at": call.now,
+        "work_date": work_date,
+        "direction": action.direction,
+        "caller_e164": action.caller_e164,
+        "device": "twilio",
+        "clock_synced": True,
+        "received_at": datetime.now(call.now.tzinfo),
+        "note": action.note,
+    }
+    new_id = session.execute(stmt, values).scalar()
     if new_id is None:
         existing = session.scalar(select(Event.id).where(Event.external_id == action.external_id))
         assert existing is not None
@@ -126,14 +131,15 @@ def _raise(session: Session, action: RaiseException, event_ids: dict[str, int]) 
 
 def _add_edge(session: Session, action: AddToStructure) -> None:
     session.execute(
-        insert_ignoring_conflict(session, SiteCompany, ["site_id", "company_id"]).values(
-            site_id=action.site_id,
-            company_id=action.company_id,
-            parent_company_id=action.parent_company_id,
-            tier=action.tier,
-            source="call",
-            confirmed=False,
-        )
+        insert_ignoring_conflict(session, _EDGES, ("site_id", "company_id")),
+        {
+            "site_id": action.site_id,
+            "company_id": action.company_id,
+            "parent_company_id": action.parent_company_id,
+            "tier": action.tier,
+            "source": "call",
+            "confirmed": False,
+        },
     )
 
 

@@ -1,13 +1,18 @@
-"""The flow's `Lookup` over the database: Core selects returning plain values, one round trip
-each (the zero-key check-in reads a site, a phone's workers, their history and the 施工体制)."""
+"""The flow's `Lookup` over the database.
+
+The statements are built once, at import, on the tables' Core columns with bind parameters:
+a webhook then only binds values and runs SQL that SQLAlchemy has compiled and PostgreSQL has
+prepared, about a third of the cost of building ORM selects per request (bench/ivr_bench.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ivr_flows.model import PastEvent, SiteInfo, WorkerInfo
@@ -22,8 +27,69 @@ from workers_db.models import (
 )
 from workers_db.registration import hash_pin, verify_secret
 
-_SITE_COLUMNS = (Site.id, Site.name, Site.site_code, Site.answer_mode, Site.prime_company_id)
-_WORKER_COLUMNS = (Worker.id, Worker.name, Worker.name_kana, Worker.language, Worker.company_id)
+_sites, _workers, _phones = Site.__table__, Worker.__table__, Phone.__table__
+_crew, _edges, _events = PhoneCrewMember.__table__, SiteCompany.__table__, Event.__table__
+_failures = AuthFailure.__table__
+
+_SITE = select(
+    _sites.c.id, _sites.c.name, _sites.c.site_code, _sites.c.answer_mode,
+    _sites.c.prime_company_id,
+).where(_sites.c.active.is_(True))  # fmt: skip
+SITE_BY_NUMBER = _SITE.where(_sites.c.dial_in_number == bindparam("number"))
+SITE_BY_CODE = _SITE.where(_sites.c.site_code == bindparam("code"))
+SITE_BY_ID = _SITE.where(_sites.c.id == bindparam("site_id"))
+
+_WORKER = (
+    _workers.c.id, _workers.c.name, _workers.c.name_kana, _workers.c.language,
+    _workers.c.company_id,
+)  # fmt: skip
+_owner = (
+    select(*_WORKER, literal(0).label("rank"))
+    .join(_phones, _phones.c.worker_id == _workers.c.id)
+    .where(_phones.c.e164 == bindparam("e164"), _workers.c.active.is_(True))
+)
+_members = (
+    select(*_WORKER, literal(1).label("rank"))
+    .join(_crew, _crew.c.worker_id == _workers.c.id)
+    .join(_phones, _phones.c.id == _crew.c.phone_id)
+    .where(_phones.c.e164 == bindparam("e164"), _workers.c.active.is_(True))
+)
+WORKERS_BY_PHONE = union_all(_owner, _members)  # a handful of rows: ordered in Python
+WORKERS_BY_ID = select(*_WORKER).where(
+    _workers.c.id.in_(bindparam("ids", expanding=True)), _workers.c.active.is_(True)
+)
+HISTORY = (
+    select(_events.c.worker_id, _events.c.occurred_at, _events.c.direction, _events.c.source)
+    .where(
+        _events.c.worker_id.in_(bindparam("ids", expanding=True)),
+        _events.c.site_id == bindparam("site_id"),
+        _events.c.source.in_(("phone", "nfc")),
+        _events.c.occurred_at >= bindparam("since"),
+        _events.c.occurred_at <= bindparam("until"),
+    )
+    .order_by(_events.c.occurred_at, _events.c.id)
+)
+IN_STRUCTURE = select(_edges.c.company_id).where(
+    _edges.c.site_id == bindparam("site_id"),
+    _edges.c.company_id.in_(bindparam("companies", expanding=True)),
+)
+PLACEMENT = (
+    select(_edges.c.tier, _edges.c.parent_company_id)
+    .join(_sites, _sites.c.id == _edges.c.site_id)
+    .where(
+        _edges.c.company_id == bindparam("company_id"),
+        _sites.c.prime_company_id == bindparam("prime_id"),
+        _edges.c.tier.is_not(None),
+    )
+    .order_by(_edges.c.confirmed.desc(), _edges.c.id.desc())
+    .limit(1)
+)
+LOCKS = select(_failures.c.locked_until).where(
+    _failures.c.key.in_(bindparam("keys", expanding=True))
+)
+PIN_OF = select(*_WORKER, _workers.c.pin_hash).where(
+    _workers.c.ccus_worker_id == bindparam("ccus"), _workers.c.active.is_(True)
+)
 
 
 @cache
@@ -32,57 +98,36 @@ def _dummy_pin_hash() -> str:
     return hash_pin("00000000")
 
 
-def _site(row: object) -> SiteInfo | None:
-    return None if row is None else SiteInfo(*row)  # type: ignore[misc]
+def _site(row: Any) -> SiteInfo | None:
+    return None if row is None else SiteInfo(*row)
 
 
-def _worker(row: Sequence[object]) -> WorkerInfo:
-    return WorkerInfo(*row[:5])  # type: ignore[arg-type]
+def _worker(row: Sequence[Any]) -> WorkerInfo:
+    return WorkerInfo(*row[:5])
 
 
 class DbLookup:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _rows(self, statement: Any, **params: Any) -> Sequence[Any]:
+        return self.session.execute(statement, params).all()
+
     def site_by_number(self, e164: str) -> SiteInfo | None:
-        return _site(
-            self.session.execute(
-                select(*_SITE_COLUMNS).where(Site.dial_in_number == e164, Site.active.is_(True))
-            ).first()
-        )
+        return _site(self.session.execute(SITE_BY_NUMBER, {"number": e164}).first())
 
     def site_by_code(self, code: str) -> SiteInfo | None:
-        return _site(
-            self.session.execute(
-                select(*_SITE_COLUMNS).where(Site.site_code == code, Site.active.is_(True))
-            ).first()
-        )
+        return _site(self.session.execute(SITE_BY_CODE, {"code": code}).first())
 
     def site(self, site_id: int) -> SiteInfo | None:
-        return _site(
-            self.session.execute(
-                select(*_SITE_COLUMNS).where(Site.id == site_id, Site.active.is_(True))
-            ).first()
-        )
+        return _site(self.session.execute(SITE_BY_ID, {"site_id": site_id}).first())
 
     def workers_by_phone(self, e164: str) -> list[WorkerInfo]:
-        owner = (
-            select(*_WORKER_COLUMNS, literal(0).label("rank"))
-            .join(Phone, Phone.worker_id == Worker.id)
-            .where(Phone.e164 == e164, Worker.active.is_(True))
-        )
-        crew = (
-            select(*_WORKER_COLUMNS, literal(1).label("rank"))
-            .join(PhoneCrewMember, PhoneCrewMember.worker_id == Worker.id)
-            .join(Phone, Phone.id == PhoneCrewMember.phone_id)
-            .where(Phone.e164 == e164, Worker.active.is_(True))
-        )
-        both = union_all(owner, crew).subquery()
-        rows = self.session.execute(select(both).order_by(both.c.rank, both.c.id)).all()
         seen: set[int] = set()
         found = []
+        rows = sorted(self._rows(WORKERS_BY_PHONE, e164=e164), key=lambda r: (r[5], r[0]))
         for row in rows:
-            if row[0] not in seen:
+            if row[0] not in seen:  # an owner listed as crew of their own phone: once
                 seen.add(row[0])
                 found.append(_worker(row))
         return found
@@ -90,68 +135,36 @@ class DbLookup:
     def workers(self, ids: Sequence[int]) -> list[WorkerInfo]:
         if not ids:
             return []
-        rows = self.session.execute(
-            select(*_WORKER_COLUMNS).where(Worker.id.in_(ids), Worker.active.is_(True))
-        ).all()
-        by_id = {row[0]: _worker(row) for row in rows}
+        by_id = {row[0]: _worker(row) for row in self._rows(WORKERS_BY_ID, ids=list(ids))}
         return [by_id[i] for i in ids if i in by_id]
 
     def history(
         self, worker_ids: Sequence[int], site_id: int, since: datetime, until: datetime
     ) -> dict[int, list[PastEvent]]:
-        rows = self.session.execute(
-            select(Event.worker_id, Event.occurred_at, Event.direction, Event.source)
-            .where(
-                Event.worker_id.in_(worker_ids),
-                Event.site_id == site_id,
-                Event.source.in_(("phone", "nfc")),
-                Event.occurred_at >= since,
-                Event.occurred_at <= until,
-            )
-            .order_by(Event.occurred_at, Event.id)
-        ).all()
         found: dict[int, list[PastEvent]] = {}
+        rows = self._rows(HISTORY, ids=list(worker_ids), site_id=site_id, since=since, until=until)
         for worker_id, occurred_at, direction, source in rows:
-            if worker_id is not None:
-                found.setdefault(worker_id, []).append(PastEvent(occurred_at, direction, source))
+            found.setdefault(worker_id, []).append(PastEvent(occurred_at, direction, source))
         return found
 
     def companies_missing(self, site_id: int, company_ids: Collection[int]) -> set[int]:
-        present = self.session.scalars(
-            select(SiteCompany.company_id).where(
-                SiteCompany.site_id == site_id, SiteCompany.company_id.in_(company_ids)
-            )
-        ).all()
-        return set(company_ids) - set(present)
+        rows = self._rows(IN_STRUCTURE, site_id=site_id, companies=list(company_ids))
+        return set(company_ids) - {row[0] for row in rows}
 
     def placement(self, company_id: int, prime_company_id: int) -> tuple[int | None, int | None]:
         row = self.session.execute(
-            select(SiteCompany.tier, SiteCompany.parent_company_id)
-            .join(Site, Site.id == SiteCompany.site_id)
-            .where(
-                SiteCompany.company_id == company_id,
-                Site.prime_company_id == prime_company_id,
-                SiteCompany.tier.is_not(None),
-            )
-            .order_by(SiteCompany.confirmed.desc(), SiteCompany.id.desc())
-            .limit(1)
+            PLACEMENT, {"company_id": company_id, "prime_id": prime_company_id}
         ).first()
         return (row[0], row[1]) if row else (None, None)
 
     def locked(self, keys: Sequence[str], now: datetime) -> bool:
         if not keys:
             return False
-        until = self.session.scalars(
-            select(AuthFailure.locked_until).where(AuthFailure.key.in_(keys))
-        ).all()
-        return any(moment is not None and moment > now for moment in until)
+        rows = self._rows(LOCKS, keys=list(keys))
+        return any(row[0] is not None and row[0] > now for row in rows)
 
     def verify_pin(self, ccus_worker_id: str, pin: str) -> WorkerInfo | None:
-        row = self.session.execute(
-            select(*_WORKER_COLUMNS, Worker.pin_hash).where(
-                Worker.ccus_worker_id == ccus_worker_id, Worker.active.is_(True)
-            )
-        ).first()
+        row = self.session.execute(PIN_OF, {"ccus": ccus_worker_id}).first()
         if row is None or row[5] is None:
             verify_secret(_dummy_pin_hash(), pin)
             return None

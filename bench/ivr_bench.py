@@ -1,0 +1,277 @@
+"""Benchmark of the zero-key check-in webhook against a static-TwiML Flask endpoint.
+
+    /work/venv/bin/python bench/ivr_bench.py [--requests 3000] [--concurrency 8] [--seconds 30]
+
+Both run under gunicorn with the Procfile's settings (2 workers × 4 threads, gthread) on
+127.0.0.1 (ports 18121 and 18122), one after the other, driven by the same bounded load
+client: `--concurrency` threads with keep-alive connections, each request a signed
+`POST /twilio/voice` of a different registered worker calling the site's number for the first
+time (so every request records an entry: lookups, insert, call step, commit, reconcile
+request to Redis).  Signatures are computed before the clock starts.  Each run stops after
+`--requests` requests or `--seconds`, whichever comes first.
+
+Prints throughput and p50/p99 latency of both, the throughput ratio (target ≥ 0.5), and
+checks that every successful request's event is in the database.  The database
+`genba_bench_ivr` on the local PostgreSQL is dropped and re-created; Redis DB 13 receives the
+reconcile requests and is flushed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from redis import Redis
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
+from twilio.request_validator import RequestValidator
+
+from workers_db.db import make_engine
+from workers_db.migrate import upgrade
+from workers_db.models import Company, Event, Phone, Site, SiteCompany, Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/genba_bench_ivr"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+TOKEN = "bench-twilio-token"
+SITE_NUMBER = "+81355501001"
+APP_PORT, BASELINE_PORT = 18121, 18122
+WARMUP = 200
+GUNICORN = [
+    str(Path(sys.executable).parent / "gunicorn"),
+    "--workers", "2", "--threads", "4", "--timeout", "30",
+    "--log-level", "warning", "--keep-alive", "5",
+]  # fmt: skip
+
+
+def recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def seed(url: str, workers: int) -> list[str]:
+    """A prime, a subcontractor in the site's structure, and `workers` workers with phones."""
+    engine = make_engine(url)
+    upgrade(engine)
+    phones = [f"+8190{10000000 + i:08d}" for i in range(workers)]
+    with engine.begin() as conn:
+        prime = conn.execute(insert(Company).values(name="元請").returning(Company.id)).scalar()
+        sub = conn.execute(insert(Company).values(name="下請").returning(Company.id)).scalar()
+        site = conn.execute(
+            insert(Site)
+            .values(name="ベンチ現場", site_code="1001", dial_in_number=SITE_NUMBER,
+                    prime_company_id=prime)
+            .returning(Site.id)
+        ).scalar()  # fmt: skip
+        conn.execute(
+            insert(SiteCompany),
+            [
+                {
+                    "site_id": site,
+                    "company_id": prime,
+                    "parent_company_id": None,
+                    "tier": 0,
+                    "source": "admin",
+                },
+                {
+                    "site_id": site,
+                    "company_id": sub,
+                    "parent_company_id": prime,
+                    "tier": 1,
+                    "source": "admin",
+                },
+            ],
+        )
+        ids = conn.execute(
+            insert(Worker).returning(Worker.id, sort_by_parameter_order=True),
+            [{"name": f"作業員{i}", "name_kana": "タナカ イチロウ", "company_id": sub}
+             for i in range(workers)],
+        ).scalars().all()  # fmt: skip
+        conn.execute(
+            insert(Phone), [{"e164": p, "worker_id": w} for p, w in zip(phones, ids, strict=True)]
+        )
+    engine.dispose()
+    return phones
+
+
+@dataclass
+class Run:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return self.statuses.get(200, 0)
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def signed_requests(port: int, phones: list[str]) -> list[tuple[bytes, str]]:
+    url = f"http://127.0.0.1:{port}/twilio/voice"
+    validator = RequestValidator(TOKEN)
+    prepared = []
+    for i, phone in enumerate(phones):
+        params = {
+            "CallSid": f"CA{i:032x}", "AccountSid": "AC" + "0" * 32, "From": phone,
+            "To": SITE_NUMBER, "CallStatus": "ringing", "Direction": "inbound",
+        }  # fmt: skip
+        prepared.append((urlencode(params).encode(), validator.compute_signature(url, params)))
+    return prepared
+
+
+def drive(
+    name: str, port: int, requests: list[tuple[bytes, str]], threads: int, limit_s: float
+) -> Run:
+    """Closed-loop load: `threads` clients, keep-alive, until the requests or time run out."""
+    run = Run(name)
+    lock = threading.Lock()
+    cursor = iter(range(len(requests)))
+    deadline = time.monotonic() + limit_s
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            with lock:
+                index = next(cursor, None)
+            if index is None:
+                break
+            body, signature = requests[index]
+            started = time.perf_counter()
+            conn.request("POST", "/twilio/voice", body, {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+            })  # fmt: skip
+            response = conn.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            with lock:
+                run.latencies.append(elapsed)
+                run.statuses[response.status] = run.statuses.get(response.status, 0) + 1
+        conn.close()
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def start(app: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}", app], cwd=cwd, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"gunicorn did not start on port {port}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+
+    recreate_database(DATABASE_URL)
+    phones = seed(DATABASE_URL, WARMUP + args.requests)
+    redis = Redis.from_url(REDIS_URL)
+    redis.flushdb()
+    instance = tempfile.mkdtemp(prefix="ivr-bench-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "GENBA_INSTANCE": instance,
+        "GENBA_SECRET_KEY": "bench",
+        "PYTHONPATH": str(ROOT),
+    }
+    baseline_requests = signed_requests(BASELINE_PORT, phones)
+    app_requests = signed_requests(APP_PORT, phones)
+    runs = []
+    baseline = start("static_twiml:app", BASELINE_PORT, env, ROOT / "bench")
+    try:
+        drive("warm-up", BASELINE_PORT, baseline_requests[:WARMUP], args.concurrency, 30)
+        runs.append(drive("static TwiML (baseline)", BASELINE_PORT, baseline_requests[WARMUP:],
+                          args.concurrency, args.seconds))  # fmt: skip
+    finally:
+        stop(baseline)
+    app_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}"}
+    app = start("voice_app:create_app()", APP_PORT, app_env, ROOT)
+    try:
+        warm = drive("warm-up", APP_PORT, app_requests[:WARMUP], args.concurrency, 30)
+        runs.append(drive("zero-key check-in", APP_PORT, app_requests[WARMUP:],
+                          args.concurrency, args.seconds))  # fmt: skip
+    finally:
+        stop(app)
+
+    engine = make_engine(DATABASE_URL)
+    with engine.connect() as conn:
+        recorded = conn.scalar(select(func.count()).select_from(Event).where(
+            Event.direction == "entry", Event.worker_id.is_not(None)))  # fmt: skip
+    engine.dispose()
+    redis.flushdb()
+
+    print(f"gunicorn 2 workers × 4 threads, {args.concurrency} concurrent clients, "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
+    print(f"{'':28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    for run in runs:
+        print(f"{run.name:28}{len(run.latencies):>9}{run.throughput:>9.0f}"
+              f"{run.percentile(50):>9.1f}{run.percentile(99):>9.1f}  {run.statuses}")  # fmt: skip
+    base, check_in = runs
+    ratio = check_in.throughput / base.throughput
+    expected = warm.ok + check_in.ok
+    print(f"throughput ratio check-in / baseline: {ratio:.2f} (target ≥ 0.5)")
+    print(f"p99 of the check-in: {check_in.percentile(99):.1f} ms (target < 50 ms)")
+    print(f"events in the database: {recorded} of {expected} successful requests")
+    if recorded != expected:
+        raise SystemExit("FAIL: a successful request's event is missing (or extra)")
+
+
+if __name__ == "__main__":
+    main()
