@@ -45,7 +45,7 @@ def anonymous(flow: Flow, call: CallContext, state: CallState, site: SiteInfo) -
     dedupe = f"{kind}:{call.call_sid}"
     detail: dict[str, object] = {"call_sid": call.call_sid, "site_code": site.site_code}
     if call.caller:
-        detail["caller"] = call.caller
+        detail["caller_e164"] = call.caller
     elif call.caller_raw:
         detail["caller_raw"] = call.caller_raw
     actions = (

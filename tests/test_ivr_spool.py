@@ -138,7 +138,7 @@ def test_an_unanswerable_replay_is_left_to_the_office(
     with Session(committed_world) as session:
         [exc] = session.scalars(select(WorkException)).all()
         assert exc.kind == "spool_replayed" and exc.detail["unanswered"] == "site_code"
-        assert exc.detail["caller"] == TANAKA
+        assert exc.detail["caller_e164"] == TANAKA
         assert session.scalars(select(CallStep.step)).all() == ["voice"]
 
 

@@ -163,7 +163,7 @@ def test_5_unknown_caller_records_the_attempt_not_a_work_event(
     assert attempt.direction is None and attempt.site_id == world.site.id
     [exc] = exceptions(db_session, "unknown_caller")
     assert exc.site_id == world.site.id and exc.event_id == attempt.id
-    assert exc.detail["caller"] == stranger
+    assert exc.detail["caller_e164"] == stranger
     # Japanese then English (who calls is not known); an offer to identify by CCUS id.
     assert languages(root)[:2] == ["ja-JP", "en-US"]
     root = call.silence(root)
@@ -387,3 +387,19 @@ def test_a_concurrent_duplicate_delivery_records_once(
     engine.dispose()
     assert len(recorded) == 1
     assert len(set(answers)) == 1
+
+
+def test_linking_the_number_gives_the_worker_the_unknown_callers_attempt(
+    twilio: Twilio, world: World, db_session: Session
+) -> None:
+    """The office links the number (workers_db.enrollment): the attempt becomes a work event
+    and the unknown_caller exception is resolved."""
+    from workers_db.enrollment import link_phone
+
+    stranger = "+819099998888"
+    twilio.call(stranger, SITE_NUMBER).start()
+    link_phone(db_session, stranger, world.tanaka.id, actor="office")
+    [event] = events(db_session, caller_e164=stranger)
+    assert event.worker_id == world.tanaka.id
+    [exc] = exceptions(db_session, "unknown_caller")
+    assert exc.status == "resolved"

@@ -122,7 +122,7 @@ def _drain(
             "call_sid": call.call_sid,
             "unanswered": asked,
             "outcome": step.outcome,
-            "caller": call.caller,
+            "caller_e164": call.caller,
             "dialed": call.dialed,
         }
         actions.append(
