@@ -283,6 +283,7 @@ def test_exports_are_excel_safe_with_japanese_headers(
     assert rows[0][:3] == ["就業日", "現場コード", "現場名"]
     assert len(rows) == 2  # site B's record is not in site A's export
     assert rows[1][6] == '\'=HYPERLINK("http://x")' and rows[1][7] == "'@SUM(A1)"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[1][9])  # local time
     xlsx = client.get(f"/admin/exports/work-records.xlsx?from={day}&to={day}")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet is not None
