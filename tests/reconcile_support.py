@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from tests.reference_domain import RefCompany, RefEvent, RefRecord, RefWorker
 from workers_db.intake import work_date_of
-from workers_db.models import Company, Event, Site, Worker, WorkException, WorkRecord
+from workers_db.models import (
+    Company,
+    Event,
+    Site,
+    SiteCompany,
+    Worker,
+    WorkException,
+    WorkRecord,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _ids = itertools.count(1)
@@ -111,6 +119,17 @@ def load(session: Session, data: Dataset, tz: ZoneInfo = TOKYO) -> Loaded:
     session.add_all([*workers, *sites])
     session.flush()
     loaded = Loaded([c.id for c in companies], [w.id for w in workers], [s.id for s in sites])
+    prime = companies[data.prime]
+    session.add_all(  # the 施工体制: the prime on top, everyone else its first tier
+        SiteCompany(
+            site_id=site.id,
+            company_id=c.id,
+            parent_company_id=None if c is prime else prime.id,
+            tier=0 if c is prime else 1,
+        )
+        for site in sites
+        for c in companies
+    )
     for spec, row in zip(data.companies, companies, strict=True):
         loaded.companies[row.id] = RefCompany(row.id, spec.ccus, spec.sole)
     for spec, row in zip(data.workers, workers, strict=True):

@@ -3,3 +3,4 @@
 import voice_app.api.openapi  # noqa: F401  (GET /api/v1/openapi.json)
 import voice_app.api.registry  # noqa: F401  (companies, sites, workers, roster)
 from voice_app.api import touches  # noqa: F401  (POST /api/v1/touches)
+from voice_app.api import records  # noqa: F401  (events, work records, exceptions, reconcile, stats)

@@ -96,14 +96,18 @@ def _cell(value: Any, kind: str) -> str:
     return f"{value:,}"
 
 
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _line(label: str, value: str, width: int = 60) -> str:
+    return label + " " * max(width - _display_width(label), 1) + f"{value:>14}"
+
+
 def render_table(result: dict[str, Any], title: str) -> str:
-    width = 52
-    lines = [title, f"{result['from']} – {result['to']}", ""]
-    lines.append(f"{'指標 (metric)':<{width - 6}}{'値 (value)':>16}")
+    lines = [title, f"{result['from']} – {result['to']}", "", _line("指標 (metric)", "値 (value)")]
     for key, ja, en, kind in TABLE_ROWS:
-        label = f"{ja} ({en})"
-        pad = width - sum(2 if ord(ch) > 0x2E7F else 1 for ch in label)
-        lines.append(f"{label}{' ' * max(pad, 1)}{_cell(result[key], kind):>16}")
+        lines.append(_line(f"{ja} ({en})", _cell(result[key], kind)))
     target = result.get("target")
     if target:
         count = lambda key: _cell(target[key], "count")  # noqa: E731

@@ -1,0 +1,75 @@
+"""Dates and date ranges in query strings and bodies, checked the same way everywhere:
+`YYYY-MM-DD` exactly, `from` not after `to`, at most 366 days; each problem names its field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import request
+
+from workers_db.errors import FieldProblem, ValidationFailed
+
+MAX_RANGE_DAYS = 366
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(raw: object, name: str, problems: list[FieldProblem]) -> date | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        problems.append(FieldProblem(name, "required (YYYY-MM-DD)"))
+        return None
+    if not isinstance(raw, str) or not _DATE.fullmatch(raw.strip()):
+        problems.append(FieldProblem(name, f"{raw!r} is not a date YYYY-MM-DD"))
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        problems.append(FieldProblem(name, f"{raw!r} is not a real date"))
+        return None
+
+
+def check_range(
+    first: date | None,
+    last: date | None,
+    problems: list[FieldProblem],
+    from_name: str = "from",
+    to_name: str = "to",
+) -> None:
+    if first is None or last is None:
+        return
+    if last < first:
+        problems.append(
+            FieldProblem(
+                to_name, f"{last} is before {from_name} {first}; give {from_name} ≤ {to_name}"
+            )
+        )
+    elif (last - first).days + 1 > MAX_RANGE_DAYS:
+        problems.append(
+            FieldProblem(to_name, f"the range covers more than {MAX_RANGE_DAYS} days; split it")
+        )
+
+
+def query_day(name: str) -> date:
+    problems: list[FieldProblem] = []
+    value = parse_day(request.args.get(name), name, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    assert value is not None
+    return value
+
+
+def query_range(from_name: str = "from", to_name: str = "to") -> tuple[date, date]:
+    problems: list[FieldProblem] = []
+    first = parse_day(request.args.get(from_name), from_name, problems)
+    last = parse_day(request.args.get(to_name), to_name, problems)
+    check_range(first, last, problems, from_name, to_name)
+    if problems:
+        raise ValidationFailed(problems)
+    assert first is not None and last is not None
+    return first, last
+
+
+def iso_local(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    """ISO 8601 with the offset of GENBA_TZ (what a site office reads)."""
+    return None if moment is None else moment.astimezone(tz).isoformat()

@@ -1,0 +1,245 @@
+"""Raw events, work records and 事後登録 (manual entries) under /api/v1.
+
+- `GET /events?site_id&date`: the raw events of every source of one site and work date;
+- `GET /work-records?site_id&from&to`: the reconciled records (`sources` is a list);
+- `POST /manual-entries` `{site_id, worker_id, work_date, time?, note}`: a missed day entered
+  afterwards, stored as an unapproved `manual` event (it counts once approved);
+- `POST /events/<id>/approve`: the prime's approval of a manual entry.
+
+Scope (voice_app.scope.Principal): a site_admin sees its site, a prime_admin its prime's
+sites, a company_admin only its own workers' events and records; device tokens get 403.
+The exceptions, reconcile and stats endpoints are in `voice_app.api.records_review`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Any, TypeVar
+
+from flask import abort, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from jobs.queue import request_reconcile
+from voice_app.api import bp
+from voice_app.api.auth import current_principal, require_token
+from voice_app.api.payload import Payload, query_int
+from voice_app.api.periods import iso_local, parse_day, query_day, query_range
+from voice_app.extensions import db, settings
+from voice_app.scope import Principal
+from workers_db.audit import audit
+from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.identifiers import mask_phone
+from workers_db.intake import record_event
+from workers_db.models import Event, Site, Worker, WorkRecord
+from workers_db.resolutions import approve_manual_event
+
+_Q = TypeVar("_Q")
+MAX_NOTE = 500
+MAX_MANUAL_AGE_DAYS = 366
+
+
+def actor_of(principal: Principal) -> str:
+    return f"{principal.role}:{principal.name}"
+
+
+def visible_site_or_403(principal: Principal, site_id: int) -> Site:
+    session = db()
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site with id {site_id}")
+    if not principal.can_see_site(session, site_id):
+        abort(403, f"site {site_id} is outside this token's scope")
+    return site
+
+
+def own_workers_only(principal: Principal, query: _Q, worker_column: Any) -> _Q:
+    """A company_admin sees its own workers' rows only."""
+    if principal.role == "company_admin":
+        return query.where(  # type: ignore[attr-defined]
+            worker_column.in_(select(Worker.id).where(Worker.company_id == principal.company_id))
+        )
+    return query
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    tz = settings().tz
+    return {
+        "id": event.id,
+        "source": event.source,
+        "site_id": event.site_id,
+        "worker_id": event.worker_id,
+        "occurred_at": iso_local(event.occurred_at, tz),
+        "work_date": event.work_date.isoformat(),
+        "direction": event.direction,
+        "card_uid": event.card_uid,
+        "caller": mask_phone(event.caller_e164) if event.caller_e164 else None,
+        "device": event.device,
+        "seq": event.seq,
+        "clock_synced": event.clock_synced,
+        "received_at": iso_local(event.received_at, tz),
+        "approved_at": iso_local(event.approved_at, tz),
+        "approved_by": event.approved_by,
+        "note": event.note,
+    }
+
+
+@bp.get("/events")
+@require_token()
+def list_events() -> ResponseReturnValue:
+    principal = current_principal()
+    site_id = query_int("site_id", required=True)
+    assert site_id is not None
+    day = query_day("date")
+    visible_site_or_403(principal, site_id)
+    query = (
+        select(Event)
+        .where(Event.site_id == site_id, Event.work_date == day)
+        .order_by(Event.occurred_at, Event.id)
+    )
+    query = own_workers_only(principal, query, Event.worker_id)
+    return jsonify([event_json(e) for e in db().scalars(query)])
+
+
+@bp.get("/work-records")
+@require_token()
+def list_work_records() -> ResponseReturnValue:
+    principal = current_principal()
+    site_id = query_int("site_id", required=True)
+    assert site_id is not None
+    first, last = query_range()
+    visible_site_or_403(principal, site_id)
+    query = (
+        select(WorkRecord, Worker.name, Worker.company_id)
+        .join(Worker, Worker.id == WorkRecord.worker_id)
+        .where(WorkRecord.site_id == site_id, WorkRecord.work_date.between(first, last))
+        .order_by(WorkRecord.work_date, WorkRecord.worker_id)
+    )
+    query = own_workers_only(principal, query, WorkRecord.worker_id)
+    tz = settings().tz
+    return jsonify(
+        [
+            {
+                "id": r.id,
+                "worker_id": r.worker_id,
+                "worker_name": name,
+                "company_id": company_id,
+                "site_id": r.site_id,
+                "work_date": r.work_date.isoformat(),
+                "first_in": iso_local(r.first_in, tz),
+                "last_out": iso_local(r.last_out, tz),
+                "sources": r.sources.split(",") if r.sources else [],
+                "countable": r.countable,
+                "event_count": r.event_count,
+            }
+            for r, name, company_id in db().execute(query)
+        ]
+    )
+
+
+@bp.post("/manual-entries")
+@require_token()
+def post_manual_entry() -> ResponseReturnValue:
+    """事後登録: stored as an unapproved manual event; 201 with the event (200 with the
+    existing one if the same worker, site and day already await approval)."""
+    principal = current_principal()
+    session = db()
+    body = Payload.from_request()
+    site_id = body.integer("site_id", required=True, minimum=1)
+    worker_id = body.integer("worker_id", required=True, minimum=1)
+    raw_day = body.text("work_date", required=True, max_length=10)
+    raw_time = body.text("time", max_length=8)
+    note = body.text("note", required=True, max_length=MAX_NOTE)
+    problems: list[FieldProblem] = body.problems
+    day = parse_day(raw_day, "work_date", problems) if raw_day is not None else None
+    at_time = _parse_time(raw_time, problems)
+    tz = settings().tz
+    today = datetime.now(tz).date()
+    if day is not None and day > today:
+        problems.append(FieldProblem("work_date", f"{day} is in the future"))
+    elif day is not None and (today - day).days > MAX_MANUAL_AGE_DAYS:
+        problems.append(FieldProblem("work_date", f"more than {MAX_MANUAL_AGE_DAYS} days ago"))
+    worker = session.get(Worker, worker_id) if worker_id else None
+    if worker_id and worker is None:
+        problems.append(FieldProblem("worker_id", f"no worker with id {worker_id}"))
+    body.check()
+    assert site_id is not None and worker is not None and day is not None
+    visible_site_or_403(principal, site_id)
+    if principal.role == "company_admin" and worker.company_id != principal.company_id:
+        abort(403, "a company_admin may enter days for its own workers only")
+    pending = session.scalar(
+        select(Event).where(
+            Event.source == "manual",
+            Event.site_id == site_id,
+            Event.worker_id == worker.id,
+            Event.work_date == day,
+            Event.approved_at.is_(None),
+        )
+    )
+    if pending is not None:
+        return jsonify(event_json(pending)), 200
+    occurred = datetime.combine(day, at_time or time(12, 0), tzinfo=tz)
+    recorded = record_event(
+        session,
+        external_id=f"manual:{uuid.uuid4()}",
+        source="manual",
+        site_id=site_id,
+        worker_id=worker.id,
+        occurred_at=occurred,
+        tz=tz,
+        note=note,
+    )
+    audit(
+        session,
+        actor_of(principal),
+        "manual_entry",
+        "event",
+        recorded.event.id,
+        site_id=site_id,
+        worker_id=worker.id,
+        work_date=day.isoformat(),
+        time=raw_time,
+    )
+    request_reconcile(session, site_id, day)
+    session.commit()
+    return jsonify(event_json(recorded.event)), 201
+
+
+def _parse_time(raw: str | None, problems: list[FieldProblem]) -> time | None:
+    if raw is None:
+        return None
+    try:
+        parsed = time.fromisoformat(raw)
+    except ValueError:
+        problems.append(FieldProblem("time", f"{raw!r} is not a time HH:MM"))
+        return None
+    if parsed.tzinfo is not None:
+        problems.append(FieldProblem("time", "give the local time without an offset"))
+        return None
+    return parsed
+
+
+@bp.post("/events/<int:event_id>/approve")
+@require_token("admin", "prime_admin", "site_admin")
+def approve_event(event_id: int) -> ResponseReturnValue:
+    """The prime's approval of a 事後登録: from now on the day counts."""
+    principal = current_principal()
+    session = db()
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(f"no event with id {event_id}")
+    if not principal.can_manage_site(session, event.site_id):
+        abort(403, f"site {event.site_id} is outside this token's scope")
+    if event.source != "manual":
+        raise ValidationFailed.one(
+            "event_id",
+            f"event {event_id} is a {event.source} event; only manual entries need approval",
+        )
+    approve_manual_event(session, event_id, actor_of(principal))
+    session.commit()
+    return jsonify(event_json(event))
+
+
+# The review endpoints (exceptions, reconcile, stats) register themselves on import.
+from voice_app.api import records_review  # noqa: E402,F401
