@@ -55,11 +55,13 @@ class Flow:
     # ------------------------------------------------------------ entry points
 
     def start(self, call: CallContext) -> Step:
+        # Where first: a look-up may then read the caller's workers together with their
+        # history at that site (voice_app's DbLookup does, in one query).
+        site = self.lookup.site_by_number(call.dialed) if call.dialed else None
         workers = self.lookup.workers_by_phone(call.caller) if call.caller else []
         state = CallState()
         if workers:
             state = state.but(language=workers[0].language, language_known=True)
-        site = self.lookup.site_by_number(call.dialed) if call.dialed else None
         if site is None:
             return self.ask_site_code(state, again=False)
         return self.at_site(call, state, site, workers)

@@ -103,3 +103,17 @@ def test_english_and_vietnamese_speakers_hear_their_language(
     vietnamese = twilio.call("+819077770007", SITE_NUMBER).start()
     assert set(languages(vietnamese)) == {"vi-VN"}
     assert "Nguyễn Văn An, đã ghi nhận giờ vào lúc 7 giờ 45 phút." in said(vietnamese)
+
+
+def test_an_owner_listed_as_crew_of_their_own_phone_is_one_worker(
+    twilio: Twilio, world: World, db_session: Session, clock: Clock
+) -> None:
+    add_crew_member(db_session, TANAKA, world.tanaka.id)
+    twilio.call(TANAKA, SITE_NUMBER).start()
+    clock.advance(hours=8)
+    root = twilio.call(TANAKA, SITE_NUMBER).start()
+    assert [e.direction for e in events(db_session, worker_id=world.tanaka.id)] == [
+        "entry",
+        "exit",
+    ]
+    assert verbs(root) == ["Gather", "Hangup"]  # not asked "which of you"

@@ -8,13 +8,16 @@ prepared, about a third of the cost of building ORM selects per request (bench/i
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import and_, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from ivr_flows.decide import history_since
 from ivr_flows.model import PastEvent, SiteInfo, WorkerInfo
 from workers_db.models import (
     AuthFailure,
@@ -55,6 +58,26 @@ _members = (
     .where(_phones.c.e164 == bindparam("e164"), _workers.c.active.is_(True))
 )
 WORKERS_BY_PHONE = union_all(_owner, _members)  # a handful of rows: ordered in Python
+_callers = WORKERS_BY_PHONE.subquery()
+# The same workers with, at one site, whether their company is in its structure and their
+# recent events (one row per event, or one row with NULLs): the zero-key call in one query.
+CALLERS_AT_SITE = select(
+    _callers,
+    select(_edges.c.id)
+    .where(_edges.c.site_id == bindparam("site_id"), _edges.c.company_id == _callers.c.company_id)
+    .exists()
+    .label("in_structure"),
+    _events.c.occurred_at, _events.c.direction, _events.c.source,
+).outerjoin(
+    _events,
+    and_(
+        _events.c.worker_id == _callers.c.id,
+        _events.c.site_id == bindparam("site_id"),
+        _events.c.source.in_(("phone", "nfc")),
+        _events.c.occurred_at >= bindparam("since"),
+        _events.c.occurred_at <= bindparam("until"),
+    ),
+)  # fmt: skip
 WORKERS_BY_ID = select(*_WORKER).where(
     _workers.c.id.in_(bindparam("ids", expanding=True)), _workers.c.active.is_(True)
 )
@@ -106,15 +129,36 @@ def _worker(row: Sequence[Any]) -> WorkerInfo:
     return WorkerInfo(*row[:5])
 
 
+@dataclass
+class _AtSite:
+    site_id: int
+    workers: set[int]
+    companies: set[int]
+    history: dict[int, list[PastEvent]]
+    in_structure: set[int]  # companies with an edge at the site
+
+
 class DbLookup:
-    def __init__(self, session: Session) -> None:
+    """With `now` and `tz`, the first site found by number is remembered, and the caller's
+    workers are then read together with their history and 施工体制 at that site (the window
+    the flow asks for): `history` and `companies_missing` are answered from that read."""
+
+    def __init__(
+        self, session: Session, now: datetime | None = None, tz: ZoneInfo | None = None
+    ) -> None:
         self.session = session
+        self.window = (history_since(now, tz), now) if now is not None and tz else None
+        self.site_seen: int | None = None
+        self.prefetched: _AtSite | None = None
 
     def _rows(self, statement: Any, **params: Any) -> Sequence[Any]:
         return self.session.execute(statement, params).all()
 
     def site_by_number(self, e164: str) -> SiteInfo | None:
-        return _site(self.session.execute(SITE_BY_NUMBER, {"number": e164}).first())
+        site = _site(self.session.execute(SITE_BY_NUMBER, {"number": e164}).first())
+        if site is not None and self.site_seen is None:
+            self.site_seen = site.id
+        return site
 
     def site_by_code(self, code: str) -> SiteInfo | None:
         return _site(self.session.execute(SITE_BY_CODE, {"code": code}).first())
@@ -123,6 +167,8 @@ class DbLookup:
         return _site(self.session.execute(SITE_BY_ID, {"site_id": site_id}).first())
 
     def workers_by_phone(self, e164: str) -> list[WorkerInfo]:
+        if self.site_seen is not None and self.window is not None and self.prefetched is None:
+            return self._callers_at_site(e164, self.site_seen, *self.window)
         seen: set[int] = set()
         found = []
         rows = sorted(self._rows(WORKERS_BY_PHONE, e164=e164), key=lambda r: (r[5], r[0]))
@@ -131,6 +177,26 @@ class DbLookup:
                 seen.add(row[0])
                 found.append(_worker(row))
         return found
+
+    def _callers_at_site(
+        self, e164: str, site_id: int, since: datetime, until: datetime
+    ) -> list[WorkerInfo]:
+        rows = self._rows(CALLERS_AT_SITE, e164=e164, site_id=site_id, since=since, until=until)
+        workers: dict[int, WorkerInfo] = {}
+        history: dict[int, list[PastEvent]] = {}
+        in_structure: set[int] = set()
+        rank: dict[int, int] = {}
+        for row in sorted(rows, key=lambda r: (r[5], r[0], r[7] or until)):
+            if rank.setdefault(row[0], row[5]) != row[5]:
+                continue  # an owner also listed as crew of their own phone: once
+            workers.setdefault(row[0], _worker(row))
+            if row[6]:
+                in_structure.add(row[4])
+            if row[7] is not None:
+                history.setdefault(row[0], []).append(PastEvent(row[7], row[8], row[9]))
+        companies = {w.company_id for w in workers.values()}
+        self.prefetched = _AtSite(site_id, set(workers), companies, history, in_structure)
+        return list(workers.values())
 
     def workers(self, ids: Sequence[int]) -> list[WorkerInfo]:
         if not ids:
@@ -141,6 +207,14 @@ class DbLookup:
     def history(
         self, worker_ids: Sequence[int], site_id: int, since: datetime, until: datetime
     ) -> dict[int, list[PastEvent]]:
+        known = self.prefetched
+        if (
+            known
+            and known.site_id == site_id
+            and (since, until) == self.window
+            and set(worker_ids) <= known.workers
+        ):
+            return {w: list(known.history.get(w, [])) for w in worker_ids}
         found: dict[int, list[PastEvent]] = {}
         rows = self._rows(HISTORY, ids=list(worker_ids), site_id=site_id, since=since, until=until)
         for worker_id, occurred_at, direction, source in rows:
@@ -148,6 +222,9 @@ class DbLookup:
         return found
 
     def companies_missing(self, site_id: int, company_ids: Collection[int]) -> set[int]:
+        known = self.prefetched
+        if known and known.site_id == site_id and set(company_ids) <= known.companies:
+            return set(company_ids) - known.in_structure
         rows = self._rows(IN_STRUCTURE, site_id=site_id, companies=list(company_ids))
         return set(company_ids) - {row[0] for row in rows}
 
