@@ -149,3 +149,33 @@ def _work_record_appears(database: Path, limit_s: float) -> bool:
                 return True
         time.sleep(0.5)
     return False
+
+
+def test_demo_data_is_idempotent(db_session: Session) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func
+
+    from voice_app.demo_data import WORKERS, seed
+    from workers_db.models import PhoneCrewMember, Site, SiteCompany, Worker
+
+    tokyo, now = ZoneInfo("Asia/Tokyo"), datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
+
+    def counts() -> list[int]:
+        return [
+            db_session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Worker, Site, SiteCompany, PhoneCrewMember, Event)
+        ]
+
+    first = seed(db_session, tokyo, now)
+    before = counts()
+    again = seed(db_session, tokyo, now)
+    assert counts() == before
+    assert before[0] == len(WORKERS) and before[4] == 1  # the morning entry of the exit demo
+    assert {k: w.id for k, w in first.workers.items()} == {
+        k: w.id for k, w in again.workers.items()
+    }
+    assert (
+        first.sites["1002"].answer_mode == "reject" and first.sites["1003"].dial_in_number is None
+    )
