@@ -252,7 +252,8 @@ def main() -> None:
     baseline = start("static_twiml:app", BASELINE_PORT, env, ROOT / "bench")
     try:
         drive("warm-up", BASELINE_PORT, baseline_requests[:WARMUP], args.concurrency, 30)
-        runs.append(drive("static TwiML (baseline)", BASELINE_PORT, baseline_requests[WARMUP:],
+        measured = baseline_requests[WARMUP : WARMUP + args.requests]
+        runs.append(drive("static TwiML (baseline)", BASELINE_PORT, measured,
                           args.concurrency, args.seconds))  # fmt: skip
     finally:
         stop(baseline)

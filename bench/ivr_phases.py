@@ -1,0 +1,114 @@
+"""Where the time of one zero-key check-in goes (in-process, one thread, no HTTP server).
+
+    /work/venv/bin/python bench/ivr_phases.py [--requests 300]
+
+Run after `bench/ivr_bench.py` (it uses that benchmark's database and seeded workers): posts
+signed `/twilio/voice` requests through Flask's test client and times the phases by wrapping
+the functions that do them; the baseline is the static-TwiML app through the same client.
+Prints milliseconds per request for each phase and for the whole request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ivr_bench import DATABASE_URL, REDIS_URL, SITE_NUMBER, TOKEN
+
+spent: collections.defaultdict[str, float] = collections.defaultdict(float)
+labels: list[str] = []
+
+
+def timed(owner: Any, name: str, label: str) -> None:
+    original = getattr(owner, name)
+    labels.append(label)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[label] += time.perf_counter() - started
+
+    setattr(owner, name, wrapper)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    os.environ.update(
+        DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, TWILIO_AUTH_TOKEN=TOKEN,
+        PUBLIC_BASE_URL="http://localhost", GENBA_SECRET_KEY="bench",
+        GENBA_INSTANCE=str(Path(os.environ.get("TMPDIR", "/tmp")) / "ivr-phases"),
+    )  # fmt: skip
+    import jobs.queue
+    import voice_app.twilio.core as core
+    import voice_app.twilio.effects as effects
+    import voice_app.twilio.views as views
+    from voice_app import create_app
+    from voice_app.twilio.lookup import DbLookup
+
+    timed(views, "refusal", "signature check")
+    timed(views, "gate_webhook", "rate limit (Redis)")
+    timed(views, "answer_step", "answer_step (all below)")
+    timed(DbLookup, "site_by_number", "  site by number (+ connection checkout)")
+    timed(DbLookup, "workers_by_phone", "  workers + history + 施工体制 (1 query)")
+    timed(effects, "apply", "  insert the event")
+    timed(core, "to_twiml", "  TwiML")
+    timed(Session, "commit", "  commit (+ reconcile request)")
+    timed(jobs.queue, "enqueue_reconcile", "    reconcile request (RQ)")
+
+    app = create_app()
+    logging.disable(logging.INFO)
+    client = app.test_client()
+    validator = RequestValidator(TOKEN)
+    with Session(app.extensions["genba"].engine) as session:
+        for table in ("call_steps", "exceptions", "events"):
+            session.execute(text(f"DELETE FROM {table}"))
+        session.commit()
+
+    def post(i: int, poster: Callable[..., Any]) -> None:
+        params = {"CallSid": f"CA{i:032x}", "From": f"+8190{10000000 + i:08d}",
+                  "To": SITE_NUMBER, "CallStatus": "ringing"}  # fmt: skip
+        signature = validator.compute_signature("http://localhost/twilio/voice", params)
+        response = poster("/twilio/voice", data=params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200
+
+    from static_twiml import app as static_app
+
+    static = static_app.test_client()
+    for i in range(20):
+        post(i, client.post)
+        post(i, static.post)
+    spent.clear()
+    started = time.perf_counter()
+    for i in range(20, 20 + args.requests):
+        post(i, static.post)
+    baseline = (time.perf_counter() - started) / args.requests * 1000
+    started = time.perf_counter()
+    for i in range(20, 20 + args.requests):
+        post(i, client.post)
+    total = (time.perf_counter() - started) / args.requests * 1000
+    print(f"static TwiML through the test client: {baseline:.2f} ms per request")
+    print(f"zero-key check-in through the test client: {total:.2f} ms per request")
+    for label in labels:
+        print(f"  {label:46} {spent[label] / args.requests * 1000:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
