@@ -104,8 +104,9 @@ def test_nightly_cron_job_rebuilds_deleted_records_identically(
     db.commit()
     assert db_records(db) == {}
 
-    nightly = next(j for j in build_cron(redis_conn).get_jobs() if j.name == "nightly_rebuild")
-    job = nightly.enqueue(redis_conn)
+    cron = {j.name: j for j in build_cron(redis_conn).get_jobs()}
+    job = cron["nightly_rebuild"].enqueue(redis_conn)
+    stats_job = cron["monthly_statistics"].enqueue(redis_conn)
     raw = redis_conn.hget(f"rq:job:{job.id}", "data")
     assert raw is not None
     # RQ zlib-compresses the serialized call: JSON inside, not pickle.
@@ -116,6 +117,16 @@ def test_nightly_cron_job_rebuilds_deleted_records_identically(
     assert job.get_status() == JobStatus.FINISHED
     assert job.return_value()["records_written"] == len(before)  # type: ignore[index]
     assert db_records(db) == before
+
+    # The month's statistics ran after the rebuild: one follow-up report per member company.
+    stats_job = Job.fetch(stats_job.id, connection=redis_conn, serializer=JSONSerializer)
+    assert stats_job.get_status() == JobStatus.FINISHED
+    (report,) = stats_job.return_value()["reports"]  # type: ignore[index]
+    assert report["company_id"] == loaded.prime_id
+    assert Path(report["html"]).parent == settings.instance_path / "reports" / (
+        (today - timedelta(days=1)).strftime("%Y-%m")
+    )
+    assert Path(report["csv"]).read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 def _sleeping_backend(engine: Engine, timeout_s: float = 60) -> int:
