@@ -334,3 +334,16 @@ def test_every_message_key_used_exists() -> None:
     )
     assert missing == []
     assert all(ja.strip() and en.strip() for ja, en in messages.MESSAGES.values())
+
+
+def test_a_worker_identified_by_pin_is_preselected_for_linking(
+    client: FlaskClient, world: World, db_session: Session
+) -> None:
+    exc = world.a.exception
+    exc.detail = {**exc.detail, "identified_worker_id": world.a.worker.id, "by": "pin"}
+    db_session.commit()
+    login_as(client, world.a.users["site_admin"])
+    html = client.get(f"/admin/exceptions?site_id={world.a.site.id}").get_data(as_text=True)
+    card = html[html.index(f'id="exc-{exc.id}"') :]
+    assert f'<option value="{world.a.worker.id}" selected>' in card
+    assert "PINにより本人確認済み" in card

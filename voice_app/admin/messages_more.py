@@ -128,6 +128,11 @@ MORE: dict[str, tuple[str, str]] = {
     "exceptions.count": ("{n}件", "{n} in all"),
     "exceptions.none": ("対応が必要な例外はありません。", "Nothing needs attention."),
     "exceptions.when": ("日時", "When"),
+    "exceptions.identified": ("本人確認", "Identified"),
+    "exceptions.identified_by_pin": (
+        "電話でPINにより本人確認済み (下の技能者が選ばれています)",
+        "by PIN on the phone (the worker is chosen below)",
+    ),
     "exceptions.approve": ("承認する", "Approve"),
     "exceptions.reject": ("却下", "Reject"),
     "exceptions.choose_worker": ("技能者を選ぶ…", "Choose a worker…"),
