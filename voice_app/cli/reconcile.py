@@ -110,24 +110,22 @@ def render_table(result: dict[str, Any], title: str) -> str:
         lines.append(_line(f"{ja} ({en})", _cell(result[key], kind)))
     target = result.get("target")
     if target:
-        count = lambda key: _cell(target[key], "count")  # noqa: E731
         lines += [
             "",
             f"年度目標 FY{target['fiscal_year']} (as of {target['as_of']}):",
-            f"  就業履歴数 work history {count('work_history_count')}",
-            f"  目標 target {count('target_count')}"
+            f"  就業履歴数 work history {_cell(target['work_history_count'], 'count')}",
+            f"  目標 target {_cell(target['target_count'], 'count')}"
             f" (按分 pro-rated {_fmt_float(target['target_prorated'])})",
-            f"  コミットメント commitment {count('commitment_count')}"
+            f"  コミットメント commitment {_cell(target['commitment_count'], 'count')}"
             f" (按分 pro-rated {_fmt_float(target['commitment_prorated'])})",
         ]
     ready = result["readiness"]
-    share = lambda key: _cell(ready[key], "rate")  # noqa: E731
     lines += [
         "",
         f"稼働現場 active sites {ready['sites_active']}:"
-        f" 現場登録 registered {share('registered_share')},"
-        f" リーダー設置 reader {share('reader_share')},"
-        f" 稼働 reader active {share('reader_active_share')}",
+        f" 現場登録 registered {_cell(ready['registered_share'], 'rate')},"
+        f" リーダー設置 reader {_cell(ready['reader_share'], 'rate')},"
+        f" 稼働 reader active {_cell(ready['reader_active_share'], 'rate')}",
     ]
     for site in ready["large_sites_without_reader"]:
         lines.append(
