@@ -14,8 +14,8 @@ Prints throughput and p50/p99 latency of both and the throughput ratio (target �
 p50/p99 of the check-in paced at half its measured throughput for `--seconds`/2 (the latency
 of a deployment with 2× headroom: a closed loop at saturation measures mostly queueing); and
 checks that every successful request's event is in the database.  The database
-`genba_bench_ivr` on the local PostgreSQL is dropped and re-created; Redis DB 13 receives the
-reconcile requests and is flushed afterwards.
+`genba_bench_ivr` on the local PostgreSQL is dropped and re-created (and kept afterwards for
+`bench/ivr_phases.py`); Redis DB 13 receives the reconcile requests and is flushed afterwards.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -276,6 +277,7 @@ def main() -> None:
             Event.direction == "entry", Event.worker_id.is_not(None)))  # fmt: skip
     engine.dispose()
     redis.flushdb()
+    shutil.rmtree(instance, ignore_errors=True)
 
     print(f"gunicorn 2 workers × 4 threads, {args.concurrency} concurrent clients, "
           f"{os.cpu_count()} CPUs")  # fmt: skip
