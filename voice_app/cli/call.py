@@ -65,8 +65,8 @@ def call(
         raise click.BadParameter("must start with http:// or https://", param_hint="--url")
     if not token:
         raise click.ClickException(
-            "no token: set TWILIO_AUTH_TOKEN (the server's) or pass --token "
-            "(genba-call demo prints it)"
+            "トークンがありません / no token: set TWILIO_AUTH_TOKEN (the server's) or pass "
+            "--token (genba-call demo prints it)"
         )
     keys = ScriptedKeys(digits) if digits is not None else TerminalKeys()
     simulator = CallSimulator(
@@ -80,7 +80,9 @@ def call(
     except SimulatorError as exc:
         raise click.ClickException(str(exc)) from exc
     seconds = "never answered" if outcome.ending == "reject" else f"~{outcome.speech_s:.0f} s"
-    click.echo(f"call ended ({outcome.ending}); {outcome.requests} webhook(s), {seconds}")
+    click.echo(
+        f"通話終了 / call ended ({outcome.ending}); {outcome.requests} webhook(s), {seconds}"
+    )
 
 
 COMMANDS = [call]
