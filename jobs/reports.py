@@ -17,28 +17,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jobs.figures import FIGURES, neutralise
 from jobs.stats import compute_stats, daily_series, month_range
 from workers_db.models import Company, Site
-
-# Cells starting with these are formulas to Excel (CSV injection); they get a leading '.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-SUMMARY_ROWS = (
-    ("work_history_count", "就業履歴数 (タッチ数)", "work history records"),
-    ("worker_days", "延べ就業者数", "worker-days"),
-    ("accumulation_rate", "就業履歴蓄積率 (タッチ率)", "accumulation rate"),
-    ("card_holder_touch_rate", "カード保有者タッチ率", "card holders' touch rate"),
-    ("workers_on_site", "就業者数", "workers on site"),
-    ("worker_registration_rate", "技能者登録率 (カード保有率)", "worker registration rate"),
-    ("companies_on_site", "事業者数 (一人親方を除く)", "companies (excl. sole proprietors)"),
-    ("company_registration_rate", "事業者登録率", "company registration rate"),
-    ("kentaikyo_yen", "建退共 (円)", "kentaikyo (yen)"),
-)
-
-
-def excel_safe(value: object) -> str:
-    """The text of one CSV cell that Excel will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 @dataclass(frozen=True)
@@ -135,7 +116,7 @@ def _render_html(
         company_name=company_name,
         month=month,
         stats=stats,
-        summary_rows=SUMMARY_ROWS,
+        summary_rows=FIGURES,
         chart=chart_bars(daily),
     )
 
@@ -145,12 +126,12 @@ def _csv(company_name: str, month: str, stats: dict[str, Any], daily: list[dict[
     writer = csv.writer(out, lineterminator="\r\n")
 
     def row(*cells: object) -> None:
-        writer.writerow([excel_safe(c) for c in cells])
+        writer.writerow(["" if c is None else neutralise(c) for c in cells])
 
     row("月次フォローアップ / monthly follow-up", company_name, month)
     row()
     row("指標", "metric", "値 / value")
-    for key, ja, en in SUMMARY_ROWS:
+    for key, ja, en, _ in FIGURES:
         row(ja, en, stats[key])
     target = stats["target"] or {}
     row()
@@ -165,13 +146,13 @@ def _csv(company_name: str, month: str, stats: dict[str, Any], daily: list[dict[
     ):
         row(key, "", target.get(key))
     row()
-    row("現場コード / site", "現場名 / name", *(k for k, _, _ in SUMMARY_ROWS))
+    row("現場コード / site", "現場名 / name", *(k for k, *_ in FIGURES))
     for s in stats["sites"]:
-        row(s["site_code"], s["name"], *(s[k] for k, _, _ in SUMMARY_ROWS))
+        row(s["site_code"], s["name"], *(s[k] for k, *_ in FIGURES))
     row()
-    row("事業者ID / company", "事業者名 / name", *(k for k, _, _ in SUMMARY_ROWS))
+    row("事業者ID / company", "事業者名 / name", *(k for k, *_ in FIGURES))
     for c in stats["companies"]:
-        row(c["company_id"], c["name"], *(c[k] for k, _, _ in SUMMARY_ROWS))
+        row(c["company_id"], c["name"], *(c[k] for k, *_ in FIGURES))
     row()
     row("日付 / date", "work_history_count", "worker_days")
     for d in daily:

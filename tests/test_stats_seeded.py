@@ -17,8 +17,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from jobs.figures import neutralise
 from jobs.reconcile import reconcile
-from jobs.reports import build_monthly_report, excel_safe
+from jobs.reports import build_monthly_report
 from jobs.stats import DOMAIN_KEYS, compute_stats, daily_series, mlit_standing, period_series
 from tests import reference_domain as ref
 from tests.helpers import bearer, make_token
@@ -144,7 +145,7 @@ def test_cli_table_is_readable(runner: FlaskCliRunner, month: Month) -> None:
     )
     assert out.exit_code == 0, out.output
     expected = month.expected()
-    assert "就業履歴数 (タッチ数) (work history count)" in out.output
+    assert "就業履歴数 (タッチ数) (Work history records)" in out.output
     assert f"{expected['work_history_count']:,}" in out.output
     assert f"{expected['accumulation_rate'] * 100:.1f}%" in out.output
     assert "年度目標 FY2025" in out.output
@@ -271,9 +272,7 @@ def test_monthly_report_html_and_excel_safe_csv(
     assert '\'=HYPERLINK("http://evil.example","<b>x</b>")' in cells
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
     assert (
-        excel_safe("-1") == "'-1"
-        and excel_safe("@SUM(A1)") == "'@SUM(A1)"
-        and excel_safe(12) == "12"
+        neutralise("-1") == "'-1" and neutralise("@SUM(A1)") == "'@SUM(A1)" and neutralise(12) == 12
     )
 
     out = runner.invoke(

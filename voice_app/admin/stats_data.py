@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, request
 from sqlalchemy import select
 
+from jobs.figures import FIGURES
 from jobs.stats import compute_stats, daily_series, period_series
 from voice_app.admin.common import nav_site
 from voice_app.admin.i18n import current_lang
@@ -20,19 +21,6 @@ from voice_app.extensions import db, settings
 from workers_db.models import Company, Site
 
 DAILY_LIMIT_DAYS = 62  # longer periods are charted per month
-
-# DOMAIN.md figure → (日本語, English, format) in the order a meeting reads them.
-FIGURES: tuple[tuple[str, str, str, str], ...] = (
-    ("work_history_count", "就業履歴数 (タッチ数)", "Work history records", "count"),
-    ("worker_days", "延べ就業者数", "Worker-days", "count"),
-    ("accumulation_rate", "就業履歴蓄積率 (タッチ率)", "Accumulation rate", "rate"),
-    ("card_holder_touch_rate", "カード保有者タッチ率", "Card holders' touch rate", "rate"),
-    ("workers_on_site", "就業者数", "Workers on site", "count"),
-    ("worker_registration_rate", "技能者登録率 (カード保有率)", "Worker registration rate", "rate"),
-    ("companies_on_site", "事業者数 (一人親方を除く)", "Companies (excl. sole props.)", "count"),
-    ("company_registration_rate", "事業者登録率", "Company registration rate", "rate"),
-    ("kentaikyo_yen", "建退共 (円)", "Kentaikyo (yen)", "yen"),
-)
 
 
 def figure_label(key: str) -> str:

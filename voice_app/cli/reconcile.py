@@ -19,24 +19,12 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from jobs.figures import FIGURES
 from jobs.reconcile import reconcile_range, summarize
 from jobs.reports import build_monthly_report
 from jobs.stats import compute_stats
 from voice_app.extensions import db, runtime
 from workers_db.models import Company, Site
-
-# (key, 日本語, English, kind) in the order of the table.
-TABLE_ROWS = (
-    ("workers_on_site", "就業者数", "workers on site", "count"),
-    ("worker_registration_rate", "技能者登録率 (カード保有率)", "worker registration rate", "rate"),
-    ("companies_on_site", "事業者数 (一人親方を除く)", "companies on site", "count"),
-    ("company_registration_rate", "事業者登録率", "company registration rate", "rate"),
-    ("worker_days", "延べ就業者数", "worker-days", "count"),
-    ("work_history_count", "就業履歴数 (タッチ数)", "work history count", "count"),
-    ("accumulation_rate", "就業履歴蓄積率 (タッチ率)", "accumulation rate", "rate"),
-    ("card_holder_touch_rate", "カード保有者タッチ率", "card holder touch rate", "rate"),
-    ("kentaikyo_yen", "建退共 (円)", "kentaikyo yen", "count"),
-)
 
 
 def _day(value: str, option: str) -> date:
@@ -93,6 +81,8 @@ def _cell(value: Any, kind: str) -> str:
         return "—"
     if kind == "rate":
         return f"{value * 100:.1f}%"
+    if kind == "yen":
+        return f"¥{value:,}"
     return f"{value:,}"
 
 
@@ -106,7 +96,7 @@ def _line(label: str, value: str, width: int = 60) -> str:
 
 def render_table(result: dict[str, Any], title: str) -> str:
     lines = [title, f"{result['from']} – {result['to']}", "", _line("指標 (metric)", "値 (value)")]
-    for key, ja, en, kind in TABLE_ROWS:
+    for key, ja, en, kind in FIGURES:
         lines.append(_line(f"{ja} ({en})", _cell(result[key], kind)))
     target = result.get("target")
     if target:
