@@ -176,6 +176,7 @@ def run(
     rebuild: bool = False,
     before_rebuild: Callable[[Stack], None] | None = None,
     extra: dict[str, Any] | None = None,
+    must: Callable[[dict[str, Any]], bool] | None = None,
     pg_admin_url: str | None = None,
     **extra_env: str,
 ) -> int:
