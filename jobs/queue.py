@@ -7,6 +7,7 @@ the nightly rebuild re-reconciles recent days, so a lost job loses nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
-from rq.job import Job, JobStatus
+from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 _PENDING_KEY = "genba_reconcile_requests"
 _QUEUE_KEY = "genba_queue_getter"
-_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+_COALESCE_PREFIX = "genba:coalesce:"
 
 
 def make_queue(connection: Redis, name: str = defaults.QUEUE_NAME) -> Queue:
@@ -69,23 +70,48 @@ def _after_rollback(session: Session) -> None:
 
 def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None:
     """Enqueue `jobs.reconcile.reconcile_site_days` for one site and day, unless a job for
-    the same site and day is still waiting (then that job will see the new events)."""
+    the same site and day is still waiting (then that job will see the new events).
+
+    Called after the commit.  One Redis round trip decides (`_CLAIM`, atomic): a marker
+    `genba:coalesce:{site}:{day}` lives `COALESCE_DELAY_S` from the moment a job was
+    scheduled, and that job is due `COALESCE_DELAY_S` after it, so while the marker exists the
+    job has not started and will read this commit.  Without the marker: a job still waiting
+    (due but not yet picked up) will also read it, and the marker is not set, so the next
+    call checks again; otherwise the marker is set and the job scheduled.  A call that comes
+    after the job started finds no marker and schedules the next run."""
     job_id = reconcile_job_id(site_id, work_date)
-    try:
-        existing = Job.fetch(job_id, connection=queue.connection, serializer=JSONSerializer)
-    except Exception:  # NoSuchJobError, or an unreadable leftover: enqueue afresh
-        existing = None
-    if existing is not None and existing.get_status(refresh=True) in _WAITING:
-        return None
-    return queue.enqueue_in(
-        timedelta(seconds=defaults.COALESCE_DELAY_S),
-        "jobs.reconcile.reconcile_site_days",
-        site_id,
-        work_date.isoformat(),
-        work_date.isoformat(),
-        job_id=job_id,
-        job_timeout=defaults.JOB_TIMEOUT_S,
-        result_ttl=defaults.RESULT_TTL_S,
-        failure_ttl=defaults.FAILURE_TTL_S,
-        retry=Retry(max=defaults.RETRY_MAX, interval=list(defaults.RETRY_INTERVALS_S)),
+    marker = f"{_COALESCE_PREFIX}{site_id}:{work_date.isoformat()}"
+    redis = queue.connection
+    claimed = redis.register_script(_CLAIM)(  # EVALSHA; loaded again after a restart
+        keys=[marker, Job.key_for(job_id)],
+        args=[defaults.COALESCE_DELAY_S * 1000],
     )
+    if not claimed:
+        return None
+    try:
+        return queue.enqueue_in(
+            timedelta(seconds=defaults.COALESCE_DELAY_S),
+            "jobs.reconcile.reconcile_site_days",
+            site_id,
+            work_date.isoformat(),
+            work_date.isoformat(),
+            job_id=job_id,
+            job_timeout=defaults.JOB_TIMEOUT_S,
+            result_ttl=defaults.RESULT_TTL_S,
+            failure_ttl=defaults.FAILURE_TTL_S,
+            retry=Retry(max=defaults.RETRY_MAX, interval=list(defaults.RETRY_INTERVALS_S)),
+        )
+    except BaseException:
+        with contextlib.suppress(RedisError):
+            redis.delete(marker)  # not scheduled: the next call must try again
+        raise
+
+
+# KEYS[1] the marker, KEYS[2] the job's hash; ARGV[1] the marker's life in ms.  1 = schedule.
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local status = redis.call('HGET', KEYS[2], 'status')
+if status == 'queued' or status == 'scheduled' or status == 'deferred' then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return 1
+"""
