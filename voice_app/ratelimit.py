@@ -45,7 +45,17 @@ LIMITED_PATHS = ("/twilio/voice",)
 
 class SlidingWindow:
     """Distinct members (call SIDs) per key within the last `window_s` seconds: one round trip
-    (a sorted set scored by time; adding a member again changes nothing)."""
+    (a sorted set scored by time, trimmed, added to and counted by one Lua script, atomic like
+    the MULTI it replaces and cheaper to send and parse; adding a member again changes
+    nothing)."""
+
+    SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[3])
+local count = redis.call('ZCARD', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return count
+"""
 
     def __init__(self, redis: Redis, limit: int, window_s: int) -> None:
         self.redis = redis
@@ -53,12 +63,8 @@ class SlidingWindow:
         self.window_s = window_s
 
     def admit(self, key: str, member: str, now: float) -> tuple[bool, int]:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zremrangebyscore(key, 0, now - self.window_s)
-        pipe.zadd(key, {member: now}, nx=True)
-        pipe.zcard(key)
-        pipe.expire(key, self.window_s)
-        count = int(pipe.execute()[2])
+        script = self.redis.register_script(self.SCRIPT)  # EVALSHA, reloaded after a restart
+        count = int(script(keys=[key], args=[now - self.window_s, now, member, self.window_s]))
         return count <= self.limit, count
 
 
