@@ -1,9 +1,11 @@
 """Benchmark of the zero-key check-in webhook against a static-TwiML Flask endpoint.
 
     /work/venv/bin/python bench/ivr_bench.py [--requests 3000] [--concurrency 8] [--seconds 30]
+        [--workers 2] [--threads 4] [--port 18121]
 
-Both run under gunicorn with the Procfile's settings (2 workers × 4 threads, gthread) on
-127.0.0.1 (ports 18121 and 18122), one after the other, driven by the same bounded load
+Both run under gunicorn with the same settings (by default the Procfile's: 2 workers ×
+4 threads, gthread) on 127.0.0.1 (`--port` for the app, the next one for the baseline), one
+after the other, driven by the same bounded load
 client: `--concurrency` threads with keep-alive connections, each request a signed
 `POST /twilio/voice` of a different registered worker calling the site's number for the first
 time (so every request records an entry: lookups, insert, call step, commit, reconcile
@@ -13,7 +15,9 @@ request to Redis).  Signatures are computed before the clock starts.  Each run s
 Prints throughput and p50/p99 latency of both and the throughput ratio (target ≥ 0.5); then
 p50/p99 of the check-in paced at half its measured throughput for `--seconds`/2 (the latency
 of a deployment with 2× headroom: a closed loop at saturation measures mostly queueing); and
-checks that every successful request's event is in the database.  The database
+checks that every successful request's event is in the database.  It also prints the CPU
+time per request of each process group (gunicorn, PostgreSQL, Redis, this client): on a machine
+where all of them share the cores, that is what bounds the throughput.  The database
 `genba_bench_ivr` on the local PostgreSQL is dropped and re-created (and kept afterwards for
 `bench/ivr_phases.py`); Redis DB 13 receives the reconcile requests and is flushed afterwards.
 """
@@ -29,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -51,8 +56,7 @@ APP_PORT, BASELINE_PORT = 18121, 18122
 WARMUP = 200
 GUNICORN = [
     str(Path(sys.executable).parent / "gunicorn"),
-    "--workers", "2", "--threads", "4", "--timeout", "30",
-    "--log-level", "warning", "--keep-alive", "5",
+    "--timeout", "30", "--log-level", "warning", "--keep-alive", "5",
 ]  # fmt: skip
 
 
@@ -119,6 +123,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by process group
 
     @property
     def ok(self) -> int:
@@ -202,8 +207,46 @@ def drive(
     return run
 
 
-def start(app: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}", app], cwd=cwd, env=env)
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time (user + system) so far of the server (gunicorn's master and workers), of every
+    PostgreSQL and Redis process on the machine and of this load client, from /proc.  The
+    PostgreSQL and Redis figures include whatever else uses them meanwhile."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"app": 0.0, "PostgreSQL": 0.0, "Redis": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text_ = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = text_[text_.index("(") + 1 : text_.rindex(")")]
+        rest = text_[text_.rindex(")") + 2 :].split()
+        pid, ppid, used = int(stat.parent.name), int(rest[1]), (int(rest[11]) + int(rest[12]))
+        if server_pid in (pid, ppid):
+            totals["app"] += used / tick
+        elif name == "postgres":
+            totals["PostgreSQL"] += used / tick
+        elif name.startswith("redis-server"):
+            totals["Redis"] += used / tick
+    own = os.times()
+    totals["client"] = own.user + own.system
+    return totals
+
+
+def measured(server_pid: int, run: Callable[[], Run]) -> Run:
+    """`run()`, with the CPU milliseconds per request it cost each process group."""
+    before = cpu_seconds(server_pid)
+    result = run()
+    after = cpu_seconds(server_pid)
+    count = max(1, len(result.latencies))
+    result.cpu_ms = {k: (after[k] - before[k]) * 1000 / count for k in before}
+    return result
+
+
+def start(
+    app: str, port: int, env: dict[str, str], cwd: Path, workers: int = 2, threads: int = 4
+) -> subprocess.Popen[bytes]:
+    server = [*GUNICORN, "--workers", str(workers), "--threads", str(threads)]
+    process = subprocess.Popen([*server, "--bind", f"127.0.0.1:{port}", app], cwd=cwd, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -231,7 +274,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn's, for both")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn's, for both")
+    parser.add_argument("--port", type=int, default=APP_PORT, help="the app's; baseline +1")
     args = parser.parse_args()
+    app_port, baseline_port = args.port, args.port + 1
 
     recreate_database(DATABASE_URL)
     phones = seed(DATABASE_URL, WARMUP + 2 * args.requests)
@@ -247,26 +294,30 @@ def main() -> None:
         "GENBA_SECRET_KEY": "bench",
         "PYTHONPATH": str(ROOT),
     }
-    baseline_requests = signed_requests(BASELINE_PORT, phones)
-    app_requests = signed_requests(APP_PORT, phones)
+    baseline_requests = signed_requests(baseline_port, phones)
+    app_requests = signed_requests(app_port, phones)
     runs = []
-    baseline = start("static_twiml:app", BASELINE_PORT, env, ROOT / "bench")
+    baseline = start(
+        "static_twiml:app", baseline_port, env, ROOT / "bench", args.workers, args.threads
+    )
     try:
-        drive("warm-up", BASELINE_PORT, baseline_requests[:WARMUP], args.concurrency, 30)
-        measured = baseline_requests[WARMUP : WARMUP + args.requests]
-        runs.append(drive("static TwiML (baseline)", BASELINE_PORT, measured,
-                          args.concurrency, args.seconds))  # fmt: skip
+        drive("warm-up", baseline_port, baseline_requests[:WARMUP], args.concurrency, 30)
+        timed = baseline_requests[WARMUP : WARMUP + args.requests]
+        runs.append(measured(baseline.pid, lambda: drive(
+            "static TwiML (baseline)", baseline_port, timed, args.concurrency,
+            args.seconds)))  # fmt: skip
     finally:
         stop(baseline)
-    app_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}"}
-    app = start("voice_app:create_app()", APP_PORT, app_env, ROOT)
+    app_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{app_port}"}
+    app = start("voice_app:create_app()", app_port, app_env, ROOT, args.workers, args.threads)
     try:
-        warm = drive("warm-up", APP_PORT, app_requests[:WARMUP], args.concurrency, 30)
+        warm = drive("warm-up", app_port, app_requests[:WARMUP], args.concurrency, 30)
         end = WARMUP + args.requests
-        runs.append(drive("zero-key check-in", APP_PORT, app_requests[WARMUP:end],
-                          args.concurrency, args.seconds))  # fmt: skip
+        runs.append(measured(app.pid, lambda: drive(
+            "zero-key check-in", app_port, app_requests[WARMUP:end], args.concurrency,
+            args.seconds)))  # fmt: skip
         half = runs[-1].throughput / 2
-        runs.append(drive("check-in paced at half", APP_PORT, app_requests[end:],
+        runs.append(drive("check-in paced at half", app_port, app_requests[end:],
                           args.concurrency, args.seconds / 2, rate=half))  # fmt: skip
     finally:
         stop(app)
@@ -279,12 +330,17 @@ def main() -> None:
     redis.flushdb()
     shutil.rmtree(instance, ignore_errors=True)
 
-    print(f"gunicorn 2 workers × 4 threads, {args.concurrency} concurrent clients, "
+    print(f"gunicorn {args.workers} workers × {args.threads} threads (gthread), "
+          f"{args.concurrency} concurrent clients, "
           f"{os.cpu_count()} CPUs")  # fmt: skip
     print(f"{'':28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
     for run in runs:
         print(f"{run.name:28}{len(run.latencies):>9}{run.throughput:>9.0f}"
               f"{run.percentile(50):>9.1f}{run.percentile(99):>9.1f}  {run.statuses}")  # fmt: skip
+    print("CPU ms per request (app = gunicorn; PostgreSQL and Redis: every process of theirs):")
+    for run in runs[:2]:
+        shares = ", ".join(f"{k} {v:.2f}" for k, v in run.cpu_ms.items())
+        print(f"  {run.name:26}{sum(run.cpu_ms.values()):6.2f} = {shares}")
     base, check_in, paced = runs
     ratio = check_in.throughput / base.throughput
     expected = warm.ok + check_in.ok + paced.ok
