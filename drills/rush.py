@@ -36,6 +36,7 @@ class DrillOptions:
     rq_workers: int = 2
     read_timeout_s: float = 5.0
     settle_s: float = 180.0
+    reserved: int = 0  # seeded workers kept out of the phone rush (the NFC drill's cards)
     plan: dict[str, Any] = field(default_factory=dict)
 
 
@@ -96,7 +97,7 @@ def load_and_fault(
     stack: Stack, opts: DrillOptions, crews: list[Crew], fault: Fault | None
 ) -> tuple[LoadReport, dict[str, Any]]:
     plan = LoadPlan(
-        crews=crews,
+        crews=crews[: len(crews) - opts.reserved],
         duration_s=opts.duration_s,
         base_url=stack.base_url,
         token=TWILIO_TOKEN,
@@ -155,6 +156,7 @@ def phone_checks(stack: Stack, report: LoadReport) -> dict[str, Any]:
         "follow_up_without_exception": len(follow_up - verify.follow_up_calls(stack.engine)),
         "work_records": len(verify.work_records(stack.engine)),
         "worker_days": verify.worker_days(stack.engine),
+        "unreconciled": verify.unreconciled(stack.engine),
     }
 
 

@@ -107,12 +107,13 @@ class Stack:
         self.close()
 
     def close(self) -> None:
-        for name in list(self.procs):
+        for name in reversed(list(self.procs)):  # workers and web before Redis
             self.stop(name)
         if self.engine is not None:
             self.engine.dispose()
-        with contextlib.suppress(Exception):
-            drop_database(self.options.pg_admin_url)
+        if not os.environ.get("GENBA_DRILL_KEEP_DB"):  # kept for a post-mortem when set
+            with contextlib.suppress(Exception):
+                drop_database(self.options.pg_admin_url)
         keep_logs(self.instance)
         shutil.rmtree(self.instance, ignore_errors=True)
 

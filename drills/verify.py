@@ -132,3 +132,18 @@ def follow_up_calls(engine: Engine) -> set[str]:
             text("SELECT detail FROM exceptions WHERE kind = 'spool_replayed'")
         ).scalars()
         return {str(detail.get("call_sid")) for detail in rows}
+
+
+def unreconciled(engine: Engine, limit: int = 5) -> list[str]:
+    """Worker-days with events but no work record (what a lost job leaves behind)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT e.worker_id, e.site_id, e.work_date, e.source FROM events e "
+                "LEFT JOIN work_records r ON r.worker_id = e.worker_id AND r.site_id = e.site_id "
+                "AND r.work_date = e.work_date WHERE e.worker_id IS NOT NULL AND r.id IS NULL "
+                "ORDER BY 1 LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+        return [f"worker {w} site {s} {d} ({src})" for w, s, d, src in rows]
