@@ -8,6 +8,7 @@ Each parser raises `InvalidIdentifier` with a message a site admin can act on.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -66,13 +67,28 @@ def normalize_phone_list(cell: str, region: str = DEFAULT_REGION) -> list[str]:
 
 
 def try_normalize_phone(value: str | None) -> str | None:
-    """E.164 or None: for a caller id that may be withheld, anonymous or garbage."""
+    """E.164 or None: for a caller id that may be withheld, anonymous or garbage.
+
+    Every voice webhook normalizes its `From` and `To` two or three times (rate limit, the
+    call's context) and the site numbers recur all day, so short values are remembered."""
     if not value:
         return None
+    if len(value) > _CACHED_PHONE_LENGTH:
+        return _try_normalize(value)
+    return _try_normalize_cached(value)
+
+
+_CACHED_PHONE_LENGTH = 40
+
+
+def _try_normalize(value: str) -> str | None:
     try:
         return normalize_phone(value)
     except InvalidIdentifier:
         return None
+
+
+_try_normalize_cached = functools.lru_cache(maxsize=4096)(_try_normalize)
 
 
 def mask_phone(value: str | None) -> str:
