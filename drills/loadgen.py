@@ -118,6 +118,10 @@ def classify(root: ET.Element | None) -> str:
     return "other"
 
 
+def _canonical(root: ET.Element | None) -> bytes:
+    return b"" if root is None else ET.tostring(root)
+
+
 class TwilioClient:
     def __init__(self, plan: LoadPlan, http: aiohttp.ClientSession, report: LoadReport) -> None:
         self.plan = plan
@@ -179,6 +183,7 @@ class TwilioClient:
         else:
             root = await self.post("/twilio/voice", params)
         path, outcome = "/twilio/voice", classify(root)
+        first_answer = _canonical(root)
         for _ in range(MAX_STEPS):
             if root is None or root.find("Gather") is None or root.find("Redirect") is None:
                 break  # no question, or only an offer (the menu key): the caller hangs up
@@ -193,10 +198,10 @@ class TwilioClient:
         await self.post("/twilio/status", status)
         webhooks += 1
         if rng.random() < plan.late_retry_share:  # Twilio's retry arriving after everything
-            late = classify(await self.post("/twilio/voice", params))
+            late = await self.post("/twilio/voice", params)
             webhooks += 1
-            if outcome == "recorded" and late not in ("recorded", "spooled"):
-                outcome = f"late-retry-changed:{late}"
+            if outcome == "recorded" and _canonical(late) != first_answer:
+                outcome = f"late-retry-answered-differently:{classify(late)}"
         return CallResult(crew, sid, outcome, webhooks, shared)
 
 
