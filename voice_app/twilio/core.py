@@ -75,7 +75,7 @@ def answer_step(
             return Answer(found[key].response_xml, "retry", repeated=True)
         previous = found.get(step_key(n - 1))
         state = CallState.from_json(previous.state) if previous is not None else None
-    lookup = DbLookup(session, now, settings.tz)
+    lookup = DbLookup(session, now, settings.tz, call.caller if n == 0 else None)
     flow = Flow(lookup, Policy(settings.repeat_window_s, settings.tz_name))
     step = flow.start(call) if state is None else flow.resume(call, state, params.digits)
     actions = list(step.actions)

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, literal, select, union_all
+from sqlalchemy import and_, bindparam, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from ivr_flows.decide import history_since
@@ -59,25 +59,40 @@ _members = (
 )
 WORKERS_BY_PHONE = union_all(_owner, _members)  # a handful of rows: ordered in Python
 _callers = WORKERS_BY_PHONE.subquery()
-# The same workers with, at one site, whether their company is in its structure and their
-# recent events (one row per event, or one row with NULLs): the zero-key call in one query.
-CALLERS_AT_SITE = select(
-    _callers,
-    select(_edges.c.id)
-    .where(_edges.c.site_id == bindparam("site_id"), _edges.c.company_id == _callers.c.company_id)
-    .exists()
-    .label("in_structure"),
-    _events.c.occurred_at, _events.c.direction, _events.c.source,
-).outerjoin(
-    _events,
-    and_(
-        _events.c.worker_id == _callers.c.id,
-        _events.c.site_id == bindparam("site_id"),
-        _events.c.source.in_(("phone", "nfc")),
-        _events.c.occurred_at >= bindparam("since"),
-        _events.c.occurred_at <= bindparam("until"),
-    ),
-)  # fmt: skip
+
+
+def _callers_at(site_id: Any) -> Any:
+    """The same workers with, at one site, whether their company is in its structure and
+    their recent events (one row per event, or one row with NULLs)."""
+    return select(
+        _callers,
+        select(_edges.c.id)
+        .where(_edges.c.site_id == site_id, _edges.c.company_id == _callers.c.company_id)
+        .correlate_except(_edges)  # the caller's row and, in the lateral form, the site's
+        .exists()
+        .label("in_structure"),
+        _events.c.occurred_at, _events.c.direction, _events.c.source,
+    ).select_from(_callers.outerjoin(
+        _events,
+        and_(
+            _events.c.worker_id == _callers.c.id,
+            _events.c.site_id == site_id,
+            _events.c.source.in_(("phone", "nfc")),
+            _events.c.occurred_at >= bindparam("since"),
+            _events.c.occurred_at <= bindparam("until"),
+        ),
+    ))  # fmt: skip
+
+
+CALLERS_AT_SITE = _callers_at(bindparam("site_id"))
+# The zero-key call in one statement: the dialed site and, at it, the caller's workers (none:
+# one row with NULLs after the site's columns).
+_at_dialed = _callers_at(_sites.c.id).lateral("at_site")
+SITE_AND_CALLERS = (
+    select(*SITE_BY_NUMBER.selected_columns, _at_dialed)
+    .select_from(_sites.outerjoin(_at_dialed, true()))
+    .where(_sites.c.dial_in_number == bindparam("number"), _sites.c.active.is_(True))
+)
 WORKERS_BY_ID = select(*_WORKER).where(
     _workers.c.id.in_(bindparam("ids", expanding=True)), _workers.c.active.is_(True)
 )
@@ -121,6 +136,9 @@ def _dummy_pin_hash() -> str:
     return hash_pin("00000000")
 
 
+_SITE_COLUMNS = len(SITE_BY_NUMBER.selected_columns)
+
+
 def _site(row: Any) -> SiteInfo | None:
     return None if row is None else SiteInfo(*row)
 
@@ -144,17 +162,39 @@ class DbLookup:
     the flow asks for): `history` and `companies_missing` are answered from that read."""
 
     def __init__(
-        self, session: Session, now: datetime | None = None, tz: ZoneInfo | None = None
+        self,
+        session: Session,
+        now: datetime | None = None,
+        tz: ZoneInfo | None = None,
+        caller: str | None = None,
     ) -> None:
         self.session = session
         self.window = (history_since(now, tz), now) if now is not None and tz else None
+        # Known in advance, the caller is read with the site by number, in one query (a
+        # LATERAL join: PostgreSQL; SQLite, the demo's default, asks twice).
+        lateral = session.get_bind().dialect.name == "postgresql"
+        self.caller = caller if lateral else None
         self.site_seen: int | None = None
         self.prefetched: _AtSite | None = None
+        self.callers: list[WorkerInfo] | None = None  # the caller's workers, when prefetched
 
     def _rows(self, statement: Any, **params: Any) -> Sequence[Any]:
         return self.session.execute(statement, params).all()
 
     def site_by_number(self, e164: str) -> SiteInfo | None:
+        if self.caller and self.window is not None and self.site_seen is None:
+            since, until = self.window
+            rows = self._rows(
+                SITE_AND_CALLERS, number=e164, e164=self.caller, since=since, until=until
+            )
+            if not rows:
+                return None
+            site = _site(rows[0][:_SITE_COLUMNS])
+            assert site is not None
+            self.site_seen = site.id
+            callers = [row[_SITE_COLUMNS:] for row in rows if row[_SITE_COLUMNS] is not None]
+            self.callers = self._absorb(callers, site.id, until)
+            return site
         site = _site(self.session.execute(SITE_BY_NUMBER, {"number": e164}).first())
         if site is not None and self.site_seen is None:
             self.site_seen = site.id
@@ -167,6 +207,8 @@ class DbLookup:
         return _site(self.session.execute(SITE_BY_ID, {"site_id": site_id}).first())
 
     def workers_by_phone(self, e164: str) -> list[WorkerInfo]:
+        if self.callers is not None and e164 == self.caller:
+            return list(self.callers)
         if self.site_seen is not None and self.window is not None and self.prefetched is None:
             return self._callers_at_site(e164, self.site_seen, *self.window)
         seen: set[int] = set()
@@ -182,6 +224,10 @@ class DbLookup:
         self, e164: str, site_id: int, since: datetime, until: datetime
     ) -> list[WorkerInfo]:
         rows = self._rows(CALLERS_AT_SITE, e164=e164, site_id=site_id, since=since, until=until)
+        return self._absorb(rows, site_id, until)
+
+    def _absorb(self, rows: Sequence[Any], site_id: int, until: datetime) -> list[WorkerInfo]:
+        """The caller's workers from `_callers_at` rows; their history and structure kept."""
         workers: dict[int, WorkerInfo] = {}
         history: dict[int, list[PastEvent]] = {}
         in_structure: set[int] = set()
