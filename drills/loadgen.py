@@ -52,6 +52,7 @@ class CallResult:
     outcome: str  # recorded, already, spooled, system_down, failed, other
     webhooks: int
     shared: bool = False  # called the shared number (the site code was asked)
+    finished_at: float = 0.0  # perf_counter when the call ended
 
     @property
     def needs_follow_up(self) -> bool:
@@ -80,6 +81,17 @@ class LoadReport:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
+    def peak_rate(self, window_s: float) -> float:
+        """The most calls completed in any `window_s` seconds, per second (the sustained
+        rate at the top of the rush)."""
+        ends = sorted(r.finished_at for r in self.results)
+        best, first = 0, 0
+        for last, end in enumerate(ends):
+            while end - ends[first] > window_s:
+                first += 1
+            best = max(best, last - first + 1)
+        return round(best / window_s, 1)
+
     @property
     def elapsed_s(self) -> float:
         return max(self.finished - self.started, 1e-9)
@@ -90,6 +102,7 @@ class LoadReport:
             "webhooks": len(self.latencies_ms),
             "elapsed_s": round(self.elapsed_s, 1),
             "calls_per_s": round(len(self.results) / self.elapsed_s, 1),
+            "peak_calls_per_s_10s": self.peak_rate(10.0),
             "webhooks_per_s": round(len(self.latencies_ms) / self.elapsed_s, 1),
             "p50_ms": round(self.percentile(0.50), 1),
             "p99_ms": round(self.percentile(0.99), 1),
@@ -202,7 +215,7 @@ class TwilioClient:
             webhooks += 1
             if outcome == "recorded" and _canonical(late) != first_answer:
                 outcome = f"late-retry-answered-differently:{classify(late)}"
-        return CallResult(crew, sid, outcome, webhooks, shared)
+        return CallResult(crew, sid, outcome, webhooks, shared, time.perf_counter())
 
 
 async def run_load(plan: LoadPlan) -> LoadReport:

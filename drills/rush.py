@@ -17,7 +17,7 @@ from typing import Any
 
 from redis import Redis
 
-from drills import verify
+from drills import cpu, verify
 from drills.loadgen import LoadPlan, LoadReport, run_load
 from drills.seed import Crew, seed
 from drills.stack import TWILIO_TOKEN, Stack, StackOptions, log
@@ -106,9 +106,13 @@ def load_and_fault(
     )
 
     async def both() -> tuple[LoadReport, dict[str, Any]]:
+        before = cpu.snapshot(stack)
         load = asyncio.create_task(run_load(plan))
         injected = await fault(stack, opts.duration_s) if fault is not None else {}
-        return await load, injected
+        report = await load
+        after = cpu.snapshot(stack)
+        injected["cpu_ms_per_call"] = cpu.per_call_ms(before, after, len(report.results))
+        return report, injected
 
     log(f"load: {len(crews)} callers over {opts.duration_s:.0f} s")
     return asyncio.run(both())
