@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from sqlalchemy import text
 
@@ -79,7 +79,7 @@ class AgentRunner:
 
     def feed(self, card_uid: str) -> bool:
         assert self.proc is not None and self.proc.stdin is not None
-        stdin: BinaryIO = self.proc.stdin
+        stdin: IO[bytes] = self.proc.stdin
         try:
             stdin.write(card_uid.encode() + b"\n")
             stdin.flush()

@@ -54,7 +54,7 @@ def running(redis: Redis) -> dict[str, str]:
     found = {}
     for job_id in StartedJobRegistry(queue=make_queue(redis)).get_job_ids():
         status, worker = redis.hmget(f"rq:job:{job_id}", "status", "worker_name")
-        if status == b"started" and worker:
+        if status == b"started" and isinstance(worker, bytes) and worker:
             found[worker.decode()] = job_id
     return found
 

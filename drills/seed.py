@@ -94,6 +94,8 @@ def seed(engine: Engine, workers: int, sites: int) -> list[Crew]:
     for n, worker_id in enumerate(worker_ids):
         site_id, number, code = site_rows[n % len(site_rows)]
         crews.append(
-            Crew(worker_id, worker_phone(n), f"F:{0xD0000000 + n:016X}", site_id, number, code)
+            Crew(
+                worker_id, worker_phone(n), f"F:{0xD0000000 + n:016X}", site_id, number or "", code
+            )
         )
     return crews

@@ -4,6 +4,7 @@ recorded (events, call steps, exceptions) so a test can say "nothing at all"."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -30,7 +31,7 @@ class Recorded:
 
 
 def recorded(session: Session) -> Recorded:
-    def count(stmt):  # type: ignore[no-untyped-def]
+    def count(stmt: Any) -> int:
         return int(session.scalar(stmt) or 0)
 
     return Recorded(

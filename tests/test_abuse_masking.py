@@ -14,6 +14,7 @@ import logging
 import re
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -57,8 +58,10 @@ def redis_dump(conn: Redis) -> str:
     """Every value of every key, RQ's zlib-compressed job data decompressed."""
     parts: list[bytes] = []
     for key in conn.scan_iter():
+        assert isinstance(key, bytes)
         parts.append(key)
         kind = conn.type(key)
+        values: list[Any]
         if kind == b"hash":
             values = list(conn.hgetall(key).values())
         elif kind == b"string":
@@ -68,13 +71,14 @@ def redis_dump(conn: Redis) -> str:
         elif kind == b"set":
             values = list(conn.smembers(key))
         elif kind == b"zset":
-            values = [m for m, _ in conn.zrange(key, 0, -1, withscores=True)]
+            values = list(conn.zrange(key, 0, -1))
         else:
             values = []
         for value in values:
+            raw = value if isinstance(value, bytes) else str(value).encode()
             with contextlib.suppress(zlib.error):
-                value = zlib.decompress(value)
-            parts.append(value)
+                raw = zlib.decompress(raw)
+            parts.append(raw)
     return b"\n".join(parts).decode("utf-8", "replace")
 
 
