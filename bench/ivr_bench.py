@@ -207,38 +207,43 @@ def drive(
     return run
 
 
-def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU time (user + system) so far of the server (gunicorn's master and workers), of every
-    PostgreSQL and Redis process on the machine and of this load client, from /proc.  The
-    PostgreSQL and Redis figures include whatever else uses them meanwhile."""
+def cpu_seconds(server_pid: int) -> dict[tuple[str, int], float]:
+    """CPU time (user + system) so far, by (group, pid): the server (gunicorn's master and
+    workers), every PostgreSQL and Redis process on the machine, and this load client, from
+    /proc.  The PostgreSQL and Redis figures include whatever else uses them meanwhile."""
     tick = os.sysconf("SC_CLK_TCK")
-    totals = {"app": 0.0, "PostgreSQL": 0.0, "Redis": 0.0}
+    used: dict[tuple[str, int], float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            text_ = stat.read_text()
+            line = stat.read_text()
         except OSError:  # the process ended meanwhile
             continue
-        name = text_[text_.index("(") + 1 : text_.rindex(")")]
-        rest = text_[text_.rindex(")") + 2 :].split()
-        pid, ppid, used = int(stat.parent.name), int(rest[1]), (int(rest[11]) + int(rest[12]))
-        if server_pid in (pid, ppid):
-            totals["app"] += used / tick
-        elif name == "postgres":
-            totals["PostgreSQL"] += used / tick
-        elif name.startswith("redis-server"):
-            totals["Redis"] += used / tick
+        name = line[line.index("(") + 1 : line.rindex(")")]
+        rest = line[line.rindex(")") + 2 :].split()
+        pid, ppid, seconds = int(stat.parent.name), int(rest[1]), int(rest[11]) + int(rest[12])
+        group = (
+            "app" if server_pid in (pid, ppid)
+            else "PostgreSQL" if name == "postgres"
+            else "Redis" if name.startswith("redis-server")
+            else None
+        )  # fmt: skip
+        if group is not None:
+            used[(group, pid)] = seconds / tick
     own = os.times()
-    totals["client"] = own.user + own.system
-    return totals
+    used[("client", os.getpid())] = own.user + own.system
+    return used
 
 
 def measured(server_pid: int, run: Callable[[], Run]) -> Run:
-    """`run()`, with the CPU milliseconds per request it cost each process group."""
+    """`run()`, with the CPU milliseconds per request it cost each process group (a process
+    that ended during the run is not counted: PostgreSQL's figure is then a little low)."""
     before = cpu_seconds(server_pid)
     result = run()
     after = cpu_seconds(server_pid)
     count = max(1, len(result.latencies))
-    result.cpu_ms = {k: (after[k] - before[k]) * 1000 / count for k in before}
+    result.cpu_ms = dict.fromkeys(("app", "PostgreSQL", "Redis", "client"), 0.0)
+    for (group, pid), seconds in after.items():
+        result.cpu_ms[group] += (seconds - before.get((group, pid), 0.0)) * 1000 / count
     return result
 
 
