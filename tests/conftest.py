@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from hypothesis import settings as hypothesis_settings
 from flask.testing import FlaskClient, FlaskCliRunner
 from redis import Redis
 from sqlalchemy import Connection, Engine, text
@@ -36,6 +37,10 @@ TEST_DATABASE_URL = os.environ.get(
 )
 TEST_REDIS_URL = os.environ.get("GENBA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TWILIO_TEST_TOKEN = "test-twilio-auth-token"
+
+# Tests never assert on time: no per-example deadline (a loaded CI machine is not a failure).
+hypothesis_settings.register_profile("genba", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("genba")
 PUBLIC_BASE_URL = "https://genba.test"
 
 
