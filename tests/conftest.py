@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from hypothesis import settings as hypothesis_settings
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import settings as hypothesis_settings
 from redis import Redis
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
