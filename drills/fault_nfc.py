@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from drills import rush, verify
 from drills.seed import Crew
-from drills.stack import REPO, VENV_BIN, Stack, log
+from drills.stack import REPO, STOP, VENV_BIN, Stack, log
 
 DEVICE = "drill-reader"
 
@@ -137,7 +137,7 @@ def touch_and_kill(
         agent.start()
         next_kill = time.monotonic() + rng.uniform(0.3, 2 * kill_every_s)
         pending = list(cards)
-        while pending:
+        while pending and not STOP.is_set():
             card = pending.pop(0)
             if not agent.feed(card):
                 pending.insert(0, card)
@@ -153,7 +153,7 @@ def touch_and_kill(
                 agent.start()
                 next_kill = time.monotonic() + rng.uniform(0.3, 2 * kill_every_s)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # the last touches read, stored and sent
+        while time.monotonic() < deadline and not STOP.is_set():  # the last touches sent
             unread = set(cards) - agent.journaled()
             if not unread and not agent.backlog():
                 break

@@ -14,7 +14,7 @@ from drills import rush
 
 
 def main() -> int:
-    args = rush.parser(__doc__ or "").parse_args()
+    args = rush.parser(__doc__ or "", duration_s=120).parse_args()
     return rush.run("morning_rush", rush.options_from(args))
 
 

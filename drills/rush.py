@@ -20,7 +20,7 @@ from redis import Redis
 from drills import cpu, verify
 from drills.loadgen import LoadPlan, LoadReport, run_load
 from drills.seed import Crew, seed
-from drills.stack import TWILIO_TOKEN, Stack, StackOptions, log
+from drills.stack import TWILIO_TOKEN, Stack, StackOptions, log, stop_on_signals
 
 Fault = Callable[[Stack, float], Awaitable[dict[str, Any]]]
 GOOD_OUTCOMES = ("recorded", "spooled")
@@ -135,13 +135,13 @@ def settle(
     `before_rebuild(stack)` looked at what the jobs alone achieved)."""
     redis = Redis.from_url(stack.redis_url)
     spool_wait = verify.wait_spool_empty(stack.spool, opts.settle_s)
+    queue_wait = verify.wait_queue_idle(redis, opts.settle_s)  # what the jobs alone did
     if rebuild:
-        verify.wait_queue_idle(redis, opts.settle_s)
         if before_rebuild is not None:
             before_rebuild(stack)
         log("running the nightly rebuild (jobs.nightly.nightly_rebuild)")
         stack.run_python("from jobs.nightly import nightly_rebuild; print(nightly_rebuild(1))")
-    queue_wait = verify.wait_queue_idle(redis, opts.settle_s)
+        verify.wait_queue_idle(redis, opts.settle_s)
     return {
         "spool_drained_after_s": spool_wait,
         "queue_drained_after_s": round(queue_wait, 1),
@@ -187,6 +187,7 @@ def run(
     **extra_env: str,
 ) -> int:
     started = time.monotonic()
+    stop_on_signals()
     with start_stack(opts, pg_admin_url, **extra_env) as stack:
         crews = seed_stack(stack, opts)
         report, injected = load_and_fault(stack, opts, crews, fault)

@@ -13,12 +13,14 @@ Every process is started in a session of its own and ended by its process id.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -42,6 +44,20 @@ TWILIO_TOKEN = "drill-twilio-auth-token"
 PG_VERSION = "15"
 PG_CLUSTER = "drill"
 LAST_RUN = Path(tempfile.gettempdir()) / "genba-drill-last"  # logs of the last run
+LOCK_FILE = Path(tempfile.gettempdir()) / "genba-drill.lock"  # one drill at a time (ports)
+STOP = threading.Event()  # set on SIGTERM/SIGINT: long loops of a drill end early
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT end the drill through its `with` blocks, so that everything it
+    started is stopped and the scratch database dropped."""
+
+    def handler(signum: int, _frame: object) -> None:
+        STOP.set()
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 @dataclass
@@ -91,6 +107,12 @@ class Stack:
     # ------------------------------------------------------------ lifecycle
 
     def __enter__(self) -> Stack:
+        self._lock = open(LOCK_FILE, "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise RuntimeError(f"another drill is running (it holds {LOCK_FILE})") from None
         try:
             self.start_redis()
             self.create_database()
@@ -116,6 +138,7 @@ class Stack:
                 drop_database(self.options.pg_admin_url)
         keep_logs(self.instance)
         shutil.rmtree(self.instance, ignore_errors=True)
+        self._lock.close()
 
     def spawn(self, name: str, argv: list[str], logfile: str | None = None) -> None:
         out = open(self.instance / (logfile or f"{name}.log"), "ab")  # noqa: SIM115

@@ -26,6 +26,10 @@ from voice_app.extensions import runtime
 
 log = logging.getLogger(__name__)
 REDIS_RECONNECT_WAIT_S = 2.0
+# RQ restarts a dead scheduler (it dies when Redis drops) only in its maintenance round,
+# every 10 minutes by default, and only when its blocking wait for a job ends (405 s by
+# default): delayed and retried jobs would wait that long.  Found by drills/fault_redis.
+MAINTENANCE_INTERVAL_S = 30
 
 
 @click.command("worker")
@@ -70,9 +74,14 @@ def _work(queue: Queue, connection: Redis, name: str | None, burst: bool) -> Non
     while True:
         current = name if name is None or restarts == 0 else f"{name}-{restarts}"
         try:
-            Worker([queue], connection=connection, serializer=JSONSerializer, name=current).work(
-                burst=burst, with_scheduler=True, logging_level="INFO"
-            )
+            Worker(
+                [queue],
+                connection=connection,
+                serializer=JSONSerializer,
+                name=current,
+                maintenance_interval=MAINTENANCE_INTERVAL_S,
+                worker_ttl=MAINTENANCE_INTERVAL_S + 15,  # an idle wait ends within the interval
+            ).work(burst=burst, with_scheduler=True, logging_level="INFO")
             return
         except RedisConnectionError as exc:
             if burst:
