@@ -54,6 +54,7 @@ def main() -> int:
         opts,
         restart(args.down, max(5.0, opts.duration_s / 3)),
         rebuild=True,
+        jobs_may_be_lost=True,
         before_rebuild=measure_before_rebuild,
         extra=before,
     )

@@ -136,6 +136,9 @@ def settle(
     redis = Redis.from_url(stack.redis_url)
     spool_wait = verify.wait_spool_empty(stack.spool, opts.settle_s)
     queue_wait = verify.wait_queue_idle(redis, opts.settle_s)  # what the jobs alone did
+    assert stack.engine is not None
+    missing = verify.worker_days(stack.engine) - len(verify.work_records(stack.engine))
+    examples = verify.unreconciled(stack.engine)
     if rebuild:
         if before_rebuild is not None:
             before_rebuild(stack)
@@ -145,6 +148,8 @@ def settle(
     return {
         "spool_drained_after_s": spool_wait,
         "queue_drained_after_s": round(queue_wait, 1),
+        "records_missing_after_jobs": missing,
+        "unreconciled_after_jobs": examples,
         "failed_jobs": verify.failed_jobs(redis),
     }
 
@@ -183,6 +188,7 @@ def run(
     before_rebuild: Callable[[Stack], None] | None = None,
     extra: dict[str, Any] | None = None,
     must: Callable[[dict[str, Any]], bool] | None = None,
+    jobs_may_be_lost: bool = False,
     pg_admin_url: str | None = None,
     **extra_env: str,
 ) -> int:
@@ -199,8 +205,11 @@ def run(
         checks["lost"] == 0
         and checks["duplicated"] == 0
         and checks["stray"] == 0
+        and checks["follow_up_without_exception"] == 0
         and checks["work_records"] == checks["worker_days"]
         and all(r.outcome in GOOD_OUTCOMES for r in report.results)
+        and (jobs_may_be_lost or settled["records_missing_after_jobs"] == 0)
+        and (must is None or must({**injected, **settled, **(extra or {})}))
     )
     figures = {
         **report.figures(),

@@ -15,6 +15,8 @@ from sqlalchemy import Engine, text
 
 from jobs.defaults import QUEUE_NAME
 
+_PENDING = {b"queued", b"scheduled", b"started", b"deferred"}
+
 
 @dataclass(frozen=True)
 class Ledger:
@@ -65,20 +67,32 @@ def wait_spool_empty(spool: Path, timeout_s: float, nudge: object = None) -> int
     return round(time.monotonic() - started)
 
 
+def pending_jobs(redis: Redis) -> list[str]:
+    """Jobs whose own hash says they are still to run (whatever the registries say)."""
+    found = []
+    for key in redis.scan_iter("rq:job:*"):
+        if redis.type(key) == b"hash" and redis.hget(key, "status") in _PENDING:
+            found.append(key.decode().removeprefix("rq:job:"))
+    return found
+
+
 def queue_idle(redis: Redis) -> bool:
     queue = Queue(QUEUE_NAME, connection=redis)
     return (
         queue.count == 0
         and ScheduledJobRegistry(queue=queue).count == 0
         and StartedJobRegistry(queue=queue).count == 0
+        and not pending_jobs(redis)
     )
 
 
 def wait_queue_idle(redis: Redis, timeout_s: float) -> float:
     started = time.monotonic()
-    while not queue_idle(redis):
+    while not (queue_idle(redis) and (time.sleep(1.0) or queue_idle(redis))):
         if time.monotonic() - started > timeout_s:
-            raise RuntimeError("the RQ queue did not drain in time")
+            raise RuntimeError(
+                f"the RQ queue did not drain in time; still to run: {pending_jobs(redis)[:5]}"
+            )
         time.sleep(0.5)
     return time.monotonic() - started
 
@@ -139,11 +153,12 @@ def unreconciled(engine: Engine, limit: int = 5) -> list[str]:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT DISTINCT e.worker_id, e.site_id, e.work_date, e.source FROM events e "
+                "SELECT e.worker_id, e.site_id, e.work_date, e.source, "
+                "to_char(e.received_at, 'HH24:MI:SS.MS') FROM events e "
                 "LEFT JOIN work_records r ON r.worker_id = e.worker_id AND r.site_id = e.site_id "
                 "AND r.work_date = e.work_date WHERE e.worker_id IS NOT NULL AND r.id IS NULL "
                 "ORDER BY 1 LIMIT :limit"
             ),
             {"limit": limit},
         )
-        return [f"worker {w} site {s} {d} ({src})" for w, s, d, src in rows]
+        return [f"worker {w} site {s} {d} ({src} received {at})" for w, s, d, src, at in rows]

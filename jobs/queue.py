@@ -73,9 +73,10 @@ def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None
     the same site and day is still waiting (then that job will see the new events).
 
     Called after the commit.  One Redis round trip decides (`_CLAIM`, atomic): a marker
-    `genba:coalesce:{site}:{day}` lives `COALESCE_DELAY_S` from the moment a job was
-    scheduled, and that job is due `COALESCE_DELAY_S` after it, so while the marker exists the
-    job has not started and will read this commit.  Without the marker: a job still waiting
+    `genba:coalesce:{site}:{day}` lives a second less than `COALESCE_DELAY_S` from the moment
+    a job was scheduled, and that job is due `COALESCE_DELAY_S` after it (RQ may start it up
+    to a second early), so while the marker exists the job has not started and will read
+    this commit.  Without the marker: a job still waiting
     (due but not yet picked up) will also read it, and the marker is not set, so the next
     call checks again; otherwise the marker is set and the job scheduled.  A call that comes
     after the job started finds no marker and schedules the next run."""
@@ -84,7 +85,7 @@ def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None
     redis = queue.connection
     claimed = redis.register_script(_CLAIM)(  # EVALSHA; loaded again after a restart
         keys=[marker, Job.key_for(job_id)],
-        args=[defaults.COALESCE_DELAY_S * 1000],
+        args=[_MARKER_MS],
     )
     if not claimed:
         return None
@@ -106,6 +107,13 @@ def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None
             redis.delete(marker)  # not scheduled: the next call must try again
         raise
 
+
+# RQ keeps scheduled jobs by whole seconds (`ScheduledJobRegistry` scores are truncated
+# timestamps), so a job due at t + COALESCE_DELAY_S may start up to a second earlier.  The
+# marker must be gone by then, or a commit in that second is skipped while the job has
+# already read the events: that worker-day then had no record until the nightly rebuild
+# (found by drills/morning_rush; one or two worker-days in a thousand).
+_MARKER_MS = max(1, (defaults.COALESCE_DELAY_S - 1) * 1000)
 
 # KEYS[1] the marker, KEYS[2] the job's hash; ARGV[1] the marker's life in ms.  1 = schedule.
 _CLAIM = """
