@@ -31,9 +31,12 @@ from sqlalchemy import text
 
 from drills import rush, verify
 from drills.seed import Crew
-from drills.stack import REPO, STOP, VENV_BIN, Stack, log
+from drills.slowproxy import SlowProxy
+from drills.stack import REPO, STOP, VENV_BIN, WEB_PORT, Stack, log
 
 DEVICE = "drill-reader"
+PROXY_PORT = 18602  # the agent's uploads go through a proxy that holds each answer
+HOLD_S = 0.3
 
 
 def journal_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -56,8 +59,9 @@ def stored_cards(engine: Any) -> dict[str, int]:
 
 
 class AgentRunner:
-    def __init__(self, stack: Stack, token: str, journal: Path) -> None:
+    def __init__(self, stack: Stack, token: str, journal: Path, server: str) -> None:
         self.stack = stack
+        self.server = server
         self.token = token
         self.journal = journal
         self.proc: subprocess.Popen[bytes] | None = None
@@ -67,7 +71,7 @@ class AgentRunner:
     def start(self) -> None:
         argv = [
             str(VENV_BIN / "genba-call"), "nfc-agent", "--device", "stdin",
-            "--server", self.stack.base_url, "--token", self.token, "--journal", str(self.journal),
+            "--server", self.server, "--token", self.token, "--journal", str(self.journal),
             "--clock-synced", "no", "--debounce", "0", "--batch-size", "10",
             "--retry-base", "0.2", "--retry-cap", "2", "--status-every", "5",
         ]  # fmt: skip
@@ -128,10 +132,14 @@ def touch_and_kill(
         return await asyncio.to_thread(run_agent, stack, duration)
 
     def run_agent(stack: Stack, duration: float) -> dict[str, Any]:
+        with SlowProxy(PROXY_PORT, WEB_PORT, HOLD_S) as proxy:
+            return drive(stack, duration, proxy)
+
+    def drive(stack: Stack, duration: float, proxy: SlowProxy) -> dict[str, Any]:
         rng = random.Random(11)
-        agent = AgentRunner(
-            stack, device_token(stack, crews[0].site_code), stack.instance / "agent-journal.db"
-        )
+        token = device_token(stack, crews[0].site_code)
+        journal = stack.instance / "agent-journal.db"
+        agent = AgentRunner(stack, token, journal, f"http://127.0.0.1:{PROXY_PORT}")
         cards = [c.card_uid for c in crews[:touches]]
         pace = duration * 0.8 / max(1, len(cards))
         agent.start()
@@ -143,6 +151,8 @@ def touch_and_kill(
                 pending.insert(0, card)
             time.sleep(pace)
             if time.monotonic() >= next_kill:
+                if agent.kills % 2 == 0:  # every other kill: while an answer is on its way
+                    proxy.holding.wait(2 * kill_every_s)
                 agent.kill()
                 log(
                     f"agent killed ({agent.kills}), {agent.backlog()} touches unsent in its journal"

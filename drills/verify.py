@@ -86,9 +86,18 @@ def queue_idle(redis: Redis) -> bool:
     )
 
 
+def _idle_twice(redis: Redis) -> bool:
+    """Idle now and a second later (a job between the scheduler and a worker is in no
+    registry for a moment)."""
+    if not queue_idle(redis):
+        return False
+    time.sleep(1.0)
+    return queue_idle(redis)
+
+
 def wait_queue_idle(redis: Redis, timeout_s: float) -> float:
     started = time.monotonic()
-    while not (queue_idle(redis) and (time.sleep(1.0) or queue_idle(redis))):
+    while not _idle_twice(redis):
         if time.monotonic() - started > timeout_s:
             raise RuntimeError(
                 f"the RQ queue did not drain in time; still to run: {pending_jobs(redis)[:5]}"
