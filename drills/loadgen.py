@@ -142,8 +142,11 @@ class TwilioClient:
         self.report = report
         self.validator = RequestValidator(plan.token)
 
-    async def post(self, path: str, params: dict[str, str]) -> ET.Element | None:
-        """One webhook with Twilio's retries, then its Fallback URL; the parsed answer."""
+    async def post(
+        self, path: str, params: dict[str, str], fallback: bool = True
+    ) -> ET.Element | None:
+        """One webhook with Twilio's retries, then (for the Voice URL and its steps, not for
+        status callbacks) its Fallback URL; the parsed answer."""
         url = urljoin(self.plan.base_url, path)
         for attempt in range(self.plan.retries + 1):
             if attempt:
@@ -151,9 +154,11 @@ class TwilioClient:
             root = await self._once(url, params)
             if root is not None:
                 return root
+        if not fallback:
+            return None
         self.report.fallbacks += 1
-        fallback = {**params, "ErrorCode": "11205", "ErrorUrl": url}
-        return await self._once(urljoin(self.plan.base_url, "/twilio/fallback"), fallback)
+        failed = {**params, "ErrorCode": "11205", "ErrorUrl": url}
+        return await self._once(urljoin(self.plan.base_url, "/twilio/fallback"), failed)
 
     async def _once(self, url: str, params: dict[str, str]) -> ET.Element | None:
         headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
@@ -185,7 +190,7 @@ class TwilioClient:
         status = {**params, "CallStatus": "completed", "CallDuration": "12"}
         webhooks = 1
         if rng.random() < plan.status_first_share:
-            await self.post("/twilio/status", status)
+            await self.post("/twilio/status", status, fallback=False)
             webhooks += 1
         if rng.random() < plan.duplicate_share:
             first, second = await asyncio.gather(
@@ -208,7 +213,7 @@ class TwilioClient:
             )
             webhooks += 1
             outcome = classify(root)
-        await self.post("/twilio/status", status)
+        await self.post("/twilio/status", status, fallback=False)
         webhooks += 1
         if rng.random() < plan.late_retry_share:  # Twilio's retry arriving after everything
             late = await self.post("/twilio/voice", params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -89,6 +90,11 @@ def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None
     )
     if not claimed:
         return None
+    if claimed == _RUNNING:
+        # The job with that id is running.  Its follow-up gets an id of its own: RQ keeps one
+        # hash per id, and the running job's completion writes over the follow-up scheduled
+        # under the same id, which then never ran (drills/morning_rush at capacity).
+        job_id = f"{job_id}-{uuid.uuid4().hex[:12]}"
     try:
         return queue.enqueue_in(
             timedelta(seconds=defaults.COALESCE_DELAY_S),
@@ -115,11 +121,14 @@ def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None
 # (found by drills/morning_rush; one or two worker-days in a thousand).
 _MARKER_MS = max(1, (defaults.COALESCE_DELAY_S - 1) * 1000)
 
-# KEYS[1] the marker, KEYS[2] the job's hash; ARGV[1] the marker's life in ms.  1 = schedule.
+# KEYS[1] the marker, KEYS[2] the job's hash; ARGV[1] the marker's life in ms.  0 = coalesced,
+# 1 = schedule, 2 = schedule while the job of that id is running (under another id).
+_RUNNING = 2
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local status = redis.call('HGET', KEYS[2], 'status')
 if status == 'queued' or status == 'scheduled' or status == 'deferred' then return 0 end
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+if status == 'started' then return 2 end
 return 1
 """
