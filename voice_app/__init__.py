@@ -68,3 +68,5 @@ def _configure_logging(app: Flask) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     app.logger.setLevel(logging.INFO)
+    # Alembic narrates every schema check ("Context impl …"); the CLI says what matters itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
