@@ -3,9 +3,12 @@ add or remove a phone, add or deactivate a card; phone and card look-up pages.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_bool, form_int, problems_by_field
@@ -20,6 +23,7 @@ from voice_app.admin.security import actor, login_required
 from voice_app.admin.worker_ops import link_card_to, link_phone_to, worker_changes
 from voice_app.extensions import db
 from workers_db.audit import audit
+from workers_db.enrollment import LinkResult
 from workers_db.errors import ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, canonical_card_uid, normalize_phone
 from workers_db.models import Card, Company, Event, Phone, Site, Worker
@@ -199,17 +203,27 @@ def worker_active(worker_id: int) -> ResponseReturnValue:
 @login_required()
 def worker_phone_add(worker_id: int) -> ResponseReturnValue:
     worker = worker_or_abort(worker_id)
+    e164 = _linked(link_phone_to, request.form.get("phone", ""), worker.id)
+    if e164 is not None:
+        flash(translate("workers.phone_added", phone=e164), "ok")
+    return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+
+
+def _linked(
+    link: Callable[[Session, str, int, str], LinkResult], value: str, worker_id: int
+) -> str | None:
+    """Link a phone or card to the worker and commit; on bad input, flash every problem,
+    roll back and answer None."""
     try:
-        e164 = link_phone_to(db(), request.form.get("phone", ""), worker.id, actor()).identifier
+        identifier = link(db(), value, worker_id, actor()).identifier
     except ValidationFailed as exc:
         db().rollback()
         for messages in problems_by_field(exc.problems).values():
             for message in messages:
                 flash(message, "error")
-    else:
-        db().commit()
-        flash(translate("workers.phone_added", phone=e164), "ok")
-    return redirect(url_for("admin.worker_edit", worker_id=worker.id))
+        return None
+    db().commit()
+    return identifier
 
 
 @bp.post("/workers/<int:worker_id>/phones/<int:phone_id>/delete")
@@ -230,15 +244,8 @@ def worker_phone_delete(worker_id: int, phone_id: int) -> ResponseReturnValue:
 @login_required()
 def worker_card_add(worker_id: int) -> ResponseReturnValue:
     worker = worker_or_abort(worker_id)
-    try:
-        uid = link_card_to(db(), request.form.get("card_uid", ""), worker.id, actor()).identifier
-    except ValidationFailed as exc:
-        db().rollback()
-        for messages in problems_by_field(exc.problems).values():
-            for message in messages:
-                flash(message, "error")
-    else:
-        db().commit()
+    uid = _linked(link_card_to, request.form.get("card_uid", ""), worker.id)
+    if uid is not None:
         flash(translate("workers.card_added", uid=uid), "ok")
     return redirect(url_for("admin.worker_edit", worker_id=worker.id))
 
