@@ -6,15 +6,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from flask import g, render_template, request, session
+from flask import flash, g, render_template, request, session
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from voice_app.admin import bp
 from voice_app.admin.i18n import current_lang, field_label, problem_text, translate
-from voice_app.admin.security import csrf_token
+from voice_app.admin.security import actor, csrf_token
 from voice_app.extensions import db, settings
+from workers_db.audit import audit
 from workers_db.errors import FieldProblem
 from workers_db.models import Event, Site, WorkException
 
@@ -100,6 +101,16 @@ def problems_by_field(problems: list[FieldProblem]) -> dict[str, list[str]]:
 
 def form_bool(name: str) -> bool:
     return request.form.get(name) in ("1", "on", "true", "yes")
+
+
+def save_active_flag(row: Any, kind: str, object_type: str, **detail: Any) -> None:
+    """Set `row.active` from the form's `active` field, audit it as `activate_<kind>` or
+    `deactivate_<kind>`, commit, and tell the user it was saved (deactivating keeps history)."""
+    row.active = form_bool("active")
+    action = f"{'activate' if row.active else 'deactivate'}_{kind}"
+    audit(db(), actor(), action, object_type, row.id, **detail)
+    db().commit()
+    flash(translate("flash.saved"), "ok")
 
 
 def form_int(name: str) -> int | None:

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
 from voice_app.admin import bp
-from voice_app.admin.common import form_bool, form_int, problems_by_field
+from voice_app.admin.common import form_bool, form_int, problems_by_field, save_active_flag
 from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import company_or_abort, scope_companies, visible_sites
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
@@ -206,15 +206,5 @@ def company_edit(company_id: int) -> ResponseReturnValue:
 def company_active(company_id: int) -> ResponseReturnValue:
     """Deactivate (or reactivate) a company; its rows and history stay."""
     company = company_or_abort(company_id)
-    company.active = form_bool("active")
-    audit(
-        db(),
-        actor(),
-        "activate_company" if company.active else "deactivate_company",
-        "company",
-        company.id,
-        name=company.name,
-    )
-    db().commit()
-    flash(translate("flash.saved"), "ok")
+    save_active_flag(company, "company", "company", name=company.name)
     return redirect(url_for("admin.company_edit", company_id=company.id))

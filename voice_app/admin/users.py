@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from voice_app.admin import bp
-from voice_app.admin.common import form_int, problems_by_field
+from voice_app.admin.common import form_int, problems_by_field, save_active_flag
 from voice_app.admin.i18n import translate
 from voice_app.admin.registry import placement_sites
 from voice_app.admin.scoping import company_choices
@@ -144,17 +144,7 @@ def user_active(user_id: int) -> ResponseReturnValue:
     user = _user_or_abort(user_id)
     if user.id == g.user.id:
         abort(400)  # not yourself: someone else must be able to undo it
-    user.active = request.form.get("active") == "1"
-    audit(
-        db(),
-        actor(),
-        "activate_user" if user.active else "deactivate_user",
-        "admin_user",
-        user.id,
-        email=user.email,
-    )
-    db().commit()
-    flash(translate("flash.saved"), "ok")
+    save_active_flag(user, "user", "admin_user", email=user.email)
     return redirect(url_for("admin.users"))
 
 

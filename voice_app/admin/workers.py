@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from voice_app.admin import bp
-from voice_app.admin.common import form_bool, form_int, problems_by_field
+from voice_app.admin.common import form_bool, form_int, problems_by_field, save_active_flag
 from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import (
     company_choices,
@@ -185,17 +185,7 @@ def _recent_events(worker: Worker) -> list[tuple[Event, Site]]:
 @login_required()
 def worker_active(worker_id: int) -> ResponseReturnValue:
     worker = worker_or_abort(worker_id)
-    worker.active = form_bool("active")
-    audit(
-        db(),
-        actor(),
-        "activate_worker" if worker.active else "deactivate_worker",
-        "worker",
-        worker.id,
-        name=worker.name,
-    )
-    db().commit()
-    flash(translate("flash.saved"), "ok")
+    save_active_flag(worker, "worker", "worker", name=worker.name)
     return redirect(url_for("admin.worker_edit", worker_id=worker.id))
 
 
@@ -257,18 +247,7 @@ def worker_card_active(worker_id: int, card_id: int) -> ResponseReturnValue:
     card = db().get(Card, card_id)
     if card is None or card.worker_id != worker.id:
         abort(404)
-    card.active = form_bool("active")
-    audit(
-        db(),
-        actor(),
-        "activate_card" if card.active else "deactivate_card",
-        "card",
-        card.id,
-        worker_id=worker.id,
-        uid=card.uid,
-    )
-    db().commit()
-    flash(translate("flash.saved"), "ok")
+    save_active_flag(card, "card", "card", worker_id=worker.id, uid=card.uid)
     return redirect(url_for("admin.worker_edit", worker_id=worker.id))
 
 
