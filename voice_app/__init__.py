@@ -18,7 +18,7 @@ from voice_app.config import Settings
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app.  `test_config` may carry `GENBA_SETTINGS` (a `Settings`) and
     `GENBA_SESSION_FACTORY` (a sessionmaker bound to a test transaction)."""
-    from voice_app import extensions, guards, health
+    from voice_app import admin, extensions, guards, health, twilio
     from voice_app.api import bp as api_bp
 
     app = Flask(__name__, instance_relative_config=False)
@@ -41,25 +41,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     guards.init_app(app)  # oversized bodies refused before any work
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
-    for register in _optional_blueprints():
-        register(app)
+    twilio.register(app)
+    admin.register(app)
     return app
-
-
-def _optional_blueprints() -> list[Any]:
-    """Blueprints of the other rooms, registered when their package is present."""
-    import importlib
-
-    found = []
-    for module_name in ("voice_app.twilio", "voice_app.admin"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        found.append(module.register)
-    return found
 
 
 def _configure_logging(app: Flask) -> None:

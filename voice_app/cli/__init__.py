@@ -38,12 +38,7 @@ def cli() -> None:
 
 def _register() -> None:
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+        module = importlib.import_module(module_name)
         for command in module.COMMANDS:
             cli.add_command(command)
 
