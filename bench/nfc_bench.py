@@ -47,7 +47,6 @@ from nfc_fallback.journal import Journal
 from nfc_fallback.touch import Touch
 from nfc_fallback.uploader import Backoff, TouchClient, Uploader, UploaderOptions
 from voice_app import create_app
-from voice_app.config import Settings
 from workers_db.db import make_engine
 from workers_db.migrate import upgrade
 from workers_db.models import ApiToken, Event
@@ -58,6 +57,7 @@ from workers_db.registration import (
     hash_token,
     new_token,
 )
+from workers_db.settings import Settings
 
 BATCH = 500
 CARDS = 300

@@ -32,8 +32,11 @@ MENU_KEY = "9"  # announced in the confirmation; any key opens the menu
 
 @dataclass(frozen=True)
 class Policy:
-    repeat_window_s: int = 600
-    tz_name: str = "Asia/Tokyo"
+    """The environment-configured numbers of the flow; built from `Settings` (whose defaults
+    are the only ones), so they have no default here."""
+
+    repeat_window_s: int
+    tz_name: str
 
     @property
     def tz(self) -> ZoneInfo:

@@ -16,7 +16,7 @@ from typing import Any
 
 from redis import Redis
 
-from voice_app.config import Settings
+from workers_db.settings import Settings
 
 CONNECT_TIMEOUT_S = 2
 SOCKET_TIMEOUT_S = 5

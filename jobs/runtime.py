@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.connection import redis_for
 from jobs.queue import install_dispatch, make_queue
-from voice_app.config import Settings
 from workers_db.db import make_engine, make_session_factory
+from workers_db.settings import Settings
 
 _lock = threading.Lock()
 _state: dict[str, object] = {}

@@ -301,7 +301,7 @@ def main() -> int:
         from werkzeug.serving import make_server
 
         from voice_app import create_app
-        from voice_app.config import Settings
+        from workers_db.settings import Settings
 
         settings = Settings.from_env()
         ids = build(settings.database_url, settings.tz)

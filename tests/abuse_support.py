@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice_app import create_app
-from voice_app.config import Settings
 from workers_db.models import CallStep, Event, WorkException
+from workers_db.settings import Settings
 
 from .ivr_support import Clock, Twilio
 

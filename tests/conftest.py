@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import runtime as job_runtime
 from voice_app import create_app
-from voice_app.config import Settings
 from workers_db.db import make_engine
 from workers_db.migrate import upgrade
 from workers_db.models import Base
+from workers_db.settings import Settings
 
 TEST_DATABASE_URL = os.environ.get(
     "GENBA_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/genba_test"

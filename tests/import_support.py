@@ -13,7 +13,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from voice_app.cli import cli
+from voice_app.cli.group import cli
 from workers_db.models import Card, Company, Phone, Worker
 
 HEADER = [

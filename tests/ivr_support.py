@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 
 from voice_app import create_app
-from voice_app.config import Settings
 from workers_db.models import Company, Event, Site, SiteCompany, Worker, WorkException
 from workers_db.registration import add_site_company, create_worker
+from workers_db.settings import Settings
 
 from .conftest import PUBLIC_BASE_URL, TWILIO_TEST_TOKEN
 from .helpers import make_company, make_site

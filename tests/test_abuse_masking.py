@@ -22,7 +22,7 @@ from flask.testing import FlaskCliRunner
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from voice_app.cli import cli
+from voice_app.cli.group import cli
 
 from .abuse_support import (
     CALLS_PER_CALLER,

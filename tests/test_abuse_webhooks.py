@@ -24,8 +24,8 @@ from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice_app import create_app
-from voice_app.config import Settings
 from voice_app.guards import TOUCHES_MAX_BODY, TWILIO_MAX_BODY
+from workers_db.settings import Settings
 
 from .abuse_support import (
     CALLS_PER_CALLER,

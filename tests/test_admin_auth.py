@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice_app import create_app
 from voice_app.admin import throttle
-from voice_app.config import Settings
 from workers_db.models import AdminUser, AuditEntry, AuthFailure, Worker
 from workers_db.registration import hash_secret
+from workers_db.settings import Settings
 
 from .admin_support import CSRF, PASSWORD, World, login_as, world_fixture  # noqa: F401
 

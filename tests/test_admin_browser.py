@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice_app import create_app
 from voice_app.callsim import CallSimulator, ScriptedKeys
-from voice_app.config import Settings
 from voice_app.demo_data import SITE_A, seed
 from workers_db.db import make_session_factory
 from workers_db.models import Site
+from workers_db.settings import Settings
 
 from .admin_browser_support import chromium, free_port, serve
 from .admin_support import PASSWORD, World, build_world, make_user

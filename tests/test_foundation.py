@@ -10,7 +10,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select
 
-from voice_app.config import ConfigError, Settings
 from workers_db.errors import ValidationFailed
 from workers_db.identifiers import (
     InvalidIdentifier,
@@ -21,6 +20,7 @@ from workers_db.identifiers import (
 from workers_db.intake import raise_exception, record_event, work_date_of
 from workers_db.migrate import current_revision, head_revision, upgrade
 from workers_db.models import Base, Event
+from workers_db.settings import ConfigError, Settings
 
 from .helpers import make_company, make_site, make_worker
 

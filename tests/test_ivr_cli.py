@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from voice_app import create_app
-from voice_app.cli import cli
-from voice_app.config import Settings
+from voice_app.cli.group import cli
 from workers_db.models import CallLog, Event
+from workers_db.settings import Settings
 
 from .conftest import TWILIO_TEST_TOKEN
 from .ivr_support import REJECT_NUMBER, SHARED_NUMBER, TANAKA, build_world

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice_app import create_app
-from voice_app.config import Settings
 from workers_db.intake import record_event
 from workers_db.models import CallLog, Event
+from workers_db.settings import Settings
 
 from .ivr_support import (
     JST,

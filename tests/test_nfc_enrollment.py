@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobs.queue import reconcile_job_id
-from voice_app.cli import cli
+from voice_app.cli.group import cli
 from workers_db.enrollment import link_card, link_phone
 from workers_db.errors import ValidationFailed
 from workers_db.intake import raise_exception, record_event

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voice_app.cli import cli
+from voice_app.cli.group import cli
 from workers_db.models import Event
 from workers_db.touch_csv import map_headers
 

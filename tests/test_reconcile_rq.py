@@ -44,8 +44,8 @@ from tests.reconcile_support import (
     ref_records,
     seeded_month,
 )
-from voice_app.config import Settings
 from workers_db.models import WorkException, WorkRecord
+from workers_db.settings import Settings
 
 pytestmark = pytest.mark.slow
 WINDOW = 600

@@ -24,7 +24,7 @@ from jobs.stats import DOMAIN_KEYS, compute_stats, daily_series, mlit_standing, 
 from tests import reference_domain as ref
 from tests.helpers import bearer, make_token
 from tests.reconcile_support import TOKYO, Loaded, load, seeded_month
-from voice_app.cli import cli
+from voice_app.cli.group import cli
 from workers_db.models import Company, Site, Target
 
 MAY = (date(2025, 5, 1), date(2025, 5, 31))

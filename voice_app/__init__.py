@@ -2,24 +2,27 @@
 
 The app factory (`create_app`), configuration, one session per request, and the blueprints:
 `/twilio/*` (voice webhooks), `/api/v1` (JSON API), `/admin` (site office UI), plus the
-`genba-call` command line (`voice_app.cli`).
+`genba-call` command line (`voice_app.cli`).  Flask is imported inside `create_app`, so that
+the reader agent's command (`voice_app.cli.agent`) runs without it.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from workers_db.settings import Settings
 
-from voice_app.config import Settings
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app.  `test_config` may carry `GENBA_SETTINGS` (a `Settings`) and
     `GENBA_SESSION_FACTORY` (a sessionmaker bound to a test transaction)."""
-    from voice_app import admin, extensions, guards, health, twilio
-    from voice_app.api import bp as api_bp
+    from flask import Flask
+
+    from voice_app import admin, api, extensions, guards, health, twilio
 
     app = Flask(__name__, instance_relative_config=False)
     config = dict(test_config or {})
@@ -40,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app, settings, config.get("GENBA_SESSION_FACTORY"))
     guards.init_app(app)  # oversized bodies refused before any work
     app.register_blueprint(health.bp)
-    app.register_blueprint(api_bp)
+    api.register(app)
     twilio.register(app)
     admin.register(app)
     return app

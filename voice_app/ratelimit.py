@@ -30,9 +30,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 from twilio.twiml.voice_response import VoiceResponse
 
-from voice_app.config import Settings
 from voice_app.twilio.params import TwilioParams
 from workers_db.identifiers import mask_phone, try_normalize_phone
+from workers_db.settings import Settings
 
 log = logging.getLogger(__name__)
 

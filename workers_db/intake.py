@@ -9,7 +9,7 @@ the caller gets the row that won.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,10 +99,6 @@ def last_event_of_worker(
         .order_by(Event.occurred_at.desc(), Event.id.desc())
         .limit(1)
     )
-
-
-def within_repeat_window(last: Event | None, now: datetime, window_s: int) -> bool:
-    return last is not None and now - last.occurred_at < timedelta(seconds=window_s)
 
 
 def raise_exception(

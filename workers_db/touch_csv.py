@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from workers_db.identifiers import InvalidIdentifier, canonical_card_uid
+from workers_db.limits import MAX_BATCH
 from workers_db.models import Site
-from workers_db.touch_intake import MAX_BATCH, ingest_touches
+from workers_db.touch_intake import ingest_touches
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "event_id": ("event_id", "eventid", "id", "uuid", "ulid", "イベントid", "記録id", "ログid"),

@@ -27,7 +27,6 @@ from workers_db.identifiers import InvalidIdentifier, canonical_card_uid
 from workers_db.intake import raise_exception, work_date_of
 from workers_db.models import Card, Event, Site, Worker, utcnow
 
-MAX_BATCH = 1000
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$")
 EXTERNAL_PREFIX = "nfc:"
 # A "synced" reader whose clock is further ahead of ours than this, or earlier than the floor,

@@ -25,10 +25,12 @@ bp = Blueprint(
 
 
 def register(app: Flask) -> None:
-    """Called by `create_app`: attach the blueprint (its views register on import)."""
+    """Called by `create_app`, the one place that lists the view modules: each registers its
+    views on `bp` when imported, and imports `bp` from here (never the other way round)."""
     from voice_app.admin import (  # noqa: F401
         auth,
         board,
+        common,
         exceptions,
         exports,
         imports,

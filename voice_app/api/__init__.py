@@ -6,7 +6,7 @@ id, 422 `{"errors": [{"field", "message"}]}` for bad input.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
@@ -43,5 +43,16 @@ def _http(exc: HTTPException) -> ResponseReturnValue:
     return jsonify(errors=[{"field": None, "message": exc.description}]), exc.code or 500
 
 
-# Route modules register themselves on `bp` when imported.
-from voice_app.api import routes  # noqa: E402,F401
+def register(app: Flask) -> None:
+    """Called by `create_app`, the one place that lists the route modules: each registers its
+    views on `bp` when imported, and imports `bp` from here (never the other way round)."""
+    from voice_app.api import (  # noqa: F401
+        openapi,  # GET /api/v1/openapi.json
+        records,  # events, work records, manual entries
+        records_review,  # exceptions, reconcile, stats
+        registry,  # companies, sites, site-companies
+        registry_workers,  # workers, roster
+        touches,  # POST /api/v1/touches
+    )
+
+    app.register_blueprint(bp)

@@ -239,7 +239,3 @@ def approve_event(event_id: int) -> ResponseReturnValue:
     approve_manual_event(session, event_id, actor_of(principal))
     session.commit()
     return jsonify(event_json(event))
-
-
-# The review endpoints (exceptions, reconcile, stats) register themselves on import.
-from voice_app.api import records_review  # noqa: E402,F401

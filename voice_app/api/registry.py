@@ -1,6 +1,6 @@
 """/api/v1 pre-registration: companies, sites and the 施工体制 edges (docs/api.md).
 
-Workers and the roster (出面) are in `registry_workers`, imported at the end.  Scope follows
+Workers and the roster (出面) are in `registry_workers`.  Scope follows
 `Principal`: an admin everything; a prime_admin creates sites only with its own company as
 prime and sees its sites; a site_admin its one site; a company_admin its own company.
 Device tokens get 403 everywhere here (`require_token` without "device").
@@ -221,6 +221,3 @@ def post_site_company() -> ResponseReturnValue:
     )
     session.commit()
     return jsonify(edge_json(edge)), 201
-
-
-from voice_app.api import registry_workers  # noqa: E402,F401  (workers and roster)

@@ -19,8 +19,9 @@ from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
 from voice_app.extensions import db, settings
 from workers_db.errors import ValidationFailed
+from workers_db.limits import MAX_BATCH
 from workers_db.models import Site
-from workers_db.touch_intake import MAX_BATCH, ingest_touches
+from workers_db.touch_intake import ingest_touches
 
 
 def _claims_other_site(body: dict[str, Any], site: Site) -> bool:

@@ -1,50 +1,26 @@
-"""The `genba-call` command line: a Flask CLI group over the app factory.
+"""The `genba-call` command line.
 
 Exit codes: 0 success, 1 bad input (the message names the problem), 2 usage error.
-Each command lives in a module of this package and is listed in `COMMAND_MODULES`.
+
+`main` is the console script.  `genba-call nfc-agent` runs on the reader's computer, which
+needs neither the web application nor a database driver: it is dispatched before the Flask
+group (`voice_app.cli.group`) is built, so it imports nothing of Flask, SQLAlchemy, psycopg,
+rq, twilio or argon2.  Every other command goes through the group.
 """
 
 from __future__ import annotations
 
-import importlib
+import sys
 
-import click
-from flask.cli import FlaskGroup
-
-from voice_app import create_app
-
-COMMAND_MODULES = (
-    "voice_app.cli.database",
-    "voice_app.cli.accounts",
-    "voice_app.cli.importing",
-    "voice_app.cli.demo",
-    "voice_app.cli.call",
-    "voice_app.cli.worker",
-    "voice_app.cli.reconcile",
-    "voice_app.cli.nfc",
-)
-
-
-@click.group(
-    cls=FlaskGroup,
-    create_app=create_app,
-    add_version_option=False,
-    add_default_commands=True,
-    load_dotenv=False,
-)
-def cli() -> None:
-    """genba-call: telephone and NFC check-in for construction sites (現場入退場)."""
-
-
-def _register() -> None:
-    for module_name in COMMAND_MODULES:
-        module = importlib.import_module(module_name)
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
+PROG_NAME = "genba-call"
 
 
 def main() -> None:
-    cli.main(prog_name="genba-call")
+    if sys.argv[1:2] == ["nfc-agent"]:
+        from voice_app.cli.agent import nfc_agent
+
+        nfc_agent.main(args=sys.argv[2:], prog_name=f"{PROG_NAME} nfc-agent")
+        return
+    from voice_app.cli.group import cli
+
+    cli.main(prog_name=PROG_NAME)

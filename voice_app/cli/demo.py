@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from jobs.connection import redis_for, redis_url_for, stop_embedded_server
-from voice_app.config import ConfigError, Settings
 from voice_app.demo_data import SHARED_NUMBER, UNKNOWN_CALLER, DemoData, seed
 from workers_db.db import make_engine, make_session_factory, session_scope
 from workers_db.migrate import upgrade
 from workers_db.models import AdminUser, ApiToken
 from workers_db.registration import hash_secret, hash_token, new_token, verify_secret
+from workers_db.settings import ConfigError, Settings
 
 DEMO_EMAIL = "demo@genba.example"
 WORKER_STOP_TIMEOUT_S = 10

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from ivr_flows.flow import Flow
 from ivr_flows.model import Action, CallContext, CallState, RaiseException, Step
 from ivr_flows.policy import Policy
-from voice_app.config import Settings
 from voice_app.twilio import effects
 from voice_app.twilio.lookup import DbLookup
 from voice_app.twilio.params import TwilioParams
 from voice_app.twilio.twiml import step_path, to_twiml
 from workers_db.intake import work_date_of
 from workers_db.models import CallStep
+from workers_db.settings import Settings
 
 # What "the database does not answer" looks like (refused, timed out, pool exhausted, gone).
 DB_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError)

@@ -18,11 +18,11 @@ from rq import Queue, Retry
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import defaults
-from voice_app.config import Settings
 from voice_app.spool import ReplayReport, RetryLater, Spool
 from voice_app.twilio.core import DB_UNAVAILABLE, replay_entry
 from voice_app.twilio.params import TwilioParams
 from voice_app.twilio.twiml import spooled_answer
+from workers_db.settings import Settings
 
 log = logging.getLogger(__name__)
 

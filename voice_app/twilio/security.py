@@ -13,8 +13,8 @@ import logging
 from flask import Request
 from twilio.request_validator import RequestValidator
 
-from voice_app.config import Settings
 from workers_db.identifiers import mask_phone
+from workers_db.settings import Settings
 
 log = logging.getLogger(__name__)
 

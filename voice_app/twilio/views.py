@@ -21,7 +21,6 @@ from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice_app.config import Settings
 from voice_app.extensions import db, runtime, settings
 from voice_app.ratelimit import gate_webhook
 from voice_app.spool import Spool
@@ -31,6 +30,7 @@ from voice_app.twilio.params import TwilioParams
 from voice_app.twilio.replay import enqueue_replay, replay_pending, spool_call
 from voice_app.twilio.security import refusal
 from voice_app.twilio.twiml import empty_answer, system_down_answer
+from workers_db.settings import Settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")

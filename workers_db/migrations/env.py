@@ -30,7 +30,7 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from voice_app.config import Settings
+        from workers_db.settings import Settings
 
         url = Settings.from_env().database_url
     engine = make_engine(url)

@@ -1,8 +1,11 @@
-"""Settings read from the environment, with every default of CONTRACT.md in one place.
+"""Settings read from the environment, with every default number in one place.
 
 `Settings.from_env()` is the only reader of `os.environ` for the service; everything else is
-handed a `Settings`.  Production (`GENBA_ENV=production`) refuses to start without the secrets
-that the embedded default may generate or leave unset.
+handed a `Settings` (the call flow's `Policy` is built from it, jobs read it through
+`jobs.runtime`).  It lives in the lowest room so that jobs and migrations read it without
+importing the web package; it imports nothing but the standard library.  Production
+(`GENBA_ENV=production`) refuses to start without the secrets that the embedded default may
+generate or leave unset.  The variables and their defaults are listed in docs/configuration.md.
 """
 
 from __future__ import annotations
