@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 # A worker's open entry of the previous work day closes with this call when it is younger
-# than this (an overnight shift, DOMAIN.md); older, and this call starts a new day.
+# than this (an overnight shift, docs/reconciliation.md); older, and this call starts a new day.
 OVERNIGHT_MAX_S = 25 * 3600
 
-SITE_CODE_TRIES = 3  # CONTRACT.md Twilio 4: a wrong code is asked again, up to 3 tries
+SITE_CODE_TRIES = 3  # docs/ivr.md, 'What a call does' 4: asked again, up to 3 tries
 CREW_TRIES = 2  # no answer twice on a crew phone: the phone's owner is checked in
 MENU_TRIES = 2
 CCUS_ID_TRIES = 3

@@ -1,4 +1,4 @@
-"""The DOMAIN.md figures as people read them: one catalogue of labels for the admin UI, the
+"""The figures of docs/figures.md as people read them: one catalogue of labels for the admin UI, the
 CLI table and the monthly report, and the one rule that keeps exported cells from running as
 spreadsheet formulas."""
 

@@ -32,7 +32,7 @@ from workers_db.models import Site, utcnow
 
 log = logging.getLogger(__name__)
 
-# DOMAIN.md: an exit more than 25 hours after the entry starts nothing.
+# docs/reconciliation.md, rule 4: an exit more than 25 hours after the entry starts nothing.
 MAX_SHIFT_S = 25 * 3600
 # An orphan exit's `no_exit` names the latest entry if it is at most this much older.
 NO_EXIT_LOOKBACK_S = 48 * 3600

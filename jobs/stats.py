@@ -1,15 +1,15 @@
-"""The figures prime contractors are measured by, exactly as DOMAIN.md defines them.
+"""The figures prime contractors are measured by, exactly as docs/figures.md defines them.
 
 Public functions (the API, the CLI, the admin UI and the reports use these; keep them stable):
 
 - `compute_stats(session, *, site_id=None, prime_company_id=None, company_id=None,
   date_from, date_to, tz, now=None) -> dict`: one scope (a site, every site of a prime, or
   every site when both are None; `company_id` narrows to one employer's workers) over work
-  dates `date_from`..`date_to` inclusive.  Keys at the top level are DOMAIN.md's names
+  dates `date_from`..`date_to` inclusive.  Keys at the top level are the figures' names
   (`workers_on_site`, `worker_registration_rate`, `companies_on_site`,
   `company_registration_rate`, `worker_days`, `work_history_count`, `accumulation_rate`,
   `card_holder_touch_rate`, `kentaikyo_yen`) plus `card_levels`, `companies`, `sites`,
-  `model_works`, `readiness` and `target`; docs/reconciliation.md describes every key.
+  `model_works`, `readiness` and `target`; docs/figures.md describes every key.
 - `daily_series(...)`: the same figures per work date (for charts), every date present.
 - `period_series(..., period="month" | "fiscal_year")`: per calendar month or fiscal year.
 
@@ -144,7 +144,7 @@ def _counts(
 
 
 def figures(counts: dict[str, Any]) -> dict[str, Any]:
-    """DOMAIN.md's figures from the integer counts, plus the counts they come from."""
+    """The figures from the integer counts, plus the counts they come from."""
     return {
         "workers_on_site": counts["workers_on_site"],
         "worker_registration_rate": rate(counts["registered_workers"], counts["workers_on_site"]),
@@ -197,7 +197,7 @@ def compute_stats(
     tz: ZoneInfo,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Every figure of DOMAIN.md for one scope and period (see the module docstring)."""
+    """Every figure of docs/figures.md for one scope and period (see the module docstring)."""
     if date_to < date_from:
         raise ValueError("date_to is before date_from")
     now = now or utcnow()
@@ -305,7 +305,7 @@ def daily_series(
     date_to: date,
 ) -> list[dict[str, Any]]:
     """One entry per work date from `date_from` to `date_to` (zeros on empty days):
-    `{"date": "YYYY-MM-DD", **DOMAIN figures}`."""
+    `{"date": "YYYY-MM-DD", **figures}`."""
     where = scope_filter(site_id, prime_company_id, company_id)
     by_day = {
         _as_date(r["key"]): r

@@ -90,7 +90,7 @@ class Entry:
         return self.clock_synced or self.corrected_wall_ns is not None
 
     def as_upload(self) -> dict[str, object]:
-        """One event of `POST /api/v1/touches` (CONTRACT.md)."""
+        """One event of `POST /api/v1/touches` (docs/nfc.md)."""
         return {
             "event_id": self.event_id,
             "card_uid": self.card_uid,

@@ -1,4 +1,4 @@
-"""Fixtures on real PostgreSQL and Redis (DESIGN.md, 'Testing').
+"""Fixtures on real PostgreSQL and Redis (README.md, 'Development').
 
 - `db_session` / `app` / `client`: each test runs inside one PostgreSQL transaction that is
   rolled back at the end (the app's sessions join it through savepoints, so `commit()` in

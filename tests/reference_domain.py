@@ -1,4 +1,4 @@
-"""DOMAIN.md's definitions as a small plain-Python program (the reference).
+"""The definitions of docs/figures.md as a small plain-Python program (the reference).
 
 Written from the rules in docs/reconciliation.md, one event at a time, with no SQL in mind:
 the property tests check that the set-based SQL of jobs.reconcile and the aggregates of
@@ -167,7 +167,7 @@ def stats(
     workers: dict[int, RefWorker],
     companies: dict[int, RefCompany],
 ) -> dict[str, object]:
-    """DOMAIN.md's figures over the given records (already cut to scope and period)."""
+    """The figures over the given records (already cut to scope and period)."""
     on_site = {r.worker_id for r in records}
     registered = {w for w in on_site if workers[w].ccus}
     company_ids = {workers[w].company_id for w in on_site}

@@ -1,5 +1,5 @@
-"""Admin UI statistics: DOMAIN.md figures per site and per prime, target progress, charts
-(inline SVG), and the statistics export."""
+"""Admin UI statistics: the figures (docs/figures.md) per site and per prime, target progress,
+charts (inline SVG), and the statistics export."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_prime_statistics_with_target_and_charts(
     answer = client.get(f"/admin/stats?from={start}&to={end}")
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200
-    # only the registered worker's days are countable (DOMAIN.md)
+    # only the registered worker's days are countable (docs/figures.md)
     assert _tile(html, "worker_days") == "8"
     assert _tile(html, "work_history_count") == "5"
     assert _tile(html, "accumulation_rate") == "62.5%"

@@ -1,5 +1,5 @@
 """/api/v1 companies, sites, site-companies, workers and roster: answers, normalised values,
-and the 422 shape of CONTRACT.md for every kind of bad input."""
+and the 422 shape of docs/api.md for every kind of bad input."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def test_demo_serves_the_embedded_default(tmp_path: Path) -> None:
         lines = _read_until(demo, "Ctrl-C", 60)
         worker_pid = int(re.search(r"RQ worker pid (\d+)", "\n".join(lines)).group(1))  # type: ignore[union-attr]
         commands = [line.strip() for line in lines if "genba-call call" in line]
-        assert len(commands) >= 9  # CONTRACT.md Twilio 1-7 and the extras
+        assert len(commands) >= 9  # docs/ivr.md's behaviours 1-7 and the extras
         token, command = commands[0].split(" ", 1)
         call_env = {**env, "TWILIO_AUTH_TOKEN": token.split("=", 1)[1]}
         entry = subprocess.run(

@@ -1,4 +1,4 @@
-"""The Twilio behaviours of CONTRACT.md (1-7), driven by signed webhooks on PostgreSQL,
+"""The Twilio behaviours of docs/ivr.md (1-7), driven by signed webhooks on PostgreSQL,
 following the TwiML the service returns."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reading a pre-registration CSV (CONTRACT.md): decoding, header names, and each row's cells.
+"""Reading a pre-registration CSV (docs/import.md): decoding, header names, and each row's cells.
 
 This module touches no database.  It turns the file's bytes into `ParsedRow`s with normalised
 values (E.164 phones, canonical card ids, 14-digit CCUS ids) and a list of `RowProblem`s, one

@@ -67,7 +67,7 @@ def resolve_exception(
 
 
 def approve_manual_event(session: Session, event_id: int, actor: str) -> Event:
-    """The prime's approval of a 事後登録; only then does the day count (DOMAIN.md)."""
+    """The prime's approval of a 事後登録; only then does the day count (docs/figures.md)."""
     event = session.get(Event, event_id)
     if event is None:
         raise NotFound(f"no event with id {event_id}")

@@ -5,7 +5,7 @@ handed a `Settings` (the call flow's `Policy` is built from it, jobs read it thr
 `jobs.runtime`).  It lives in the lowest room so that jobs and migrations read it without
 importing the web package; it imports nothing but the standard library.  Production
 (`GENBA_ENV=production`) refuses to start without the secrets that the embedded default may
-generate or leave unset.  The variables and their defaults are listed in docs/configuration.md.
+generate or leave unset.  The variables and their defaults: README.md, 'Configuration'.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Statistics per site and per prime contractor: DOMAIN.md's figures (computed by
+"""Statistics per site and per prime contractor: the figures of docs/figures.md (computed by
 `jobs.stats`), progress against the member company's target and commitment, MLIT model-works
 standing, and charts a manager can put in a meeting (daily work-history counts, rates over
 time, card-level distribution)."""

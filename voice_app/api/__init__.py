@@ -1,4 +1,4 @@
-"""/api/v1: the JSON API of CONTRACT.md.
+"""/api/v1: the JSON API (docs/api.md, docs/reconciliation.md, docs/nfc.md).
 
 Errors: 401 without or with a wrong token, 403 for the wrong role or site, 404 for an unknown
 id, 422 `{"errors": [{"field", "message"}]}` for bad input.

@@ -6,7 +6,7 @@
 - `POST /reconcile` `{site_id?, from, to}` → 202 `{job_id}` (RQ; the dates whose events
   changed, see jobs.reconcile);
 - `GET /stats?site_id|prime_company_id&from&to[&series=day|month|fiscal_year]`: the keys of
-  DOMAIN.md (jobs.stats.compute_stats), plus `series` when asked for.
+  docs/figures.md (jobs.stats.compute_stats), plus `series` when asked for.
 """
 
 from __future__ import annotations

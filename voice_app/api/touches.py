@@ -1,4 +1,4 @@
-"""`POST /api/v1/touches`: card touches from a reader agent (CONTRACT.md).
+"""`POST /api/v1/touches`: card touches from a reader agent (docs/nfc.md).
 
 Only a `device` token may post (an admin token gets 403), and only for its own site: the site
 comes from the token; a body that names another site (`site_id` or `site_code`) gets 403.

@@ -1,4 +1,4 @@
-"""`genba-call call`: the call simulator of CONTRACT.md (see `voice_app.callsim`)."""
+"""`genba-call call`: the call simulator (docs/ivr.md; see `voice_app.callsim`)."""
 
 from __future__ import annotations
 

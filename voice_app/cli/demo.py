@@ -4,7 +4,7 @@ SQLite and an embedded Redis in $GENBA_INSTANCE (unless DATABASE_URL / REDIS_URL
 otherwise), the schema migrated, demo data seeded (idempotent, `voice_app.demo_data`), a
 Twilio token generated for the demo when none is set, an admin login and API token, an RQ
 worker in a subprocess, and the web server on http://127.0.0.1:5000.  It prints a
-ready-to-paste `genba-call call` line for each Twilio behaviour of CONTRACT.md.  Ctrl-C stops
+ready-to-paste `genba-call call` line for each Twilio behaviour of docs/ivr.md.  Ctrl-C stops
 the server and the worker.
 """
 
@@ -95,7 +95,7 @@ def _worker_environment(settings: Settings) -> dict[str, str]:
 
 
 def call_lines(data: DemoData, url: str, token: str) -> list[tuple[str, str]]:
-    """(what it shows, the command) for each CONTRACT.md Twilio behaviour and the extras."""
+    """(what it shows, the command) for each Twilio behaviour of docs/ivr.md and the extras."""
     a, b = data.sites["1001"], data.sites["1002"]
     prefix = f"TWILIO_AUTH_TOKEN={token} genba-call call --url {url}/twilio/voice"
 

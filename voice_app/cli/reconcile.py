@@ -3,8 +3,8 @@
 - `reconcile [--site CODE] --from DATE --to DATE`: rebuilds the work records (and
   reconciliation exceptions) of exactly those work dates now, one transaction per site and
   chunk, without Redis;
-- `stats [--site CODE | --prime ID] [--company ID] --from DATE --to DATE [--json]`: DOMAIN.md's
-  figures as a bilingual table, or the full JSON of `jobs.stats.compute_stats`;
+- `stats [--site CODE | --prime ID] [--company ID] --from DATE --to DATE [--json]`: the
+  figures of docs/figures.md as a bilingual table, or the full JSON of `jobs.stats.compute_stats`;
 - `report --prime ID --month YYYY-MM [--out DIR]`: the monthly follow-up report (HTML, CSV).
 """
 
@@ -147,7 +147,7 @@ def stats_command(
     date_to: str,
     as_json: bool,
 ) -> None:
-    """タッチ率などの統計 / touch statistics (DOMAIN.md)."""
+    """タッチ率などの統計 / touch statistics (docs/figures.md)."""
     first, last = _range(date_from, date_to)
     if site_code and prime_id is not None:
         raise click.UsageError("give --site or --prime, not both")
