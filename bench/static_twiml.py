@@ -8,9 +8,9 @@ from flask import Flask, Response
 ANSWER = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/twilio/gather/1" '
     'finishOnKey="" input="dtmf" method="POST" numDigits="1" timeout="1">'
-    '<Say language="ja-JP" voice="Google.ja-JP-Standard-A">タナカ イチロウさん、7時45分、'
+    '<Say language="ja-JP" voice="Google.ja-JP-Standard-B">タナカ イチロウさん、7時45分、'
     "入場を記録しました。</Say>"
-    '<Say language="ja-JP" voice="Google.ja-JP-Standard-A">訂正は9を押してください。</Say>'
+    '<Say language="ja-JP" voice="Google.ja-JP-Standard-B">訂正は9を押してください。</Say>'
     "</Gather><Hangup /></Response>"
 )
 

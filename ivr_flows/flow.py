@@ -61,7 +61,9 @@ class Flow:
         workers = self.lookup.workers_by_phone(call.caller) if call.caller else []
         state = CallState()
         if workers:
-            state = state.but(language=workers[0].language, language_known=True)
+            state = state.but(
+                language=workers[0].language, language_known=True, caller_worker=workers[0].id
+            )
         if site is None:
             return self.ask_site_code(state, again=False)
         return self.at_site(call, state, site, workers)

@@ -119,6 +119,8 @@ def on_pin(flow: Flow, call: CallContext, state: CallState, digits: str | None) 
             gather=Gather(finish_on_key="#", timeout_s=ID_TIMEOUT_S),
             actions=failed,
         )
-    state = state.but(language=worker.language, language_known=True, tries=0)
+    state = state.but(
+        language=worker.language, language_known=True, tries=0, caller_worker=worker.id
+    )
     step = flow.check_in(call, state, site, [worker], may_reject=False)
     return step.with_actions(PinSucceeded(keys, worker.id, state.anonymous_exception))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
-from ivr_flows.model import PastEvent, SiteInfo, WorkerInfo
+from ivr_flows.model import MonthFigures, PastEvent, SiteInfo, WorkerInfo
 
 
 class Lookup(Protocol):
@@ -40,3 +40,6 @@ class Lookup(Protocol):
 
     def verify_pin(self, ccus_worker_id: str, pin: str) -> WorkerInfo | None:
         """The active worker with this CCUS id, if the PIN is theirs."""
+
+    def month(self, worker_id: int, first: date, last: date) -> MonthFigures:
+        """The worker's own countable work days in `first`..`last`, every site."""

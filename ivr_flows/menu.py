@@ -1,6 +1,9 @@
 """The menu, reached with a key during the confirmation (never needed on a normal call).
 
-1 records an entry, 2 an exit, 3 reads back today's record and offers to tell the office.
+1 records an entry, 2 an exit, 3 reads back today's record and offers to tell the office,
+4 reads back the caller's own month (countable work days at every site, the last of them,
+the 建退共 estimate) and records nothing.  Only the caller's own figures are read: on a crew
+phone that is the phone's owner, whoever the call checked in.
 Raw events are append-only: a choice that contradicts what this call recorded on its own adds
 the chosen event and raises `correction_requested`, so the office sees both and decides.
 """
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING
 from ivr_flows.decide import start_of_day
 from ivr_flows.model import (
     Action,
+    CalendarDate,
     CallContext,
     CallState,
     Gather,
@@ -51,6 +55,8 @@ def on_menu(flow: Flow, call: CallContext, state: CallState, digits: str | None)
         return _record_choice(flow, call, state, _CHOICES[key])
     if key == "3":
         return _read_today(flow, call, state)
+    if key == "4":
+        return _read_month(flow, call, state)
     if state.tries + 1 < MENU_TRIES:
         return _ask(flow, state.but(tries=state.tries + 1))
     return flow.end(state, "goodbye")
@@ -114,6 +120,28 @@ def _read_today(flow: Flow, call: CallContext, state: CallState) -> Step:
         state=state.but(phase="correct", outcome="read_today"),
         gather=Gather(num_digits=1, timeout_s=CHOICE_TIMEOUT_S, on_timeout="hangup"),
     )
+
+
+def _read_month(flow: Flow, call: CallContext, state: CallState) -> Step:
+    workers = flow.lookup.workers([state.caller_worker]) if state.caller_worker else []
+    if not workers:
+        return flow.end(state, "goodbye")
+    worker = workers[0]
+    name = Name(worker.name, worker.name_kana)
+    today = flow.work_date(call)
+    month = flow.lookup.month(worker.id, today.replace(day=1), today)
+    if not month.registered:
+        prompts = flow.say(state, "month_unregistered", name=name)
+    elif month.days == 0 or month.last_date is None:
+        prompts = flow.say(state, "month_none", name=name)
+    else:
+        last = CalendarDate(month.last_date.month, month.last_date.day)
+        prompts = flow.say(
+            state, "month_summary", name=name, days=month.days, last=last, site=month.last_site
+        )
+    if month.kentaikyo_yen is not None and month.registered:
+        prompts += flow.say(state, "month_kentaikyo", yen=month.kentaikyo_yen)
+    return flow.end(state, "goodbye", outcome="read_month", prompts=prompts)
 
 
 def on_correct(flow: Flow, call: CallContext, state: CallState, digits: str | None) -> Step:

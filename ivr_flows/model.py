@@ -77,6 +77,34 @@ class ClockTime:
 
 
 @dataclass(frozen=True)
+class CalendarDate:
+    """A local date (GENBA_TZ), read back in the listener's language."""
+
+    month: int
+    day: int
+
+
+@dataclass(frozen=True)
+class SiteRef:
+    """A site for read-back: Japanese says its name, other languages its site code."""
+
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """One worker's own month so far (countable work days as reconciled)."""
+
+    registered: bool  # has a CCUS worker id: without one no day accumulates
+    days: int  # countable work days this month, every site
+    sites: int  # at how many sites
+    last_date: date | None  # the latest of those days
+    last_site: SiteRef | None
+    kentaikyo_yen: int | None  # the 建退共 estimate; None when the worker is not in 建退共
+
+
+@dataclass(frozen=True)
 class Prompt:
     """A message of the catalogue (`ivr_flows.messages`) with its parameters."""
 
@@ -172,6 +200,7 @@ class CallState:
     ccus_id: str | None = None
     anonymous_exception: str | None = None
     outcome: str = ""
+    caller_worker: int | None = None  # who is calling: the phone's owner, or who gave a PIN
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))

@@ -2,8 +2,10 @@
 
 Text-to-speech misreads kanji names (田中 may become でんちゅう), so Japanese prompts read the
 registered kana.  In other languages a Latin-script name is read as registered (Nguyễn Văn An),
-otherwise the kana is romanised (Hepburn) so that an English or Vietnamese voice can say it.
-Times are read the way people on a Japanese site say them: 「7時45分」, 「17時」.
+and a Chinese voice reads a name in Chinese characters as written (王 伟); otherwise the kana
+is romanised (Hepburn) so that a foreign voice can say it.
+Times and dates are read the way people on a Japanese site say them: 「7時45分」, 「17時」,
+「12月1日」 (the catalogues of other languages have their own, `ivr_flows.messages`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ivr_flows.model import ClockTime, Name
+from ivr_flows.model import CalendarDate, ClockTime, Name
 
 _SPACES = re.compile(r"[\s\u3000・･]+")
 
@@ -95,11 +97,17 @@ def is_latin(text: str) -> bool:
     return bool(letters) and all("LATIN" in unicodedata.name(c, "") for c in letters)
 
 
+def is_han(text: str) -> bool:
+    """A name in Chinese characters only (王 伟, 田中 一郎): a Chinese voice reads it."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all("CJK UNIFIED" in unicodedata.name(c, "") for c in letters)
+
+
 def spoken_name(name: Name, language: str) -> str:
     """What the voice says for a person in `language`."""
     if language == "ja":
         return (name.kana or name.name).strip()
-    if is_latin(name.name):
+    if is_latin(name.name) or (language == "zh" and is_han(name.name)):
         return name.name.strip()
     if name.kana:
         return romanize(name.kana)
@@ -123,3 +131,24 @@ def english_time(t: ClockTime) -> str:
 def vietnamese_time(t: ClockTime) -> str:
     """ "7 giờ 45 phút", "17 giờ" (Vietnamese sites use the 24-hour clock too)."""
     return f"{t.hour} giờ" if t.minute == 0 else f"{t.hour} giờ {t.minute} phút"
+
+
+ENGLISH_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def japanese_date(d: CalendarDate) -> str:
+    """「12月1日」."""
+    return f"{d.month}月{d.day}日"
+
+
+def english_date(d: CalendarDate) -> str:
+    """ "December 1"."""
+    return f"{ENGLISH_MONTHS[d.month - 1]} {d.day}"
+
+
+def vietnamese_date(d: CalendarDate) -> str:
+    """ "ngày 1 tháng 12"."""
+    return f"ngày {d.day} tháng {d.month}"

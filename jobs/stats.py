@@ -38,8 +38,8 @@ from jobs.stats_context import (
     tiers,
 )
 from workers_db.models import Company, Site, Worker, WorkRecord, utcnow
+from workers_db.worker_month import KENTAIKYO_YEN_PER_DAY
 
-KENTAIKYO_YEN_PER_DAY = 320  # 建退共: per worker and working day
 # MLIT model works (国交省 CCUS モデル工事): figure → (target, score deduction below).
 MLIT_TARGETS: dict[str, tuple[float, float]] = {
     "worker_registration_rate": (0.9, 0.7),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,12 +13,14 @@ from ivr_flows import CallContext, CallState, Flow, Policy, Step
 from ivr_flows.decide import decide
 from ivr_flows.model import (
     AddToStructure,
+    MonthFigures,
     PastEvent,
     PinFailed,
     PinSucceeded,
     RaiseException,
     RecordEvent,
     SiteInfo,
+    SiteRef,
     WorkerInfo,
 )
 
@@ -49,6 +51,7 @@ class FakeLookup:
     pins: dict[str, tuple[WorkerInfo, str]] = field(
         default_factory=lambda: {"12345678901234": (TANAKA, "2468")}
     )
+    months_asked: list[tuple[int, date, date]] = field(default_factory=list)
 
     def site_by_number(self, e164: str) -> SiteInfo | None:
         return self.numbers.get(e164)
@@ -91,6 +94,10 @@ class FakeLookup:
     def verify_pin(self, ccus_worker_id: str, pin: str) -> WorkerInfo | None:
         found = self.pins.get(ccus_worker_id)
         return found[0] if found and found[1] == pin else None
+
+    def month(self, worker_id: int, first: date, last: date) -> MonthFigures:
+        self.months_asked.append((worker_id, first, last))
+        return MonthFigures(True, 3, 1, last, SiteRef(SITE.name, SITE.site_code), None)
 
     def add(self, worker: WorkerInfo, at: datetime, direction: str | None, site: int = 1) -> None:
         self.history_rows.append((worker.id, site, PastEvent(at, direction, "phone")))
@@ -321,3 +328,15 @@ def test_state_survives_json() -> None:
     state = CallState(phase="pin", site_id=1, workers=(10, 11), recorded=((10, "entry"),))
     assert CallState.from_json(state.to_json()) == state
     assert CallState.from_json(None) == CallState()
+
+
+def test_key_4_reads_only_the_callers_own_month_even_on_a_crew_call() -> None:
+    lookup = FakeLookup()
+    f = flow(lookup)
+    step = f.start(call("+819022220002"))  # a crew phone: choose Ito only
+    step = f.resume(call(), step.state, "2")
+    assert step.state.workers == (ITO.id,) and step.state.caller_worker == TANAKA.id
+    step = f.resume(call(), f.resume(call(), step.state, "9").state, "4")
+    assert lookup.months_asked == [(TANAKA.id, date(2025, 6, 1), date(2025, 6, 2))]
+    assert messages(step) == ["month_summary", "goodbye"] and not step.actions
+    assert step.gather is None and step.outcome == "read_month"

@@ -69,6 +69,8 @@ LANGUAGE_NAMES = {
     "フィリピノ語": "tl",
     "tagalog": "tl",
     "filipino": "tl",
+    "タイ語": "th",
+    "thai": "th",
     "ネパール語": "ne",
     "nepali": "ne",
     "ミャンマー語": "my",

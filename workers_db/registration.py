@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ivr_flows.languages import CODES
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.identifiers import (
     InvalidIdentifier,
@@ -38,7 +39,7 @@ from workers_db.models import (
     Worker,
 )
 
-LANGUAGES = ("ja", "en", "vi", "zh", "id", "tl", "ne", "my", "pt")
+LANGUAGES = CODES  # the phone's languages: one list, in ivr_flows.languages
 PIN_DIGITS = (4, 8)
 _hasher = PasswordHasher()
 # PINs have 4 to 8 digits: no hash cost keeps so few values from an offline search, so what

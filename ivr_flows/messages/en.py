@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ivr_flows.messages.base import Catalogue
-from ivr_flows.readback import english_time
+from ivr_flows.readback import english_date, english_time
 
 CATALOGUE = Catalogue(
     code="en",
-    tag="en-US",
-    voice="Google.en-US-Standard-C",
     time=english_time,
+    date=english_date,
+    site="site {code}",
     words={"entry": "entry", "exit": "exit", "touch": "card touch"},
     item="{word} at {time}",
     item_separator=", ",
@@ -26,10 +26,20 @@ CATALOGUE = Catalogue(
         "menu_hint": "To change it, press {key}.",
         "menu": (
             "To record an entry, press 1. To record an exit, press 2. "
-            "To hear today's record, press 3."
+            "To hear today's record, press 3. To hear this month's record, press 4."
         ),
         "today_summary": "Today's record for {name}: {items}.",
         "today_none": "There is no record for {name} today yet.",
+        "month_summary": (
+            "Work days recorded this month for {name}, at all sites: {days}. "
+            "The last was {last}, at {site}."
+        ),
+        "month_none": "There is no work day recorded for {name} this month yet.",
+        "month_unregistered": (
+            "{name} has no CCUS worker ID registered, so no work day is recorded. "
+            "Please ask the site office."
+        ),
+        "month_kentaikyo": "The estimate for the retirement fund, Kentaikyo: {yen} yen.",
         "correction_offer": "If it needs correcting, press 1 and the site office will be told.",
         "correction_sent": "The site office has been told. Goodbye.",
         "ask_site_code": "Please enter the site code, then press the hash key.",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ivr_flows.messages.base import Catalogue
-from ivr_flows.readback import japanese_time
+from ivr_flows.readback import japanese_date, japanese_time
 
 CATALOGUE = Catalogue(
     code="ja",
-    tag="ja-JP",
-    voice="Google.ja-JP-Standard-A",
     time=japanese_time,
+    date=japanese_date,
+    site="{name}",
     words={"entry": "入場", "exit": "退場", "touch": "カードタッチ"},
     item="{word}{time}",
     item_separator="、",
@@ -24,9 +24,21 @@ CATALOGUE = Catalogue(
         ),
         "already_recorded": "{name}さん、{time}に記録済みです。",
         "menu_hint": "訂正は{key}を押してください。",
-        "menu": "入場の記録は1、退場の記録は2、今日の記録の確認は3を押してください。",
+        "menu": (
+            "入場の記録は1、退場の記録は2、今日の記録の確認は3、今月の記録の確認は4を"
+            "押してください。"
+        ),
         "today_summary": "{name}さんの今日の記録は、{items}です。",
         "today_none": "{name}さんの今日の記録はまだありません。",
+        "month_summary": (
+            "{name}さんの今月の就業履歴は、全部の現場で{days}日です。最後は{last}、{site}です。"
+        ),
+        "month_none": "{name}さんの今月の就業履歴は、まだありません。",
+        "month_unregistered": (
+            "{name}さんは技能者IDが登録されていないため、就業履歴がたまりません。"
+            "現場事務所にご相談ください。"
+        ),
+        "month_kentaikyo": "建退共の見込みは{yen}円です。",
         "correction_offer": "訂正が必要なときは1を押してください。現場事務所にお知らせします。",
         "correction_sent": "現場事務所にお知らせしました。失礼します。",
         "ask_site_code": "現場番号を押して、最後にシャープを押してください。",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ivr_flows.messages.base import Catalogue
-from ivr_flows.readback import vietnamese_time
+from ivr_flows.readback import vietnamese_date, vietnamese_time
 
 CATALOGUE = Catalogue(
     code="vi",
-    tag="vi-VN",
-    voice="Google.vi-VN-Standard-A",
     time=vietnamese_time,
+    date=vietnamese_date,
+    site="công trường {code}",
     words={"entry": "giờ vào", "exit": "giờ ra", "touch": "quẹt thẻ"},
     item="{word} lúc {time}",
     item_separator=", ",
@@ -26,10 +26,20 @@ CATALOGUE = Catalogue(
         "menu_hint": "Muốn sửa, hãy bấm phím {key}.",
         "menu": (
             "Ghi giờ vào, bấm phím 1. Ghi giờ ra về, bấm phím 2. "
-            "Nghe lại ghi nhận hôm nay, bấm phím 3."
+            "Nghe lại ghi nhận hôm nay, bấm phím 3. Nghe lại ghi nhận tháng này, bấm phím 4."
         ),
         "today_summary": "Ghi nhận hôm nay của {name}: {items}.",
         "today_none": "Hôm nay chưa có ghi nhận nào của {name}.",
+        "month_summary": (
+            "Số ngày công tháng này của {name}, ở tất cả công trường: {days} ngày. "
+            "Ngày gần nhất là {last}, ở {site}."
+        ),
+        "month_none": "Tháng này chưa có ngày công nào của {name}.",
+        "month_unregistered": (
+            "{name} chưa đăng ký mã lao động CCUS nên ngày công không được ghi nhận. "
+            "Vui lòng hỏi văn phòng công trường."
+        ),
+        "month_kentaikyo": "Tiền quỹ hưu trí Kentaikyo dự kiến: {yen} yên.",
         "correction_offer": (
             "Nếu cần sửa, hãy bấm phím 1, văn phòng công trường sẽ được thông báo."
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ivr_flows.languages import LANGUAGES as PHONE_LANGUAGES
+
 MORE: dict[str, tuple[str, str]] = {
     # companies
     "companies.title": ("会社", "Companies"),
@@ -45,6 +47,10 @@ MORE: dict[str, tuple[str, str]] = {
     "workers.cards": ("カード", "Cards"),
     "workers.card_level": ("カードレベル", "Card level"),
     "workers.language": ("電話の言語", "Language on the phone"),
+    "workers.month": ("今月の就業履歴", "This month"),
+    "workers.month_days": ("{days}日", "{days} days"),
+    "workers.month_yen": ("建退共 {yen}円", "Kentaikyo ¥{yen}"),
+    "workers.month_last": ("最終 {day} {site}", "last {day} {site}"),
     "workers.pin": ("PIN (暗証番号)", "PIN"),
     "workers.pin_hint": (
         "4〜8桁。共用電話で本人確認に使います (任意)",
@@ -70,15 +76,8 @@ MORE: dict[str, tuple[str, str]] = {
     "level.3": ("レベル3 (銀)", "Level 3 (silver)"),
     "level.4": ("レベル4 (金)", "Level 4 (gold)"),
     "level.none": ("レベル未判定", "No level"),
-    "language.ja": ("日本語", "Japanese"),
-    "language.en": ("英語", "English"),
-    "language.vi": ("ベトナム語", "Vietnamese"),
-    "language.zh": ("中国語", "Chinese"),
-    "language.id": ("インドネシア語", "Indonesian"),
-    "language.tl": ("タガログ語", "Tagalog"),
-    "language.ne": ("ネパール語", "Nepali"),
-    "language.my": ("ミャンマー語", "Burmese"),
-    "language.pt": ("ポルトガル語", "Portuguese"),
+    # the phone's languages, as ivr_flows offers them (with the fallback where there is one)
+    **{f"language.{lang.code}": (lang.label_ja, lang.label_en) for lang in PHONE_LANGUAGES},
     "lookup.phones": ("電話番号から探す", "Find by phone number"),
     "lookup.cards": ("カードから探す", "Find by card"),
     "lookup.phones_hint": ("090-1234-5678", "090-1234-5678"),

@@ -11,7 +11,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from voice_app.admin import bp
-from voice_app.admin.common import form_bool, form_int, problems_by_field, save_active_flag
+from voice_app.admin.common import (
+    form_bool,
+    form_int,
+    problems_by_field,
+    save_active_flag,
+    today,
+)
 from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import (
     company_choices,
@@ -28,6 +34,7 @@ from workers_db.errors import ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, canonical_card_uid, normalize_phone
 from workers_db.models import Card, Company, Event, Phone, Site, Worker
 from workers_db.registration import LANGUAGES, create_worker
+from workers_db.worker_month import month_figures
 
 PAGE_SIZE = 200
 RECENT_EVENTS = 20
@@ -70,10 +77,13 @@ def workers() -> ResponseReturnValue:
             select(Phone.e164, Phone.worker_id).where(Phone.worker_id.in_(ids)).order_by(Phone.id)
         ):
             phones.setdefault(worker_id, []).append(e164)
+    day = today()  # this month so far, at the sites the login sees: what key 4 reads back
+    month = month_figures(db(), ids, day.replace(day=1), day, site_ids_in_scope())
     return render_template(
         "admin/workers.html",
         rows=rows,
         phones=phones,
+        month=month,
         q=q,
         company_id=company_id,
         show_all=show_all,

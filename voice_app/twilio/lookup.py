@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from ivr_flows.decide import history_since
-from ivr_flows.model import PastEvent, SiteInfo, WorkerInfo
+from ivr_flows.model import MonthFigures, PastEvent, SiteInfo, WorkerInfo
 from workers_db.models import (
     AuthFailure,
     Event,
@@ -29,6 +29,7 @@ from workers_db.models import (
     Worker,
 )
 from workers_db.registration import hash_pin, verify_secret
+from workers_db.worker_month import month_figures
 
 _sites, _workers, _phones = Site.__table__, Worker.__table__, Phone.__table__
 _crew, _edges, _events = PhoneCrewMember.__table__, SiteCompany.__table__, Event.__table__
@@ -292,3 +293,7 @@ class DbLookup:
             verify_secret(_dummy_pin_hash(), pin)
             return None
         return _worker(row) if verify_secret(row[5], pin) else None
+
+    def month(self, worker_id: int, first: date, last: date) -> MonthFigures:
+        found = month_figures(self.session, [worker_id], first, last)
+        return found.get(worker_id) or MonthFigures(False, 0, 0, None, None, None)

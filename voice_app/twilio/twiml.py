@@ -35,7 +35,9 @@ def to_twiml(step: Step, next_path: str) -> str:
         )
     for prompt in step.prompts:
         spoken = render(prompt)
-        target.say(spoken.text, language=spoken.tag, voice=spoken.voice)
+        target.say(
+            spoken.text, language=spoken.voices.twilio_language, voice=spoken.voices.twilio_voice
+        )
     if step.gather is not None and step.gather.on_timeout == "redirect":
         response.redirect(next_path, method="POST")
     else:
