@@ -23,6 +23,7 @@ from voice_app.admin.security import (
 )
 from voice_app.extensions import db
 from workers_db.audit import audit
+from workers_db.logins import end_all_sessions
 from workers_db.models import AdminUser, utcnow
 from workers_db.registration import hash_secret, verify_secret
 
@@ -88,6 +89,10 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """End this session and every other one of the same login (copies of the cookie too)."""
+    if g.get("user") is not None:
+        end_all_sessions(db(), g.user)
+        db().commit()
     end_session()
     return redirect(url_for("admin.login"))
 

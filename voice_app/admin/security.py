@@ -1,7 +1,9 @@
 """Sessions, roles, CSRF and response headers of the admin UI.
 
 - The session cookie (Flask's signed cookie) carries the user id and a stamp derived from the
-  user's password hash, role and scope: changing any of them logs the user out everywhere.
+  user's password hash, role, scope and session epoch: changing any of them logs the user out
+  everywhere.  Logout, a password change and deactivation raise the epoch
+  (`workers_db.logins.end_all_sessions`), so a cookie saved before them opens nothing.
   Cookies are HttpOnly and SameSite=Lax (and Secure in production, set by `create_app`); a
   login lasts at most `MAX_SESSION_AGE`.
 - CSRF: a random token in the session, sent back by every form (`csrf_token` field) or by
@@ -45,7 +47,10 @@ _UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def session_stamp(user: AdminUser) -> str:
-    material = f"{user.id}:{user.password_hash}:{user.role}:{user.site_id}:{user.company_id}"
+    material = (
+        f"{user.id}:{user.password_hash}:{user.role}:{user.site_id}:{user.company_id}"
+        f":{user.session_epoch}"
+    )
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 

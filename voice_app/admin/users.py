@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from voice_app.admin import bp
-from voice_app.admin.common import form_int, problems_by_field, save_active_flag
+from voice_app.admin.common import form_bool, form_int, problems_by_field, save_active_flag
 from voice_app.admin.i18n import translate
 from voice_app.admin.registry import placement_sites
 from voice_app.admin.scoping import company_choices
@@ -20,6 +20,7 @@ from voice_app.cli.accounts import MIN_PASSWORD_LENGTH
 from voice_app.extensions import db
 from workers_db.audit import audit
 from workers_db.errors import FieldProblem
+from workers_db.logins import end_all_sessions
 from workers_db.models import ROLES, AdminUser
 from workers_db.registration import hash_secret
 
@@ -144,6 +145,8 @@ def user_active(user_id: int) -> ResponseReturnValue:
     user = _user_or_abort(user_id)
     if user.id == g.user.id:
         abort(400)  # not yourself: someone else must be able to undo it
+    if not form_bool("active"):
+        end_all_sessions(db(), user)  # reactivating later must not revive old cookies
     save_active_flag(user, "user", "admin_user", email=user.email)
     return redirect(url_for("admin.users"))
 
@@ -151,7 +154,7 @@ def user_active(user_id: int) -> ResponseReturnValue:
 @bp.post("/users/<int:user_id>/password")
 @login_required(*MANAGER_ROLES)
 def user_password(user_id: int) -> ResponseReturnValue:
-    """Set a new password (the user's sessions end: the session stamp changes)."""
+    """Set a new password; every session of that login ends."""
     user = _user_or_abort(user_id)
     problems: list[FieldProblem] = []
     password = _password(problems)
@@ -161,6 +164,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
                 flash(message, "error")
         return redirect(url_for("admin.users"))
     user.password_hash = hash_secret(password)
+    end_all_sessions(db(), user)
     audit(db(), actor(), "set_password", "admin_user", user.id, email=user.email)
     db().commit()
     flash(translate("users.password_set", email=user.email), "ok")

@@ -58,6 +58,9 @@ class AdminUser(Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
     language: Mapped[str] = mapped_column(String(8), default="ja")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session's stamp: raising it ends every session of this login at once
+    # (logout, a new password, deactivation), whatever cookies are still around.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
