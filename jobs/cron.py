@@ -5,6 +5,9 @@
 - every morning (`defaults.STATS_CRON`): `jobs.nightly.monthly_statistics` computes the
   month's statistics and writes each member company's follow-up report.
 
+Only one worker's cron process schedules at a time (`jobs.cron_lock`): RQ's cron takes no
+lock of its own, and two workers would enqueue every cron job twice.
+
 RQ's `CronJob.enqueue` builds a plain `Queue`, which pickles; our workers read JSON.  So the
 cron jobs here are `JsonCronJob`s: the same bookkeeping (job history, cron registry), a
 JSON queue, and the project's `Retry`.
@@ -13,10 +16,12 @@ JSON queue, and the project's `Retry`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Retry, cron_job_registry
 from rq.cron import CronJob, CronScheduler
 from rq.defaults import (
@@ -24,10 +29,12 @@ from rq.defaults import (
     DEFAULT_CRON_JOB_HISTORY_TTL,
     DEFAULT_RESULT_TTL,
 )
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.webhook import Webhook
 
 from jobs import defaults
+from jobs.cron_lock import CronLeadership
 from jobs.queue import make_queue
 
 log = logging.getLogger(__name__)
@@ -62,7 +69,22 @@ class JsonCronJob(CronJob):
 
 
 class GenbaCronScheduler(CronScheduler):
-    """RQ's cron scheduler, registering `JsonCronJob`s."""
+    """RQ's cron scheduler, registering `JsonCronJob`s, scheduling only while it holds the
+    cron lock (renewed before each round; a lost lock stops it like a stop request)."""
+
+    leadership: CronLeadership | None = None
+
+    def enqueue_jobs(self) -> list[CronJob]:
+        if self.leadership is not None:
+            self.leadership.renew()
+        return super().enqueue_jobs()
+
+    def calculate_sleep_interval(self) -> float:
+        """RQ sleeps up to 60 s between rounds; wake in time to renew the lock."""
+        interval = super().calculate_sleep_interval()
+        if self.leadership is None:
+            return interval
+        return min(interval, defaults.CRON_LOCK_RENEW_S)
 
     def register(
         self,
@@ -99,11 +121,12 @@ class GenbaCronScheduler(CronScheduler):
         return job
 
 
-def build_cron(connection: Redis) -> GenbaCronScheduler:
+def build_cron(connection: Redis, leadership: CronLeadership | None = None) -> GenbaCronScheduler:
     """The project's schedule on a cron scheduler (not started)."""
     from jobs.nightly import monthly_statistics, nightly_rebuild
 
     scheduler = GenbaCronScheduler(connection=connection, name="")
+    scheduler.leadership = leadership
     scheduler.register(
         nightly_rebuild,
         defaults.QUEUE_NAME,
@@ -126,14 +149,41 @@ def build_cron(connection: Redis) -> GenbaCronScheduler:
     return scheduler
 
 
-def run_cron(settings: Any) -> None:
+def run_cron(settings: Any, worker_pid: int) -> None:
     """Process entry point of `genba-call worker`'s cron process (spawned, so it shares
-    nothing with the worker but the settings)."""
+    nothing with the worker but the settings).  It dies with its worker, and schedules only
+    while its worker holds the cron lock; otherwise it waits for the lock."""
     from jobs.connection import redis_for
+    from jobs.lifeline import die_with_parent
     from jobs.runtime import use_settings
 
+    die_with_parent(worker_pid)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     use_settings(settings)
-    build_cron(redis_for(settings)).start()
+    connection = redis_for(settings)
+    leadership = CronLeadership(connection, worker_pid)
+    waiting_said = False
+    try:
+        while True:
+            try:
+                if leadership.try_acquire():
+                    log.info(
+                        "cron: %s holds the cron lock and runs the schedule", leadership.holder
+                    )
+                    waiting_said = False
+                    build_cron(connection, leadership).start()
+                    if leadership.held:
+                        return  # stopped on request, not by losing the lock
+                    log.warning("cron: lost the cron lock; waiting to take it again")
+                elif not waiting_said:
+                    log.info("cron: another worker runs the schedule; standing by")
+                    waiting_said = True
+            except RedisError as exc:
+                log.warning("cron: Redis unavailable (%s); trying again", exc)
+            time.sleep(defaults.CRON_LOCK_RENEW_S)
+    except StopRequested:
+        pass  # SIGTERM while standing by (RQ's handler raises it)
+    finally:
+        leadership.release()

@@ -23,3 +23,8 @@ JOB_CLIENT_CHECK_MS = 1000
 NIGHTLY_JOB_TIMEOUT_S = 3 * 3600
 STATS_CRON = "15 4 * * *"  # 04:15: the month's statistics and follow-up reports
 STATS_JOB_TIMEOUT_S = 3600
+
+# One cron scheduler across all workers (jobs.cron_lock): the lock expires this long after
+# its holder stops renewing it; holders renew, and waiting workers try, this often.
+CRON_LOCK_TTL_S = 15
+CRON_LOCK_RENEW_S = 5

