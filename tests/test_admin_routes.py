@@ -112,6 +112,7 @@ ROUTES: dict[tuple[str, str], Access] = {
         MANAGERS, path={"site_id": "site", "edge_id": "edge"}
     ),
     # companies
+    ("POST", "/admin/search"): page(form={"to": "=admin.phones", "q": "=090"}),
     ("GET", "/admin/companies"): page(leak=True),
     ("GET", "/admin/companies/new"): page(MANAGERS),
     ("POST", "/admin/companies/new"): page(MANAGERS, form={"name": "=新会社", "site_id": "site"}),

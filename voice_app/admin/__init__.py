@@ -35,6 +35,7 @@ def register(app: Flask) -> None:
         exports,
         imports,
         registry,
+        searches,
         security,
         sites,
         stats,

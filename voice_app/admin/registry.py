@@ -14,6 +14,7 @@ from voice_app.admin import bp
 from voice_app.admin.common import form_bool, form_int, problems_by_field, save_active_flag
 from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import company_or_abort, scope_companies, visible_sites
+from voice_app.admin.searches import search_text
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.audit import audit
@@ -28,7 +29,7 @@ PAGE_SIZE = 200
 @bp.get("/companies")
 @login_required()
 def companies() -> ResponseReturnValue:
-    q = (request.args.get("q") or "").strip()
+    q = search_text()
     show_all = request.args.get("show") == "all"
     stmt = (
         scope_companies(select(Company)).order_by(Company.name_kana, Company.name).limit(PAGE_SIZE)

@@ -25,6 +25,7 @@ from voice_app.admin.scoping import (
     site_ids_in_scope,
     worker_or_abort,
 )
+from voice_app.admin.searches import search_text
 from voice_app.admin.security import actor, login_required
 from voice_app.admin.worker_ops import link_card_to, link_phone_to, worker_changes
 from voice_app.extensions import db
@@ -43,7 +44,7 @@ RECENT_EVENTS = 20
 @bp.get("/workers")
 @login_required()
 def workers() -> ResponseReturnValue:
-    q = (request.args.get("q") or "").strip()
+    q = search_text()
     company_id = request.args.get("company_id", type=int)
     show_all = request.args.get("show") == "all"
     stmt = scope_workers(select(Worker, Company).join(Company, Company.id == Worker.company_id))
@@ -265,7 +266,7 @@ def worker_card_active(worker_id: int, card_id: int) -> ResponseReturnValue:
 @login_required()
 def phones() -> ResponseReturnValue:
     """Who owns a phone number (any spelling) — or every registered phone in scope."""
-    q = (request.args.get("q") or "").strip()
+    q = search_text()
     stmt = scope_workers(
         select(Phone, Worker, Company)
         .join(Worker, Worker.id == Phone.worker_id)
@@ -284,7 +285,7 @@ def phones() -> ResponseReturnValue:
 @bp.get("/cards")
 @login_required()
 def cards() -> ResponseReturnValue:
-    q = (request.args.get("q") or "").strip()
+    q = search_text()
     stmt = scope_workers(
         select(Card, Worker, Company)
         .join(Worker, Worker.id == Card.worker_id)
