@@ -44,7 +44,8 @@ def build(database_url: str, tz: ZoneInfo) -> dict[str, int]:
     from workers_db.intake import raise_exception, record_event
     from workers_db.migrate import upgrade
     from workers_db.models import AdminUser, Target
-    from workers_db.registration import add_site_company, create_company, create_worker, hash_secret
+    from workers_db.registration import create_company, create_worker, hash_secret
+    from workers_db.structure import add_site_company
 
     engine = make_engine(database_url)
     upgrade(engine)

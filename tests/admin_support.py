@@ -24,12 +24,12 @@ from voice_app.admin.security import (
 from workers_db.intake import raise_exception, record_event
 from workers_db.models import AdminUser, Company, Site, Worker, WorkException
 from workers_db.registration import (
-    add_site_company,
     create_company,
     create_site,
     create_worker,
     hash_secret,
 )
+from workers_db.structure import add_site_company
 
 from .helpers import make_token
 

@@ -28,8 +28,9 @@ from twilio.request_validator import RequestValidator
 
 from voice_app import create_app
 from workers_db.models import Company, Event, Site, SiteCompany, Worker, WorkException
-from workers_db.registration import add_site_company, create_worker
+from workers_db.registration import create_worker
 from workers_db.settings import Settings
+from workers_db.structure import add_site_company
 
 from .conftest import PUBLIC_BASE_URL, TWILIO_TEST_TOKEN
 from .helpers import make_company, make_site

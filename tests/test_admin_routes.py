@@ -7,25 +7,41 @@ add it.  For each entry and each role, `test_route_isolation` checks that:
 - a prime/site/company admin of side A gets 403 or 404 on side B's objects (B is another
   prime's site with its own subcontractor, worker, phone, card, exception);
 - the same request on side A's own objects is allowed (so the 403 above is not a blanket one);
-- list pages show nothing of side B.
+- list pages show nothing of side B;
+- each id of the request on its own (path, query, form or JSON body field) replaced by the id
+  of every other scope is refused with 403/404 and writes nothing.  The other scopes are side
+  B and scope Z: a company that a call added to side A's site *unconfirmed*, with a worker,
+  phone, card and company_admin login (an unconfirmed edge widens nobody's scope).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from workers_db.models import AdminUser, Card, Event, SiteCompany
-from workers_db.registration import add_card
+from workers_db.models import (
+    AdminUser,
+    AuditEntry,
+    Card,
+    Company,
+    Event,
+    Phone,
+    Site,
+    SiteCompany,
+    Worker,
+    WorkException,
+)
+from workers_db.registration import add_card, create_company, create_worker
+from workers_db.structure import add_call_edge
 
-from .admin_support import CSRF, World, build_world, login_as
+from .admin_support import CSRF, World, build_world, login_as, make_user
 from .helpers import bearer, make_token
 
 ALL = ("admin", "prime_admin", "site_admin", "company_admin")
@@ -38,7 +54,9 @@ class Access:
     """kind: public | twilio-signed | page (admin UI login) | api (bearer token) | device.
 
     path/query/form values name an object of a side ("site", "company", "worker", "prime",
-    "exception", "edge", "phone", "card") or are literals written "=value".
+    "exception", "edge", "phone", "card") or are literals written "=value" ("#n": the number
+    n).  `z_allowed` names the objects for which scope Z's id is a legitimate request of
+    side A (placing a company a call added to A's site is how A's managers confirm it).
     """
 
     kind: str
@@ -47,6 +65,7 @@ class Access:
     query: dict[str, str] = field(default_factory=dict)
     form: dict[str, str] = field(default_factory=dict)
     leak: bool = False
+    z_allowed: tuple[str, ...] = ()
 
     @property
     def names_an_object(self) -> bool:
@@ -103,7 +122,10 @@ ROUTES: dict[tuple[str, str], Access] = {
     # 施工体制
     ("GET", "/admin/sites/<int:site_id>/structure"): page(path=SITE),
     ("POST", "/admin/sites/<int:site_id>/structure/add"): page(
-        MANAGERS, path=SITE, form={"company_id": "company"}
+        MANAGERS,
+        path=SITE,
+        form={"company_id": "company", "parent_company_id": "prime"},
+        z_allowed=("company",),
     ),
     ("POST", "/admin/sites/<int:site_id>/structure/<int:edge_id>"): page(
         MANAGERS, path={"site_id": "site", "edge_id": "edge"}
@@ -194,7 +216,9 @@ ROUTES: dict[tuple[str, str], Access] = {
         form={"prime_company_id": "prime", "name": "=API現場", "site_code": "=55555"},
     ),
     ("POST", "/api/v1/site-companies"): api(
-        MANAGERS, form={"site_id": "site", "company_id": "company"}
+        MANAGERS,
+        form={"site_id": "site", "company_id": "company", "parent_company_id": "prime"},
+        z_allowed=("company",),
     ),
     ("GET", "/api/v1/workers"): api(leak=True),
     ("POST", "/api/v1/workers"): api(form={"name": "=API作業員", "company_id": "company"}),
@@ -274,10 +298,28 @@ def _side_ids(session: Session, world: World, side: str) -> dict[str, int]:
     }
 
 
+def _scope_z_ids(session: Session, world: World) -> dict[str, int]:
+    """A company a call added to side A's site (unconfirmed), its worker, phone, card and
+    company_admin login: the ids of a scope nobody of side A may reach."""
+    z = create_company(session, "未確認Z工業")
+    worker = create_worker(session, "Z 太郎", z.id, phones=["090-3333-0003"])
+    card = add_card(session, worker.id, "F:00000000000000FF")
+    add_call_edge(session, world.a.site.id, z.id, world.a.prime.id, 1)
+    user = make_user(session, "companyz@example.jp", "company_admin", company=z)
+    return {
+        "company": z.id,
+        "worker": worker.id,
+        "phone": worker.phones[0].id,
+        "card": card.id,
+        "company_user": user.id,
+    }
+
+
 @pytest.fixture
 def sides(db_session: Session) -> Sides:
     world = build_world(db_session)
     ids = {side: _side_ids(db_session, world, side) for side in ("a", "b")}
+    ids["z"] = _scope_z_ids(db_session, world)
     users: dict[tuple[str, str], AdminUser] = {("-", "admin"): world.admin}
     tokens = {("-", "admin"): make_token(db_session, "admin")}
     for side in ("a", "b"):
@@ -307,6 +349,8 @@ def sides(db_session: Session) -> Sides:
 def _value(spec: str, ids: dict[str, int]) -> Any:
     if spec.startswith("="):
         return spec[1:]
+    if spec.startswith("#"):
+        return int(spec[1:])
     if spec == "today":
         return date.today().isoformat()
     return ids[spec]
@@ -346,6 +390,37 @@ def _as(client: FlaskClient, sides: Sides, side: str, role: str) -> dict[str, st
 
 
 OK_OWN = {200, 201, 202, 204, 302, 400, 409, 413, 422}
+# Tables a refused request must leave as they were (every change in the admin UI and the API
+# also leaves an audit row, so updates show up there).
+WRITTEN = (AuditEntry, Event, SiteCompany, Worker, Phone, Card, AdminUser, Company, Site)
+
+
+def _rows(connection: Connection) -> tuple[int, ...]:
+    counts = [connection.scalar(select(func.count()).select_from(model)) or 0 for model in WRITTEN]
+    opened = select(func.count()).where(WorkException.status == "open")
+    return (*counts, connection.scalar(opened) or 0)
+
+
+def _one_id_of_another_scope(
+    access: Access, own: dict[str, int], sides: Sides
+) -> list[tuple[str, Access]]:
+    """The request with one of its ids (path, query or body) replaced by the id of the same
+    kind of object of another scope, for each id and each other scope that has one."""
+    variants: list[tuple[str, Access]] = []
+    for where in ("path", "query", "form"):
+        values: dict[str, str] = getattr(access, where)
+        for name, spec in values.items():
+            if spec.startswith("=") or spec == "today":
+                continue
+            for scope in ("b", "z"):
+                ids = sides.ids[scope]
+                if spec not in ids or (scope == "z" and spec in access.z_allowed):
+                    continue
+                changed = {**values, name: f"#{ids[spec]}"}
+                variants.append(
+                    (f"{where} {name}={scope}:{spec}", replace(access, **{where: changed}))
+                )
+    return variants
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
@@ -395,5 +470,13 @@ def test_route_isolation(
                 assert cross.status_code in (403, 404), (
                     f"{role} of side A on side B: {cross.status_code} {cross.get_data()[:300]!r}"
                 )
+                for label, variant in _one_id_of_another_scope(access, own, sides):
+                    before = _rows(connection)
+                    answer = _request(client, method, rule, variant, own, headers)
+                    assert answer.status_code in (403, 404), (
+                        f"{role} of side A with {label}: {answer.status_code} "
+                        f"{answer.get_data()[:300]!r}"
+                    )
+                    assert _rows(connection) == before, f"{role} with {label} wrote rows"
         finally:
             nested.rollback()

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from workers_db.models import Company, Site, Worker
-from workers_db.registration import add_site_company
+from workers_db.structure import add_site_company
 
 from .helpers import bearer, make_company, make_site, make_token, make_worker
 
@@ -84,7 +84,8 @@ def test_prime_admin_creates_and_sees_only_its_own_sites(
     assert site_ids == {world.site_a.id, own.json["id"]}
     company_ids = {c["id"] for c in client.get("/api/v1/companies", headers=token).json}
     assert company_ids == {world.prime_a.id, world.sub.id}
-    assert client.get(f"/api/v1/workers/{world.other_worker.id}", headers=token).status_code == 403
+    # a worker outside the scope is answered like an unknown id: its existence is not told
+    assert client.get(f"/api/v1/workers/{world.other_worker.id}", headers=token).status_code == 404
     assert client.get(f"/api/v1/workers/{world.sub_worker.id}", headers=token).status_code == 200
     roster = {
         "site_id": world.site_b.id,
@@ -99,17 +100,19 @@ def test_site_admin_changes_only_its_site(
 ) -> None:
     token = bearer(make_token(db_session, "site_admin", site_id=world.site_a.id))
     assert [s["id"] for s in client.get("/api/v1/sites", headers=token).json] == [world.site_a.id]
-    newcomer = make_company(db_session, "二次下請")
+    created = client.post("/api/v1/companies", json={"name": "二次下請"}, headers=token)
+    assert created.status_code == 201
+    newcomer_id = created.json["id"]
     edge = {
         "site_id": world.site_a.id,
-        "company_id": newcomer.id,
+        "company_id": newcomer_id,
         "parent_company_id": world.sub.id,
     }
     ok = client.post("/api/v1/site-companies", json=edge, headers=token)
     assert ok.status_code == 201 and ok.json["tier"] == 2
     elsewhere = client.post(
         "/api/v1/site-companies",
-        json={"site_id": world.site_b.id, "company_id": newcomer.id},
+        json={"site_id": world.site_b.id, "company_id": newcomer_id},
         headers=token,
     )
     assert elsewhere.status_code == 403
@@ -140,7 +143,7 @@ def test_company_admin_registers_and_sees_only_its_own_workers(
     assert {w["id"] for w in listed} == {world.sub_worker.id, own.json["id"]}
     by_company = client.get(f"/api/v1/workers?company_id={world.prime_b.id}", headers=token)
     assert by_company.status_code == 403
-    assert client.get(f"/api/v1/workers/{world.other_worker.id}", headers=token).status_code == 403
+    assert client.get(f"/api/v1/workers/{world.other_worker.id}", headers=token).status_code == 404
     assert [c["id"] for c in client.get("/api/v1/companies", headers=token).json] == [world.sub.id]
     roster = {
         "site_id": world.site_a.id,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from workers_db.registration import add_crew_member, add_site_company, create_worker
+from workers_db.registration import add_crew_member, create_worker
+from workers_db.structure import add_site_company
 
 from .helpers import make_company
 from .ivr_support import (

@@ -24,11 +24,11 @@ from workers_db.intake import record_event
 from workers_db.models import Company, Phone, Site, Worker
 from workers_db.registration import (
     add_crew_member,
-    add_site_company,
     create_company,
     create_site,
     create_worker,
 )
+from workers_db.structure import add_site_company
 
 SITE_A = ("1001", "日本橋一丁目ビル新築工事", "+81355501001", "confirm")
 SITE_B = ("1002", "江東区倉庫改修工事", "+81355501002", "reject")

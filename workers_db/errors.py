@@ -28,4 +28,14 @@ class ValidationFailed(ValueError):
 
 
 class NotFound(LookupError):
-    """An id names no row (the API answers 404)."""
+    """An id names no row, or a row whose very existence the caller may not learn (the API
+    answers 404, the admin UI its 404 page).  `field` names the body field that held the id."""
+
+    def __init__(self, message: str = "not found", field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Forbidden(PermissionError):
+    """The row exists but is outside the caller's scope (the API answers 403, the admin UI
+    its 403 page); nothing was written."""

@@ -168,47 +168,6 @@ def create_site(
     return site
 
 
-def add_site_company(
-    session: Session,
-    site_id: int,
-    company_id: int,
-    parent_company_id: int | None = None,
-    tier: int | None = None,
-    source: str = "api",
-    confirmed: bool = True,
-) -> SiteCompany:
-    """Add (or update) one 施工体制 edge; the same company twice at one site is one edge."""
-    problems: list[FieldProblem] = []
-    if session.get(Site, site_id) is None:
-        problems.append(FieldProblem("site_id", f"no site with id {site_id}"))
-    if session.get(Company, company_id) is None:
-        problems.append(FieldProblem("company_id", f"no company with id {company_id}"))
-    if parent_company_id is not None and session.get(Company, parent_company_id) is None:
-        problems.append(
-            FieldProblem("parent_company_id", f"no company with id {parent_company_id}")
-        )
-    if parent_company_id is not None and parent_company_id == company_id:
-        problems.append(FieldProblem("parent_company_id", "a company cannot be its own parent"))
-    if tier is not None and not (isinstance(tier, int) and 1 <= tier <= 9):
-        problems.append(FieldProblem("tier", "must be 1 (一次) to 9"))
-    if problems:
-        raise ValidationFailed(problems)
-    edge = session.scalar(
-        select(SiteCompany).where(
-            SiteCompany.site_id == site_id, SiteCompany.company_id == company_id
-        )
-    )
-    if edge is None:
-        edge = SiteCompany(site_id=site_id, company_id=company_id)
-        session.add(edge)
-    edge.parent_company_id = parent_company_id
-    edge.tier = tier
-    edge.source = source
-    edge.confirmed = confirmed
-    session.flush()
-    return edge
-
-
 # ---------------------------------------------------------------- workers
 
 
@@ -348,7 +307,8 @@ def canonical_cards_into(
 def ownership_problems(
     session: Session, e164s: Sequence[str], uids: Sequence[str], owner: int | None = None
 ) -> list[FieldProblem]:
-    """Phones and cards already owned by a worker other than `owner`."""
+    """Phones and cards already owned by a worker other than `owner`.  The answer never says
+    whose: the owner may be outside the caller's scope (docs/scope.md)."""
     problems: list[FieldProblem] = []
     if e164s:
         for e164, worker_id in session.execute(
@@ -356,7 +316,7 @@ def ownership_problems(
         ):
             if worker_id != owner:
                 problems.append(
-                    FieldProblem("phone", f"{e164} already belongs to worker {worker_id}")
+                    FieldProblem("phone", f"{e164} is already registered to another worker")
                 )
     if uids:
         for uid, worker_id in session.execute(
@@ -364,7 +324,7 @@ def ownership_problems(
         ):
             if worker_id != owner:
                 problems.append(
-                    FieldProblem("card_uid", f"{uid} already belongs to worker {worker_id}")
+                    FieldProblem("card_uid", f"{uid} is already registered to another worker")
                 )
     return problems
 

@@ -7,7 +7,7 @@ a phone.  One module per page family registers its views on `bp`: `auth` (login,
 `users` (logins).
 
 Every view goes through `security.login_required`; what a user sees and changes is limited in
-the queries by `voice_app.scope.Principal` (see `scoping`), never only in the templates.
+the queries by `workers_db.scope` (see `scoping`, docs/scope.md), never only in the templates.
 """
 
 from __future__ import annotations

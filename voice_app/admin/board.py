@@ -18,12 +18,13 @@ from voice_app.admin import bp
 from voice_app.admin.board_data import build_board
 from voice_app.admin.common import parse_date, remember_site, today
 from voice_app.admin.i18n import translate
-from voice_app.admin.scoping import own_company_only, scope_workers, site_or_abort
-from voice_app.admin.security import actor, login_required
+from voice_app.admin.scoping import own_company_only, refusing, scope_workers, site_or_abort
+from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
 from workers_db.intake import raise_exception, record_event
 from workers_db.models import Site, SiteCompany, Worker
+from workers_db.scope import entry_worker_or_raise
 
 REFRESH_S = 30  # seconds between refreshes of the board; app config ADMIN_BOARD_REFRESH_S
 
@@ -81,10 +82,13 @@ def _local(work_date_text: str, hhmm: str) -> datetime | None:
 def manual_entry(site_id: int) -> ResponseReturnValue:
     """事後登録: record a missed day as `manual` events; it counts once a manager approves it
     in the exceptions queue (`manual_pending`)."""
-    site = site_or_abort(site_id)
-    worker_id = int(request.form.get("worker_id") or 0)
-    if worker_id not in {w.id for w in _manual_workers(site)}:
+    with refusing():
+        site, worker = entry_worker_or_raise(
+            db(), current_principal(), site_id, int(request.form.get("worker_id") or 0)
+        )
+    if worker.id not in {w.id for w in _manual_workers(site)}:  # listed on the form
         abort(403)
+    worker_id = worker.id
     day = request.form.get("work_date") or today().isoformat()
     entered = _local(day, request.form.get("time_in") or "08:00")
     left = _local(day, request.form["time_out"]) if request.form.get("time_out") else None

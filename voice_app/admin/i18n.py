@@ -49,6 +49,10 @@ _PROBLEMS_JA: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]]
     ),
     (re.compile(r"^(\S+) already belongs to worker (\d+)$"), r"\1 は別の技能者 (ID \2) のものです"),
     (re.compile(r"^(.+) belongs to another worker$"), r"\1 は別の技能者に登録済みです"),
+    (
+        re.compile(r"^(.+) is already registered to another worker$"),
+        r"\1 は別の技能者に登録済みです",
+    ),
     (re.compile(r"^(.+) is already registered$"), r"\1 は登録済みです"),
     (re.compile(r"^(.+) is listed twice$"), r"\1 が二度書かれています"),
     (

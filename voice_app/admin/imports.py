@@ -21,7 +21,7 @@ from voice_app.extensions import db
 from workers_db.import_csv import TEMPLATE_PATH, ImportFileError, RowProblem, parse_bytes
 from workers_db.importer import ImportConflict, ImportPlan, ImportReport, plan_import, write_plan
 from workers_db.models import Site, SiteCompany
-from workers_db.registration import add_site_company
+from workers_db.structure import add_site_company
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -129,9 +129,8 @@ def _run(data: bytes, dry_run: bool, site: Site | None, filename: str) -> Import
                     site.id,
                     company_id,
                     parent_company_id=site.prime_company_id,
-                    tier=1,
                     source="import",
-                    confirmed=True,
+                    actor=actor(),
                 )
     session.commit()
     report.written = True

@@ -20,8 +20,9 @@ from voice_app.extensions import db
 from workers_db.audit import audit
 from workers_db.errors import FieldProblem, ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, normalize_ccus_id
-from workers_db.models import Company, Site, SiteCompany, Worker
-from workers_db.registration import add_site_company, create_company
+from workers_db.models import Company, Site, Worker
+from workers_db.registration import create_company
+from workers_db.structure import place_company
 
 PAGE_SIZE = 200
 
@@ -94,12 +95,6 @@ def company_new() -> ResponseReturnValue:
                     sole_proprietor=form_bool("sole_proprietor"),
                     name_kana=request.form.get("name_kana") or None,
                 )
-                if site_id is not None:
-                    _place(site_id, company.id)
-            except ValidationFailed as exc:
-                db().rollback()
-                errors = problems_by_field(exc.problems)
-            else:
                 audit(
                     db(),
                     actor(),
@@ -109,6 +104,20 @@ def company_new() -> ResponseReturnValue:
                     name=company.name,
                     site_id=site_id,
                 )
+                if site_id is not None:
+                    # the company was created by this user just now: they may place it
+                    place_company(
+                        db(),
+                        current_principal(),
+                        site_id,
+                        company.id,
+                        parent_company_id=form_int("parent_company_id"),
+                        source="admin",
+                    )
+            except ValidationFailed as exc:
+                db().rollback()
+                errors = problems_by_field(exc.problems)
+            else:
                 db().commit()
                 flash(translate("flash.saved"), "ok")
                 return redirect(url_for("admin.companies"))
@@ -118,30 +127,6 @@ def company_new() -> ResponseReturnValue:
         sites=sites,
         errors=errors,
         form=request.form if request.method == "POST" else None,
-    )
-
-
-def _place(site_id: int, company_id: int) -> None:
-    """Put a new company in the site's structure: under the chosen parent, else the prime."""
-    site = db().get(Site, site_id)
-    assert site is not None
-    parent_id = form_int("parent_company_id") or site.prime_company_id
-    in_tree = db().scalar(
-        select(SiteCompany).where(
-            SiteCompany.site_id == site_id, SiteCompany.company_id == parent_id
-        )
-    )
-    if in_tree is None:
-        raise ValidationFailed.one("parent_company_id", translate("problem.parent_not_in_site"))
-    tier = min((in_tree.tier or 0) + 1, 9)
-    add_site_company(
-        db(),
-        site_id,
-        company_id,
-        parent_company_id=parent_id,
-        tier=tier,
-        source="admin",
-        confirmed=True,
     )
 
 

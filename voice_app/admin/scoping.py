@@ -1,10 +1,14 @@
-"""What the signed-in user may see and change, applied in queries through `Principal`.
+"""The signed-in user's scope in the admin UI: the one rule of `workers_db.scope`, with the
+refusals turned into the UI's error pages.
 
-An id outside the user's scope is 403 (the row exists, it is not theirs); an unknown id 404.
+`NotFound` becomes 404 and `Forbidden` 403 (an object outside the user's scope; a worker
+outside it is 404 like an unknown one).  `refusing` does the same for any workers_db operation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import abort
@@ -12,17 +16,33 @@ from sqlalchemy import Select, select
 
 from voice_app.admin.security import current_principal
 from voice_app.extensions import db
+from workers_db import scope
+from workers_db.errors import Forbidden, NotFound
 from workers_db.models import Company, Site, Worker
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+T = TypeVar("T")
+
+
+@contextmanager
+def refusing() -> Iterator[None]:
+    """abort(404) on `NotFound`, abort(403) on `Forbidden` raised inside the block."""
+    try:
+        yield
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+def _call(lookup: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with refusing():
+        return lookup(db(), current_principal(), *args, **kwargs)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def visible_sites(active_only: bool = False) -> list[Site]:
-    principal = current_principal()
-    stmt = select(Site).order_by(Site.name, Site.id)
-    ids = principal.visible_site_ids(db())
-    if ids is not None:
-        stmt = stmt.where(Site.id.in_(ids))
+    stmt = scope.scope_sites(select(Site).order_by(Site.name, Site.id), current_principal())
     if active_only:
         stmt = stmt.where(Site.active.is_(True))
     return list(db().scalars(stmt))
@@ -30,48 +50,25 @@ def visible_sites(active_only: bool = False) -> list[Site]:
 
 def site_or_abort(site_id: int, manage: bool = False) -> Site:
     """The site if visible (and manageable when `manage`), else 404/403."""
-    site = db().get(Site, site_id)
-    if site is None:
-        abort(404)
-    principal = current_principal()
-    allowed = (
-        principal.can_manage_site(db(), site_id)
-        if manage
-        else principal.can_see_site(db(), site_id)
-    )
-    if not allowed:
-        abort(403)
-    return site
+    return _call(scope.site_or_raise, site_id, manage=manage)
 
 
 def company_or_abort(company_id: int) -> Company:
-    company = db().get(Company, company_id)
-    if company is None:
-        abort(404)
-    if not current_principal().can_manage_company(db(), company_id):
-        abort(403)
-    return company
+    return _call(scope.company_or_raise, company_id)
 
 
 def worker_or_abort(worker_id: int) -> Worker:
-    worker = db().get(Worker, worker_id)
-    if worker is None:
-        abort(404)
-    if not current_principal().can_see_worker(db(), worker):
-        abort(403)
-    return worker
+    return _call(scope.worker_or_raise, worker_id)
 
 
 def scope_companies(stmt: S) -> S:
     """Limit a statement over `Company` to the companies the user may see."""
-    ids = current_principal().visible_company_ids(db())
-    return stmt if ids is None else stmt.where(Company.id.in_(ids))
+    return scope.scope_companies(stmt, current_principal())
 
 
 def scope_workers(stmt: S) -> S:
     """Limit a statement over `Worker` to the workers of the companies the user may see."""
-    ids = current_principal().visible_company_ids(db())
-    return stmt if ids is None else stmt.where(Worker.company_id.in_(ids))
+    return scope.scope_workers(stmt, current_principal())
 
 
 def company_choices(active_only: bool = True) -> list[Company]:

@@ -30,8 +30,8 @@ from werkzeug.wrappers import Response
 from voice_app.admin import bp
 from voice_app.admin.i18n import DEFAULT_LANG, LANGS
 from voice_app.extensions import db
-from voice_app.scope import Principal
 from workers_db.models import AdminUser
+from workers_db.scope import Principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -146,8 +146,8 @@ def current_principal() -> Principal:
 
 def actor() -> str:
     """How the audit trail names the person acting: `admin-ui:<email>`."""
-    user: AdminUser | None = g.get("user")
-    return f"admin-ui:{user.email}" if user is not None else "admin-ui:anonymous"
+    principal: Principal | None = g.get("principal")
+    return principal.actor if principal is not None else "admin-ui:anonymous"
 
 
 def safe_next(target: str | None) -> str | None:

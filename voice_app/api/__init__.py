@@ -1,7 +1,8 @@
 """/api/v1: the JSON API (docs/api.md, docs/reconciliation.md, docs/nfc.md).
 
-Errors: 401 without or with a wrong token, 403 for the wrong role or site, 404 for an unknown
-id, 422 `{"errors": [{"field", "message"}]}` for bad input.
+Errors: 401 without or with a wrong token, 403 for the wrong role or an object outside the
+token's scope (`Forbidden`), 404 for an unknown id or a worker outside the scope (`NotFound`:
+whether that worker exists is not told), 422 `{"errors": [{"field", "message"}]}` for bad input.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from workers_db.errors import NotFound, ValidationFailed
+from workers_db.errors import Forbidden, NotFound, ValidationFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -23,7 +24,12 @@ def _validation(exc: ValidationFailed) -> ResponseReturnValue:
 
 @bp.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> ResponseReturnValue:
-    return jsonify(errors=[{"field": None, "message": str(exc)}]), 404
+    return jsonify(errors=[{"field": exc.field, "message": str(exc)}]), 404
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc: Forbidden) -> ResponseReturnValue:
+    return jsonify(errors=[{"field": None, "message": str(exc)}]), 403
 
 
 @bp.errorhandler(DataError)

@@ -10,9 +10,9 @@ from flask import abort, g, request
 from sqlalchemy import select
 
 from voice_app.extensions import db
-from voice_app.scope import Principal
 from workers_db.models import ApiToken, utcnow
 from workers_db.registration import hash_token
+from workers_db.scope import Principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 ADMIN_ROLES = ("admin", "prime_admin", "site_admin", "company_admin")

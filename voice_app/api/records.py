@@ -6,7 +6,7 @@
   afterwards, stored as an unapproved `manual` event (it counts once approved);
 - `POST /events/<id>/approve`: the prime's approval of a manual entry.
 
-Scope (voice_app.scope.Principal): a site_admin sees its site, a prime_admin its prime's
+Scope (workers_db.scope, docs/scope.md): a site_admin sees its site, a prime_admin its prime's
 sites, a company_admin only its own workers' events and records; device tokens get 403.
 The exceptions, reconcile and stats endpoints are in `voice_app.api.records_review`.
 """
@@ -27,13 +27,13 @@ from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload, query_int
 from voice_app.api.periods import iso_local, parse_day, query_day, query_range
 from voice_app.extensions import db, settings
-from voice_app.scope import Principal
 from workers_db.audit import audit
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.identifiers import mask_phone
 from workers_db.intake import record_event
 from workers_db.models import Event, Site, Worker, WorkRecord
 from workers_db.resolutions import approve_manual_event
+from workers_db.scope import Principal, entry_worker_or_raise, site_or_raise
 
 _Q = TypeVar("_Q")
 MAX_NOTE = 500
@@ -45,13 +45,7 @@ def actor_of(principal: Principal) -> str:
 
 
 def visible_site_or_403(principal: Principal, site_id: int) -> Site:
-    session = db()
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound(f"no site with id {site_id}")
-    if not principal.can_see_site(session, site_id):
-        abort(403, f"site {site_id} is outside this token's scope")
-    return site
+    return site_or_raise(db(), principal, site_id)
 
 
 def own_workers_only(principal: Principal, query: _Q, worker_column: Any) -> _Q:
@@ -160,14 +154,9 @@ def post_manual_entry() -> ResponseReturnValue:
         problems.append(FieldProblem("work_date", f"{day} is in the future"))
     elif day is not None and (today - day).days > MAX_MANUAL_AGE_DAYS:
         problems.append(FieldProblem("work_date", f"more than {MAX_MANUAL_AGE_DAYS} days ago"))
-    worker = session.get(Worker, worker_id) if worker_id else None
-    if worker_id and worker is None:
-        problems.append(FieldProblem("worker_id", f"no worker with id {worker_id}"))
     body.check()
-    assert site_id is not None and worker is not None and day is not None
-    visible_site_or_403(principal, site_id)
-    if principal.role == "company_admin" and worker.company_id != principal.company_id:
-        abort(403, "a company_admin may enter days for its own workers only")
+    assert site_id is not None and worker_id is not None and day is not None
+    _, worker = entry_worker_or_raise(session, principal, site_id, worker_id)
     pending = session.scalar(
         select(Event).where(
             Event.source == "manual",

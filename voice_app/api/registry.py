@@ -1,8 +1,8 @@
 """/api/v1 pre-registration: companies, sites and the 施工体制 edges (docs/api.md).
 
-Workers and the roster (出面) are in `registry_workers`.  Scope follows
-`Principal`: an admin everything; a prime_admin creates sites only with its own company as
-prime and sees its sites; a site_admin its one site; a company_admin its own company.
+Workers and the roster (出面) are in `registry_workers`.  Scope is the one rule of
+`workers_db.scope` (docs/scope.md), applied in the queries; a prime_admin creates sites only
+with its own company as prime.  The 施工体制 changes are `workers_db.structure`'s.
 Device tokens get 403 everywhere here (`require_token` without "device").
 """
 
@@ -18,11 +18,12 @@ from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload
 from voice_app.extensions import db
-from voice_app.scope import Principal
 from workers_db.audit import audit
-from workers_db.errors import ValidationFailed
+from workers_db.errors import NotFound, ValidationFailed
 from workers_db.models import Company, Site, SiteCompany
-from workers_db.registration import add_site_company, create_company, create_site
+from workers_db.registration import create_company, create_site
+from workers_db.scope import scope_companies, scope_sites, site_or_raise
+from workers_db.structure import place_company
 
 ALL_ADMINS = ("admin", "prime_admin", "site_admin", "company_admin")
 
@@ -67,10 +68,6 @@ def edge_json(edge: SiteCompany) -> dict[str, Any]:
     }
 
 
-def actor_of(principal: Principal) -> str:
-    return f"api:{principal.role}:{principal.token_id or principal.user_id or principal.name}"
-
-
 # ---------------------------------------------------------------- companies
 
 
@@ -88,7 +85,7 @@ def post_company() -> ResponseReturnValue:
     company = create_company(
         session, name, ccus_business_id=ccus, sole_proprietor=sole, name_kana=name_kana
     )
-    audit(session, actor_of(current_principal()), "create", "company", company.id)
+    audit(session, current_principal().actor, "create", "company", company.id)
     session.commit()
     return jsonify(company_json(company)), 201
 
@@ -96,12 +93,8 @@ def post_company() -> ResponseReturnValue:
 @bp.get("/companies")
 @require_token(*ALL_ADMINS)
 def list_companies() -> ResponseReturnValue:
-    session = db()
-    query = select(Company).order_by(Company.id)
-    visible = current_principal().visible_company_ids(session)
-    if visible is not None:
-        query = query.where(Company.id.in_(visible))
-    return jsonify([company_json(c) for c in session.scalars(query)])
+    query = scope_companies(select(Company).order_by(Company.id), current_principal())
+    return jsonify([company_json(c) for c in db().scalars(query)])
 
 
 # ---------------------------------------------------------------- sites
@@ -139,7 +132,7 @@ def post_site() -> ResponseReturnValue:
         answer_mode=answer_mode,
         model_works=model_works,
     )
-    audit(session, actor_of(principal), "create", "site", site.id)
+    audit(session, principal.actor, "create", "site", site.id)
     session.commit()
     return jsonify(site_json(site)), 201
 
@@ -147,23 +140,17 @@ def post_site() -> ResponseReturnValue:
 @bp.get("/sites")
 @require_token(*ALL_ADMINS)
 def list_sites() -> ResponseReturnValue:
-    session = db()
-    query = select(Site).order_by(Site.id)
-    visible = current_principal().visible_site_ids(session)
-    if visible is not None:
-        query = query.where(Site.id.in_(visible))
-    return jsonify([site_json(s) for s in session.scalars(query)])
+    query = scope_sites(select(Site).order_by(Site.id), current_principal())
+    return jsonify([site_json(s) for s in db().scalars(query)])
 
 
 def manageable_site(site_id: int) -> Site:
-    """The site, when it exists (else 422: a body names it) and the caller may manage it."""
-    session = db()
-    site = session.get(Site, site_id)
-    if site is None:
-        raise ValidationFailed.one("site_id", f"no site with id {site_id}")
-    if not current_principal().can_manage_site(session, site_id):
-        abort(403, f"site {site_id} is outside this token's scope")
-    return site
+    """The site a body names, when the caller may manage it (403); none is a 422 on
+    `site_id` (an id in a body is input)."""
+    try:
+        return site_or_raise(db(), current_principal(), site_id, manage=True)
+    except NotFound:
+        raise ValidationFailed.one("site_id", "not found") from None
 
 
 # ---------------------------------------------------------------- 施工体制
@@ -181,43 +168,14 @@ def post_site_company() -> ResponseReturnValue:
     assert site_id is not None and company_id is not None
     site = manageable_site(site_id)
     session = db()
-    if company_id == site.prime_company_id:
-        raise ValidationFailed.one(
-            "company_id", "the prime contractor is the root of its own site's structure"
-        )
-    edges = {
-        e.company_id: e
-        for e in session.scalars(select(SiteCompany).where(SiteCompany.site_id == site.id))
-    }
-    parent_id = site.prime_company_id if parent_id is None else parent_id
-    parent = edges.get(parent_id)
-    if parent is None:
-        raise ValidationFailed.one(
-            "parent_company_id",
-            f"company {parent_id} is not in site {site.id}'s structure yet; add it first",
-        )
-    expected = parent.tier + 1 if parent.tier is not None else None
-    if tier is None:
-        tier = expected
-    elif expected is not None and tier != expected:
-        raise ValidationFailed.one(
-            "tier",
-            f"company {parent_id} is tier {parent.tier} here, so its subcontractor is "
-            f"tier {expected}",
-        )
-    edge = add_site_company(
-        session, site.id, company_id, parent_company_id=parent_id, tier=tier, source="api"
-    )
-    audit(
+    edge = place_company(
         session,
-        actor_of(current_principal()),
-        "structure",
-        "site_company",
-        edge.id,
-        site_id=site.id,
-        company_id=company_id,
+        current_principal(),
+        site.id,
+        company_id,
         parent_company_id=parent_id,
         tier=tier,
+        source="api",
     )
     session.commit()
     return jsonify(edge_json(edge)), 201

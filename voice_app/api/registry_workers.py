@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from flask import abort, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -20,13 +20,19 @@ from jobs.queue import request_reconcile
 from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload, query_int
-from voice_app.api.registry import ALL_ADMINS, actor_of, manageable_site
+from voice_app.api.registry import ALL_ADMINS, manageable_site
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.intake import record_event
-from workers_db.models import Company, Worker
+from workers_db.models import Worker
 from workers_db.registration import create_worker
+from workers_db.scope import (
+    company_or_raise,
+    entry_worker_or_raise,
+    scope_workers,
+    worker_or_raise,
+)
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 10_000
@@ -69,11 +75,11 @@ def post_worker() -> ResponseReturnValue:
     body.check()
     assert name is not None and company_id is not None
     session = db()
-    if session.get(Company, company_id) is None:
-        raise ValidationFailed.one("company_id", f"no company with id {company_id}")
     principal = current_principal()
-    if not principal.can_manage_company(session, company_id):
-        abort(403, f"company {company_id} is outside this token's scope")
+    try:
+        company_or_raise(session, principal, company_id)
+    except NotFound:
+        raise ValidationFailed.one("company_id", "not found") from None
     try:
         worker = create_worker(
             session,
@@ -92,7 +98,7 @@ def post_worker() -> ResponseReturnValue:
         raise ValidationFailed(
             [FieldProblem(_REQUEST_FIELDS.get(p.field, p.field), p.message) for p in exc.problems]
         ) from exc
-    audit(session, actor_of(principal), "create", "worker", worker.id)
+    audit(session, principal.actor, "create", "worker", worker.id)
     session.commit()
     return jsonify(worker_json(worker)), 201
 
@@ -108,37 +114,25 @@ def list_workers() -> ResponseReturnValue:
     if offset < 0:
         raise ValidationFailed.one("offset", "must be 0 or more")
     session = db()
-    visible = current_principal().visible_company_ids(session)
-    query = (
+    principal = current_principal()
+    query = scope_workers(
         select(Worker)
         .options(selectinload(Worker.phones), selectinload(Worker.cards))
         .order_by(Worker.id)
         .limit(limit)
-        .offset(offset)
+        .offset(offset),
+        principal,
     )
     if company_id is not None:
-        if visible is not None and company_id not in visible:
-            abort(403, f"company {company_id} is outside this token's scope")
+        company_or_raise(session, principal, company_id)
         query = query.where(Worker.company_id == company_id)
-    elif visible is not None:
-        query = query.where(Worker.company_id.in_(visible))
     return jsonify([worker_json(w) for w in session.scalars(query)])
 
 
 @bp.get("/workers/<int:worker_id>")
 @require_token(*ALL_ADMINS)
 def get_worker(worker_id: int) -> ResponseReturnValue:
-    session = db()
-    worker = session.scalar(
-        select(Worker)
-        .where(Worker.id == worker_id)
-        .options(selectinload(Worker.phones), selectinload(Worker.cards))
-    )
-    if worker is None:
-        raise NotFound(f"no worker with id {worker_id}")
-    if not current_principal().can_see_worker(session, worker):
-        abort(403, f"worker {worker_id} is outside this token's scope")
-    return jsonify(worker_json(worker))
+    return jsonify(worker_json(worker_or_raise(db(), current_principal(), worker_id)))
 
 
 @bp.post("/roster")
@@ -152,13 +146,11 @@ def post_roster() -> ResponseReturnValue:
     assert site_id is not None and worker_id is not None and work_date is not None
     site = manageable_site(site_id)
     session = db()
-    worker = session.get(Worker, worker_id)
-    if worker is None:
-        raise ValidationFailed.one("worker_id", f"no worker with id {worker_id}")
+    principal = current_principal()
+    site, worker = entry_worker_or_raise(session, principal, site.id, worker_id, manage=True)
     tz = settings().tz
     if work_date > datetime.now(tz).date():
         raise ValidationFailed.one("work_date", f"{work_date.isoformat()} is in the future")
-    principal = current_principal()
     recorded = record_event(
         session,
         external_id=f"roster:{site.id}:{worker.id}:{work_date.isoformat()}",
@@ -167,11 +159,11 @@ def post_roster() -> ResponseReturnValue:
         worker_id=worker.id,
         occurred_at=datetime.combine(work_date, time(ROSTER_HOUR), tzinfo=tz),
         tz=tz,
-        note=f"出面 ({actor_of(principal)})",
+        note=f"出面 ({principal.actor})",
     )
     if recorded.created:
         request_reconcile(session, site.id, work_date)
-        audit(session, actor_of(principal), "roster", "event", recorded.event.id)
+        audit(session, principal.actor, "roster", "event", recorded.event.id)
     session.commit()
     event = recorded.event
     return jsonify(

@@ -32,11 +32,11 @@ from ivr_flows.policy import PIN_FAILURE_WINDOW_S, PIN_LOCK_AFTER_FAILURES, PIN_
 from jobs.queue import request_reconcile
 from workers_db.identifiers import mask_phone
 from workers_db.intake import raise_exception, work_date_of
-from workers_db.models import AuthFailure, Event, SiteCompany, WorkException
+from workers_db.models import AuthFailure, Event, WorkException
+from workers_db.structure import add_call_edge
 
 log = logging.getLogger(__name__)
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
-_EDGES: Table = SiteCompany.__table__  # type: ignore[assignment]
 
 
 @cache
@@ -63,7 +63,9 @@ def apply(session: Session, actions: Iterable[Action], call: CallContext, tz: Zo
         elif isinstance(action, RaiseException):
             _raise(session, action, event_ids)
         elif isinstance(action, AddToStructure):
-            _add_edge(session, action)
+            add_call_edge(
+                session, action.site_id, action.company_id, action.parent_company_id, action.tier
+            )
         elif isinstance(action, PinFailed):
             for key in action.keys:
                 _count_failure(session, key, call.now)
@@ -126,20 +128,6 @@ def _raise(session: Session, action: RaiseException, event_ids: dict[str, int]) 
         event_id=event_id,
         work_date=action.work_date,
         detail=dict(action.detail),
-    )
-
-
-def _add_edge(session: Session, action: AddToStructure) -> None:
-    session.execute(
-        insert_ignoring_conflict(session, _EDGES, ("site_id", "company_id")),
-        {
-            "site_id": action.site_id,
-            "company_id": action.company_id,
-            "parent_company_id": action.parent_company_id,
-            "tier": action.tier,
-            "source": "call",
-            "confirmed": False,
-        },
     )
 
 
