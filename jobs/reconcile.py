@@ -43,6 +43,8 @@ SCAN_AFTER_DAYS = 2
 # Dates whose records an event of date D can change: D-2 .. D+1.
 AFFECTS_BEFORE_DAYS = 2
 AFFECTS_AFTER_DAYS = 1
+# More than a chunk plus the days looked at around it (SCAN_*, AFFECTS_*): see within_calendar.
+CALENDAR_MARGIN = timedelta(days=defaults.RECONCILE_CHUNK_DAYS + 7)
 _LOCK_NAMESPACE = 0x6763  # pg_advisory_xact_lock(namespace, site_id): one rebuild per site
 
 
@@ -126,6 +128,14 @@ def affected_dates(first: date, last: date) -> tuple[date, date]:
     )
 
 
+def within_calendar(first: date, last: date) -> tuple[date, date]:
+    """`first`..`last` kept `CALENDAR_MARGIN` clear of the calendar's ends (year 1, year 9999),
+    where the days around a date overflow: a job never fails on a date it was given (a write
+    of year 1 requests one)."""
+    lo, hi = date.min + CALENDAR_MARGIN, date.max - CALENDAR_MARGIN
+    return min(max(first, lo), hi), min(max(last, lo), hi)
+
+
 def chunks(
     first: date, last: date, days: int = defaults.RECONCILE_CHUNK_DAYS
 ) -> list[tuple[date, date]]:
@@ -156,6 +166,7 @@ def reconcile_range(
 
     `hold_s` keeps each transaction open that long after its writes, before the commit (the
     crash test kills a worker there)."""
+    first, last = within_calendar(first, last)
     if site_ids is None:
         with session_scope(factory) as session:
             site_ids = all_site_ids(session)
@@ -220,7 +231,7 @@ def reconcile_sites(
     if job is not None and (job.retries_left or 0) < defaults.RETRY_MAX:
         hold_s = 0.0  # the hold is for the first attempt only (the crash test kills it there)
     first, last = affected_dates(
-        parse_iso_date(date_from, "date_from"), parse_iso_date(date_to, "date_to")
+        *within_calendar(parse_iso_date(date_from, "date_from"), parse_iso_date(date_to, "date_to"))
     )
     results = reconcile_range(
         runtime.session_factory(),

@@ -13,12 +13,18 @@ from datetime import UTC, datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from nfc_fallback.journal import Ack, Backlog, Entry
+from nfc_fallback.journal import Ack, Backlog, Entry, Status
 from nfc_fallback.touch import TECHNOLOGY_NAMES
 
 
 def _zone() -> ZoneInfo:
     return ZoneInfo(os.environ.get("GENBA_TZ") or "Asia/Tokyo")
+
+
+def rejection_text(error: str | None, message: str | None) -> str:
+    """The server's code, and its reason in words when it sent one."""
+    code = error or "?"
+    return f"{code} ({message})" if message and message != code else code
 
 
 def _duration(seconds: float) -> str:
@@ -62,7 +68,11 @@ class Console:
             ack = acks[entry.event_id]
             when = self._clock(entry.occurred_at)
             if ack.outcome == "rejected":
-                self._print(f"{when}  送信拒否 rejected #{entry.seq}: {ack.error}")
+                self._print(
+                    f"{when}  送信拒否 rejected #{entry.seq} {entry.card_uid}: "
+                    f"{rejection_text(ack.error, ack.error_message)} — "
+                    "再送しません / not sent again (genba-call nfc-agent --status)"
+                )
             elif ack.worker_name:
                 self._print(f"{when}  {ack.worker_name} さん  ✓ 送信済み sent #{entry.seq}")
             elif entry.event_id in workers:
@@ -102,3 +112,26 @@ class Console:
 
     def error(self, message: str) -> None:
         self._print(f"エラー error: {message}")
+
+
+def status_report(status: Status, path: str, tz: ZoneInfo | None = None) -> str:
+    """`genba-call nfc-agent --status`: the journal's counts and its newest rejections."""
+    zone = tz or _zone()
+
+    def at(ns: int) -> str:
+        return datetime.fromtimestamp(ns / 1e9, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    last = "なし none" if status.last_upload_ns is None else at(status.last_upload_ns)
+    lines = [
+        f"journal {path}",
+        f"未送信 pending {status.pending} · 送信済み sent {status.sent} · "
+        f"送信拒否 rejected {status.rejected} · 最終送信 last upload {last}",
+    ]
+    if status.last_rejections:
+        lines.append("最近の送信拒否 last rejections:")
+        for entry in status.last_rejections:
+            lines.append(
+                f"  #{entry.seq}  {at(entry.corrected_wall_ns or entry.wall_ns)}  "
+                f"{entry.card_uid}  {rejection_text(entry.error, entry.error_message)}"
+            )
+    return "\n".join(lines)

@@ -51,11 +51,14 @@ CREATE TABLE IF NOT EXISTS touches (
     acked_at_ns INTEGER,
     outcome TEXT,
     error TEXT,
-    worker_name TEXT
+    worker_name TEXT,
+    error_message TEXT
 );
 CREATE INDEX IF NOT EXISTS touches_backlog ON touches (seq) WHERE acked_at_ns IS NULL;
 CREATE INDEX IF NOT EXISTS touches_acked ON touches (acked_at_ns) WHERE acked_at_ns IS NOT NULL;
 """
+# Columns added after the first release: an older journal gets them when it is opened.
+_ADDED_COLUMNS = {"error_message": "TEXT"}
 
 
 class JournalLocked(RuntimeError):
@@ -78,6 +81,7 @@ class Entry:
     outcome: str | None = None
     error: str | None = None
     worker_name: str | None = None
+    error_message: str | None = None
 
     @property
     def occurred_at(self) -> datetime:
@@ -102,11 +106,24 @@ class Entry:
 
 @dataclass(frozen=True)
 class Ack:
-    """The server's verdict on one event: `accepted`, `duplicate` or `rejected`."""
+    """The server's verdict on one event: `acked` or `rejected` (with the server's error code
+    and its reason in words)."""
 
     outcome: str
     error: str | None = None
     worker_name: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `genba-call nfc-agent --status` reports (read-only)."""
+
+    pending: int
+    sent: int
+    rejected: int
+    last_upload_ns: int | None
+    last_rejections: list[Entry]
 
 
 @dataclass(frozen=True)
@@ -117,7 +134,7 @@ class Backlog:
 
 _COLUMNS = (
     "seq, event_id, device_id, technology, card_uid, wall_ns, boottime_ns, boot_id, "
-    "clock_synced, corrected_wall_ns, acked_at_ns, outcome, error, worker_name"
+    "clock_synced, corrected_wall_ns, acked_at_ns, outcome, error, worker_name, error_message"
 )
 
 
@@ -142,6 +159,7 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         for statement in filter(str.strip, _SCHEMA.split(";")):
             self._db.execute(statement)
+        self._add_missing_columns()
         self.device_id = self._meta_default("device_id", str(uuid.uuid4()))
         self._lock_file: IO[str] | None = None
 
@@ -178,6 +196,14 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _add_missing_columns(self) -> None:
+        """Migrate a journal written by an older agent (its rows stay as they are)."""
+        with self._transaction():
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(touches)")}
+            for name, kind in _ADDED_COLUMNS.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE touches ADD COLUMN {name} {kind}")
 
     def _meta_default(self, key: str, value: str) -> str:
         with self._transaction():
@@ -241,9 +267,12 @@ class Journal:
         """Record the server's verdicts and the upload time (one transaction)."""
         with self._transaction():
             self._db.executemany(
-                "UPDATE touches SET acked_at_ns = ?, outcome = ?, error = ?, "
+                "UPDATE touches SET acked_at_ns = ?, outcome = ?, error = ?, error_message = ?, "
                 "worker_name = COALESCE(?, worker_name) WHERE event_id = ?",
-                [(at_ns, a.outcome, a.error, a.worker_name, eid) for eid, a in acks.items()],
+                [
+                    (at_ns, a.outcome, a.error, a.error_message, a.worker_name, eid)
+                    for eid, a in acks.items()
+                ],
             )
             self._db.execute(
                 "INSERT INTO meta (key, value) VALUES ('last_upload_ns', ?) "
@@ -299,3 +328,19 @@ class Journal:
             "SELECT count(*), min(wall_ns) FROM touches WHERE acked_at_ns IS NULL"
         ).fetchone()
         return Backlog(count=int(count), oldest_wall_ns=oldest)
+
+    def status(self, last: int = 10) -> Status:
+        """Counts of pending, sent and rejected touches (of those still in the journal: sent
+        ones are pruned) and the newest `last` rejections."""
+        pending, sent, rejected = self._db.execute(
+            "SELECT count(*) FILTER (WHERE acked_at_ns IS NULL), "
+            "count(*) FILTER (WHERE outcome = 'acked'), "
+            "count(*) FILTER (WHERE outcome = 'rejected') FROM touches"
+        ).fetchone()
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM touches WHERE outcome = 'rejected' ORDER BY seq DESC LIMIT ?",
+            (last,),
+        ).fetchall()
+        return Status(
+            int(pending), int(sent), int(rejected), self.last_upload_ns(), [_entry(r) for r in rows]
+        )

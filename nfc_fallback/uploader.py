@@ -1,6 +1,8 @@
 """Sending the journal to the server: `POST /api/v1/touches` with the device token.
 
-A batch is marked sent only after the server's 200 answer names its verdicts; anything else
+A batch is marked sent only after the server's 200 answer names its verdicts; an event the
+server rejects (its error code and reason) is marked rejected in the journal, shown on the
+console and not sent again, so one bad touch never holds up the ones after it.  Anything else
 (no network, a 5xx, a timeout, a proxy's HTML page) leaves the batch in the journal and waits
 with exponential backoff and jitter, capped at `RETRY_CAP_S` (3 h, like 建レコ's 3-hourly
 retry).  A new touch wakes the uploader at once unless it is waiting out a failure.
@@ -36,10 +38,18 @@ class UploadFailed(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """The server's refusal of one event: its error code and the reason in words."""
+
+    error: str
+    message: str | None = None
+
+
+@dataclass(frozen=True)
 class ServerAnswer:
     accepted: int
     duplicates: int
-    rejected: dict[str, str]
+    rejected: dict[str, Rejected]
     workers: dict[str, str | None] = field(default_factory=dict)
 
 
@@ -90,7 +100,12 @@ class TouchClient:
     def _parse(body: bytes) -> ServerAnswer:
         try:
             data: Any = json.loads(body)
-            rejected = {str(r["event_id"]): str(r["error"]) for r in data["rejected"]}
+            rejected = {
+                str(r["event_id"]): Rejected(
+                    str(r["error"]), None if r.get("message") is None else str(r["message"])
+                )
+                for r in data["rejected"]
+            }
             return ServerAnswer(
                 accepted=int(data["accepted"]),
                 duplicates=int(data["duplicates"]),
@@ -200,8 +215,11 @@ class Uploader:
     def _acknowledge(self, batch: list[Entry], answer: ServerAnswer) -> None:
         acks: dict[str, Ack] = {}
         for entry in batch:
-            if entry.event_id in answer.rejected:
-                acks[entry.event_id] = Ack("rejected", error=answer.rejected[entry.event_id])
+            refused = answer.rejected.get(entry.event_id)
+            if refused is not None:
+                acks[entry.event_id] = Ack(
+                    "rejected", error=refused.error, error_message=refused.message
+                )
             else:
                 acks[entry.event_id] = Ack("acked", worker_name=answer.workers.get(entry.event_id))
         now = wall_ns()

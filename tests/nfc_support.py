@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from workers_db.models import Site, Worker
@@ -56,6 +56,18 @@ def build_nfc_site(session: Session) -> NfcSite:
 @pytest.fixture(name="nfc_site")
 def nfc_site_fixture(db_session: Session) -> NfcSite:
     return build_nfc_site(db_session)
+
+
+@pytest.fixture(name="committed_site")
+def committed_site_fixture(
+    committed_db: Engine,
+) -> Iterator[tuple[NfcSite, sessionmaker[Session]]]:
+    """The NFC site with real commits (for the agent as a process), and a session factory."""
+    factory = sessionmaker(bind=committed_db, expire_on_commit=False)
+    with factory() as session:
+        site = build_nfc_site(session)
+        session.commit()
+    yield site, factory
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

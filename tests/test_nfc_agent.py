@@ -10,11 +10,10 @@ import socket
 import sqlite3
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nfc_fallback.journal import Entry, Journal
@@ -27,7 +26,7 @@ from .nfc_support import (
     UNKNOWN_IDM,
     LiveServer,
     NfcSite,
-    build_nfc_site,
+    committed_site_fixture,  # noqa: F401
     emulate_card,
     free_port,
     live_server_fixture,  # noqa: F401
@@ -37,15 +36,6 @@ from .nfc_support import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def committed_site(committed_db: Engine) -> Iterator[tuple[NfcSite, sessionmaker[Session]]]:
-    factory = sessionmaker(bind=committed_db, expire_on_commit=False)
-    with factory() as session:
-        site = build_nfc_site(session)
-        session.commit()
-    yield site, factory
 
 
 def nfc_events(factory: sessionmaker[Session]) -> list[Event]:

@@ -85,12 +85,17 @@ def test_bad_events_are_rejected_and_good_ones_kept(
     body = post(client, nfc_site.token, {"events": [good[0], *bad, good[1]]}).get_json()
     assert (body["accepted"], body["duplicates"]) == (2, 0)
     errors = {r["index"]: r["error"] for r in body["rejected"]}
-    assert sorted(errors) == [1, 2, 3, 4, 5, 6, 7]
-    assert errors[1].startswith("card_uid:")
-    assert "UTC offset" in errors[2]
-    assert errors[3].startswith("occurred_at:")
-    assert errors[4].startswith("event_id:")
-    assert errors[5].startswith("seq:") and errors[6].startswith("clock_synced:")
+    assert errors == {
+        1: "card_uid_invalid",
+        2: "occurred_at_no_offset",
+        3: "occurred_at_invalid",
+        4: "event_id_invalid",
+        5: "seq_invalid",
+        6: "clock_synced_invalid",
+        7: "not_an_object",
+    }
+    messages = {r["index"]: r["message"] for r in body["rejected"]}
+    assert messages[1].startswith("card_uid:") and "UTC offset" in messages[2]
     assert body["rejected"][0]["event_id"] == bad[0]["event_id"]
     stored = {e.external_id for e in events_of(db_session, nfc_site.site)}
     assert stored == {f"nfc:{g['event_id']}" for g in good}
@@ -104,14 +109,14 @@ def test_an_event_id_cannot_be_reused_for_another_touch(
     reused = {**first, "card_uid": f"F:{UNKNOWN_IDM}"}
     body = post(client, nfc_site.token, {"events": [reused]}).get_json()
     assert body["accepted"] == 0 and body["duplicates"] == 0
-    assert body["rejected"][0]["error"] == "event_id: already used by another touch"
+    assert body["rejected"][0]["error"] == "event_id_reused"
 
 
 def test_unsynced_clocks_are_flagged_not_dropped(
     client: FlaskClient, db_session: Session, nfc_site: NfcSite
 ) -> None:
-    wrong = touch(at="1970-01-01T00:00:05Z", clock_synced=False)
-    ahead = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    wrong = touch(at="2019-06-01T00:00:05Z", clock_synced=False)  # before 2000: rejected
+    ahead = (datetime.now(UTC) + timedelta(hours=3)).isoformat()  # a day or more: rejected
     future = touch(at=ahead, clock_synced=True)
     fine = touch(clock_synced=True)
     body = post(client, nfc_site.token, {"events": [wrong, future, fine]}).get_json()
@@ -126,7 +131,7 @@ def test_unsynced_clocks_are_flagged_not_dropped(
         select(WorkException).where(WorkException.kind == "clock_unsynced")
     ).all()
     assert {f.detail["device"] for f in flagged} == {"reader-1"}
-    assert len(flagged) == 2  # one per reader and day (1970-01-01 and the future day)
+    assert len(flagged) == 2  # one per reader and day (2019-06-01 and the future day)
 
 
 def test_tokens_are_checked(client: FlaskClient, nfc_site: NfcSite) -> None:

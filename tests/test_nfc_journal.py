@@ -128,7 +128,8 @@ def test_uploader_marks_only_what_the_server_acknowledged(
         "山田 太郎",
     )
     assert by_id[broken.event_id].outcome == "rejected"
-    assert str(by_id[broken.event_id].error).startswith("card_uid:")
+    assert by_id[broken.event_id].error == "card_uid_invalid"
+    assert str(by_id[broken.event_id].error_message).startswith("card_uid:")
     assert "山田 太郎 さん" in out.getvalue() and "送信拒否 rejected #2" in out.getvalue()
     assert "未送信 backlog 0 件" in out.getvalue()
 

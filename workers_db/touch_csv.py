@@ -177,7 +177,7 @@ def import_touch_csv(
             report.accepted += result.accepted
             report.duplicates += result.duplicates
             for rejection in result.rejected:
-                column, _, problem = str(rejection["error"]).partition(": ")
+                column, _, problem = str(rejection["message"]).partition(": ")
                 column = columns.get(column, column)
                 report.problems.append(f"row {chunk[rejection['index']][0]}: {column}: {problem}")
     report.problems.sort(key=lambda p: int(p.split()[1].rstrip(":")))

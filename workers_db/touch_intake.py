@@ -11,7 +11,6 @@ read with an unsynchronized clock raises one `clock_unsynced` per reader and day
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -23,29 +22,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jobs.queue import request_reconcile
-from workers_db.identifiers import InvalidIdentifier, canonical_card_uid
 from workers_db.intake import raise_exception, work_date_of
 from workers_db.models import Card, Event, Site, Worker, utcnow
+from workers_db.touch_validation import Rejection, TouchIn, validate_touch
 
-EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$")
 EXTERNAL_PREFIX = "nfc:"
 # A "synced" reader whose clock is further ahead of ours than this, or earlier than the floor,
 # is flagged as unsynced all the same (its touches are kept, and the office looks at them).
 FUTURE_TOLERANCE = timedelta(hours=1)
 PLAUSIBLE_FLOOR = datetime(2020, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class TouchIn:
-    """One event that passed validation."""
-
-    index: int
-    event_id: str
-    card_uid: str
-    raw_card_uid: str
-    occurred_at: datetime
-    seq: int | None
-    clock_synced: bool
+EVENT_ID_REUSED = Rejection("event_id_reused", "event_id: already used by another touch")
+EVENT_ID_REPEATED = Rejection("event_id_repeated", "event_id: used twice in this batch")
 
 
 @dataclass
@@ -66,38 +53,6 @@ class IngestResult:
         }
 
 
-def parse_touch(index: int, item: Any) -> TouchIn | str:
-    """A valid touch, or the reason it is refused."""
-    if not isinstance(item, Mapping):
-        return "each event must be a JSON object"
-    event_id = item.get("event_id")
-    if not isinstance(event_id, str) or not EVENT_ID_PATTERN.match(event_id):
-        return "event_id: required, 1-100 characters of A-Z a-z 0-9 . _ : - (a UUID or ULID)"
-    raw_uid = item.get("card_uid")
-    if not isinstance(raw_uid, str):
-        return "card_uid: required, the card id in hex (F:/A:/B: prefix optional)"
-    try:
-        uid = canonical_card_uid(raw_uid)
-    except InvalidIdentifier as exc:
-        return f"card_uid: {exc}"
-    occurred = item.get("occurred_at")
-    if not isinstance(occurred, str):
-        return "occurred_at: required, ISO 8601 with a UTC offset"
-    try:
-        moment = datetime.fromisoformat(occurred.strip())
-    except ValueError:
-        return f"occurred_at: {occurred!r} is not an ISO 8601 time"
-    if moment.tzinfo is None:
-        return f"occurred_at: {occurred!r} has no UTC offset (add +09:00 or Z)"
-    seq = item.get("seq")
-    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
-        return "seq: must be a whole number ≥ 0"
-    synced = item.get("clock_synced", True)
-    if not isinstance(synced, bool):
-        return "clock_synced: must be true or false"
-    return TouchIn(index, event_id, uid, raw_uid, moment.astimezone(UTC), seq, synced)
-
-
 def ingest_touches(
     session: Session,
     *,
@@ -113,7 +68,7 @@ def ingest_touches(
     the site's reader counts as active (稼働)."""
     now = now or utcnow()
     result = IngestResult()
-    touches = _valid_unique(items, result)
+    touches = _valid_unique(items, result, now)
     if touches:
         existing = _existing(session, [t.event_id for t in touches])
         owners = _owners(session, {t.card_uid for t in touches})
@@ -126,9 +81,7 @@ def ingest_touches(
                 result.duplicates += 1
                 result.workers[touch.event_id] = owners.get(touch.card_uid, (None, None))[1]
             else:
-                _reject(
-                    result, touch.index, touch.event_id, "event_id: already used by another touch"
-                )
+                _reject(result, touch.index, touch.event_id, EVENT_ID_REUSED)
         _insert(session, site, device, fresh, owners, tz, now, result)
     if reader_contact:
         site.reader_present = True
@@ -139,22 +92,24 @@ def ingest_touches(
     return result
 
 
-def _reject(result: IngestResult, index: int, event_id: Any, error: str) -> None:
+def _reject(result: IngestResult, index: int, event_id: Any, why: Rejection) -> None:
     result.rejected.append(
         {
             "event_id": event_id if isinstance(event_id, str) else None,
             "index": index,
-            "error": error,
+            "error": why.code,
+            "message": why.message,
         }
     )
 
 
-def _valid_unique(items: Sequence[Any], result: IngestResult) -> list[TouchIn]:
-    """Parsed touches, each event id once (a repeat within the batch is a duplicate)."""
+def _valid_unique(items: Sequence[Any], result: IngestResult, now: datetime) -> list[TouchIn]:
+    """Valid touches (`validate_touch`), each event id once (a repeat within the batch is a
+    duplicate)."""
     seen: dict[str, TouchIn] = {}
     for index, item in enumerate(items):
-        parsed = parse_touch(index, item)
-        if isinstance(parsed, str):
+        parsed = validate_touch(index, item, now)
+        if isinstance(parsed, Rejection):
             raw_id = item.get("event_id") if isinstance(item, Mapping) else None
             _reject(result, index, raw_id, parsed)
             continue
@@ -164,7 +119,7 @@ def _valid_unique(items: Sequence[Any], result: IngestResult) -> list[TouchIn]:
         elif first.card_uid == parsed.card_uid:
             result.duplicates += 1
         else:
-            _reject(result, index, parsed.event_id, "event_id: used twice in this batch")
+            _reject(result, index, parsed.event_id, EVENT_ID_REPEATED)
     return list(seen.values())
 
 

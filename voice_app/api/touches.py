@@ -2,10 +2,12 @@
 
 Only a `device` token may post (an admin token gets 403), and only for its own site: the site
 comes from the token; a body that names another site (`site_id` or `site_code`) gets 403.
-Answer: 200 `{"accepted", "duplicates", "rejected": [{"event_id", "index", "error"}],
-"workers": {event_id: name or null}}` — `index` (the event's position in the batch) and
-`workers` (for the reader's console: null means the card is not registered) are additions to
-the contract's keys.
+Answer: 200 `{"accepted", "duplicates", "rejected": [{"event_id", "index", "error",
+"message"}], "workers": {event_id: name or null}}` — `error` is a code (docs/nfc.md), checked
+per event before anything is written (`workers_db.touch_validation`), so a bad event never
+costs its batch nor turns the answer into a 5xx; `index` (the event's position in the batch),
+`message` (the reason in words) and `workers` (for the reader's console: null means the card
+is not registered) are additions to the contract's keys.
 """
 
 from __future__ import annotations

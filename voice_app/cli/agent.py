@@ -15,8 +15,8 @@ import click
 
 from nfc_fallback.agent import Agent, AgentConfig
 from nfc_fallback.backends import ReaderError, open_backend
-from nfc_fallback.console import Console
-from nfc_fallback.journal import JOURNAL_FILE
+from nfc_fallback.console import Console, status_report
+from nfc_fallback.journal import JOURNAL_FILE, Journal
 from nfc_fallback.touch import DEBOUNCE_S
 from nfc_fallback.uploader import (
     BATCH_SIZE,
@@ -38,17 +38,20 @@ def _default_journal() -> Path:
 @click.command("nfc-agent")
 @click.option(
     "--device",
-    required=True,
-    help="usb, usb:054c:06c1, tty:USB0, udp:HOST:PORT, pcsc[:READER NAME] or stdin",
+    help="usb, usb:054c:06c1, tty:USB0, udp:HOST:PORT, pcsc[:READER NAME] or stdin (required)",
 )
-@click.option(
-    "--server", required=True, help="the genba-call server, e.g. https://genba.example.jp"
-)
+@click.option("--server", help="the genba-call server, e.g. https://genba.example.jp (required)")
 @click.option(
     "--token",
-    required=True,
     envvar="GENBA_DEVICE_TOKEN",
-    help="device token (create-token --device); or set GENBA_DEVICE_TOKEN",
+    help="device token (create-token --device); or set GENBA_DEVICE_TOKEN (required)",
+)
+@click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="print the journal's pending, sent and rejected counts and its last rejections, "
+    "then exit (needs only --journal; changes nothing)",
 )
 @click.option(
     "--journal",
@@ -108,9 +111,10 @@ def _default_journal() -> Path:
 )
 @click.option("-v", "--verbose", is_flag=True, help="debug logging (nfcpy's too)")
 def nfc_agent(
-    device: str,
-    server: str,
-    token: str,
+    device: str | None,
+    server: str | None,
+    token: str | None,
+    show_status: bool,
     journal_path: Path | None,
     batch_size: int,
     debounce: float,
@@ -122,6 +126,19 @@ def nfc_agent(
     verbose: bool,
 ) -> None:
     """The NFC reader agent (カードリーダー): journal every touch, upload to the server."""
+    if show_status:
+        path = journal_path or _default_journal()
+        if not path.exists():
+            raise click.ClickException(f"{path}: no journal there (see --journal)")
+        with Journal(path) as journal:
+            click.echo(status_report(journal.status(), str(path)))
+        return
+    missing = [
+        f"--{n}" for n, v in (("device", device), ("server", server), ("token", token)) if not v
+    ]
+    if missing:
+        raise click.UsageError(f"missing option {', '.join(missing)} (or --status)")
+    assert device is not None and server is not None and token is not None
     level = logging.DEBUG if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("nfc").setLevel(level)  # nfcpy sets INFO on its own logger
