@@ -7,6 +7,7 @@ Side A and side B are two primes with a site, a subcontractor and a worker each
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -169,6 +170,14 @@ def test_a_call_adds_an_unconfirmed_edge_that_widens_nobodys_scope(
     twilio.call(Z_PHONE, SITE_A_NUMBER).start()  # the caller id may be spoofed
     added = edge(db_session, world.a.site.id, z.id)
     assert added is not None and (added.source, added.confirmed) == ("call", False)
+    assert (
+        db_session.scalar(
+            select(AuditEntry.actor).where(
+                AuditEntry.action == "structure_add", AuditEntry.object_id == str(added.id)
+            )
+        )
+        == "call"
+    )
 
     def a_sees_z() -> bool:
         listed = client.get("/api/v1/workers", headers=site_admin).json
@@ -265,4 +274,25 @@ def test_a_taken_phone_names_no_worker(
     assert problem["field"] == "phones"
     assert problem["message"] == "+819022220002 is already registered to another worker"
     assert world.b.worker.name not in answer.get_data(as_text=True)
+    assert counts(db_session) == before
+
+
+def test_a_csv_naming_another_scopes_phone_says_nothing_of_its_owner(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    before = counts(db_session)
+    login_as(client, world.a.users["site_admin"])
+    header = "会社名,事業者ID,一人親方,氏名,フリガナ,技能者ID,電話番号,カードID,言語,PIN\r\n"
+    row = f"{world.a.sub.name},,いいえ,新人 一,シンジン ハジメ,,090-2222-0002,,日本語,\r\n"
+    data = {
+        "csrf_token": CSRF,
+        "file": (io.BytesIO((header + row).encode("cp932")), "workers.csv"),
+        "site_id": world.a.site.id,
+    }
+    answer = client.post("/admin/import", data=data, content_type="multipart/form-data")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "別の技能者に登録済み" in html
+    assert world.b.worker.name not in html and world.b.sub.name not in html
+    assert f"ID {world.b.worker.id}" not in html and f"worker {world.b.worker.id}" not in html
     assert counts(db_session) == before

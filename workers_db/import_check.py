@@ -111,9 +111,16 @@ def company_key(row: ParsedRow) -> CompanyKey:
 
 
 def plan_import(
-    session: Session, parsed: ParsedFile, progress: ProgressFactory = no_progress
+    session: Session,
+    parsed: ParsedFile,
+    progress: ProgressFactory = no_progress,
+    visible_companies: set[int] | None = None,
 ) -> ImportPlan:
-    """Every problem of the file (cells, rows against rows, rows against the database)."""
+    """Every problem of the file (cells, rows against rows, rows against the database).
+
+    `visible_companies`: the companies whose workers the uploader may see (None: all, the
+    CLI); a phone, card or 技能者ID owned by a worker outside them is reported without saying
+    whose (docs/scope.md)."""
     problems = list(parsed.problems)
     if problems and not parsed.rows:
         return ImportPlan(parsed, {}, [], problems)
@@ -126,13 +133,14 @@ def plan_import(
     bar = progress("照合 checking", len(parsed.rows))
     try:
         _match_companies(session, companies, parsed.rows, bad)
-        workers = _match_workers(session, parsed.rows, companies, bad, bar)
+        workers = _match_workers(session, parsed.rows, companies, bad, bar, visible_companies)
     finally:
         bar.close()
     return ImportPlan(parsed, companies, workers, problems)
 
 
 _Bad = Callable[[ParsedRow, str, str], None]
+TAKEN = "is already registered to another worker"  # whose is not told outside the scope
 
 
 def _companies_of_file(rows: Sequence[ParsedRow], bad: _Bad) -> dict[CompanyKey, CompanyPlan]:
@@ -247,6 +255,7 @@ def _match_workers(
     companies: dict[CompanyKey, CompanyPlan],
     bad: _Bad,
     bar: Progress,
+    visible: set[int] | None = None,
 ) -> list[WorkerPlan]:
     known: dict[int, _Known] = {}
     ccus_ids = [r.worker_ccus_id for r in rows if r.worker_ccus_id]
@@ -275,7 +284,9 @@ def _match_workers(
         same: _Known | None = None
         if row.worker_ccus_id and row.worker_ccus_id in by_ccus:
             same = by_ccus[row.worker_ccus_id]
-            if same.company_id != company_id:
+            if same.company_id != company_id and not _sees(visible, same.company_id):
+                bad(row, "worker_ccus_id", f"{row.worker_ccus_id} {TAKEN}")
+            elif same.company_id != company_id:
                 message = (
                     f"技能者ID {row.worker_ccus_id} is worker {same.id} of company "
                     f"{same.company_id}; the import does not move workers"
@@ -290,6 +301,9 @@ def _match_workers(
         for value, owner_id, column in owned:
             if same is None or owner_id != same.id:
                 other = known[owner_id]
+                if not _sees(visible, other.company_id):
+                    bad(row, column, f"{value} {TAKEN}")
+                    continue
                 message = (
                     f"{value} already belongs to worker {owner_id} "
                     f"({other.name}, company {other.company_id})"
@@ -300,6 +314,10 @@ def _match_workers(
         plan.new_phones = [p for p in row.phones if p not in phone_owner]
         plan.new_cards = [u for u in row.cards if u not in card_owner]
     return plans
+
+
+def _sees(visible: set[int] | None, company_id: int) -> bool:
+    return visible is None or company_id in visible
 
 
 def _workers_by_name(

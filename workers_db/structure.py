@@ -28,7 +28,7 @@ from workers_db.models import Company, Site, SiteCompany
 from workers_db.scope import Principal, may_place_company, site_or_raise
 
 MAX_TIER = 9
-CALL_ACTOR = "twilio"
+CALL_ACTOR = "call"  # the edge a phone call (any voice provider) added
 _EDGES: Table = SiteCompany.__table__  # type: ignore[assignment]
 
 

@@ -109,7 +109,8 @@ def import_csv() -> ResponseReturnValue:
 
 def _run(data: bytes, dry_run: bool, site: Site | None, filename: str) -> ImportReport:
     session = db()
-    plan = plan_import(session, parse_bytes(data))
+    visible = current_principal().visible_company_ids(session)
+    plan = plan_import(session, parse_bytes(data), visible_companies=visible)
     plan.problems.extend(_scope_problems(plan))
     report = plan.report()
     if report.problems or dry_run:
