@@ -37,6 +37,7 @@ TEST_DATABASE_URL = os.environ.get(
 )
 TEST_REDIS_URL = os.environ.get("GENBA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TWILIO_TEST_TOKEN = "test-twilio-auth-token"
+VONAGE_TEST_SECRET = "test-vonage-signature-secret-32bytes"
 
 # Tests never assert on time: no per-example deadline (a loaded CI machine is not a failure).
 hypothesis_settings.register_profile("genba", deadline=None, print_blob=True)
@@ -87,6 +88,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         twilio_auth_token=TWILIO_TEST_TOKEN,
         public_base_url=PUBLIC_BASE_URL,
         secret_key="test-secret-key",
+        vonage_signature_secret=VONAGE_TEST_SECRET,
     )
     job_runtime.use_settings(value)
     return value

@@ -22,7 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     `GENBA_SESSION_FACTORY` (a sessionmaker bound to a test transaction)."""
     from flask import Flask
 
-    from voice_app import admin, api, extensions, guards, health, twilio
+    from voice_app import admin, api, extensions, guards, health, twilio, vonage
 
     app = Flask(__name__, instance_relative_config=False)
     config = dict(test_config or {})
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     api.register(app)
     twilio.register(app)
+    vonage.register(app)
     admin.register(app)
     return app
 

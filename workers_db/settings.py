@@ -24,6 +24,9 @@ SECRET_KEY_FILE = "secret_key"
 EMBEDDED_REDIS_FILE = "redis.db"
 
 
+TWIML_SIGNATURES = ("twilio", "signalwire")  # whose signature header /twilio/* reads
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
@@ -39,6 +42,8 @@ class Settings:
     repeat_window_s: int = DEFAULT_REPEAT_WINDOW_S
     tz_name: str = DEFAULT_TZ
     environment: str = "development"
+    vonage_signature_secret: str | None = None  # VONAGE_SIGNATURE_SECRET
+    twiml_signature: str = "twilio"  # GENBA_TWIML_SIGNATURE: twilio or signalwire
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -84,6 +89,12 @@ class Settings:
                 "PUBLIC_BASE_URL: must be scheme://host[:port], e.g. https://call.example.jp"
             )
         token = env.get("TWILIO_AUTH_TOKEN") or None
+        twiml_signature = (env.get("GENBA_TWIML_SIGNATURE") or "twilio").strip().lower()
+        if twiml_signature not in TWIML_SIGNATURES:
+            raise ConfigError(
+                f"GENBA_TWIML_SIGNATURE: {twiml_signature!r} is not one of "
+                + ", ".join(TWIML_SIGNATURES)
+            )
         secret = env.get("GENBA_SECRET_KEY") or None
 
         if environment == "production":
@@ -116,6 +127,8 @@ class Settings:
             repeat_window_s=repeat,
             tz_name=tz_name,
             environment=environment,
+            vonage_signature_secret=env.get("VONAGE_SIGNATURE_SECRET") or None,
+            twiml_signature=twiml_signature,
         )
 
 

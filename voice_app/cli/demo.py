@@ -2,10 +2,11 @@
 
 SQLite and an embedded Redis in $GENBA_INSTANCE (unless DATABASE_URL / REDIS_URL say
 otherwise), the schema migrated, demo data seeded (idempotent, `voice_app.demo_data`), a
-Twilio token generated for the demo when none is set, an admin login and API token, an RQ
-worker in a subprocess, and the web server on http://127.0.0.1:5000.  It prints a
-ready-to-paste `genba-call call` line for each Twilio behaviour of docs/ivr.md.  Ctrl-C stops
-the server and the worker.
+Twilio token and a Vonage signature secret generated for the demo when none is set, an admin
+login and API token, an RQ worker in a subprocess, and the web server on
+http://127.0.0.1:5000.  It prints a ready-to-paste `genba-call call` line for each Twilio
+behaviour of docs/ivr.md, then the same calls as Vonage plays them.  Ctrl-C stops the server
+and the worker.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def prepare_environment(host: str, port: int) -> tuple[Settings, bool]:
             base.instance_path, "demo_twilio_token", secrets.token_hex(16)
         )
         generated = True
+    if not os.environ.get("VONAGE_SIGNATURE_SECRET"):
+        os.environ["VONAGE_SIGNATURE_SECRET"] = _instance_secret(
+            base.instance_path, "demo_vonage_secret", secrets.token_hex(32)
+        )
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
     os.environ["GENBA_INSTANCE"] = str(base.instance_path)
     return Settings.from_env(), generated
@@ -127,6 +132,34 @@ def call_lines(data: DemoData, url: str, token: str) -> list[tuple[str, str]]:
             data.phone("takahashi"), a_number)),
         ("menu during the confirmation: 9, then 3 = today's record", line(
             tanaka, a_number, "--digits", "93")),
+        ("11 menu 9, then 4 = this month (countable days, last day, 建退共)", line(
+            tanaka, a_number, "--digits", "94")),
+    ]  # fmt: skip
+
+
+def vonage_lines(data: DemoData, url: str, secret: str) -> list[tuple[str, str]]:
+    """The same flow as Vonage plays it (NCCO): after the Twilio lines, the same workers."""
+    a, b = data.sites["1001"], data.sites["1002"]
+    prefix = (
+        f"VONAGE_SIGNATURE_SECRET={secret} genba-call call --provider vonage "
+        f"--url {url}/vonage/answer"
+    )
+
+    def line(caller: str, dialed: str, *more: str) -> str:
+        return " ".join([prefix, "--from", caller, "--to", dialed, *map(shlex.quote, more)])
+
+    tanaka, nguyen, a_number = data.phone("tanaka"), data.phone("nguyen"), a.dial_in_number or ""
+    return [
+        ("Vonage 1 入場 (or 記録済み after the Twilio call): 田中, no key", line(tanaka, a_number)),
+        ("Vonage 11 田中 hears his month in Japanese: 9, then 4", line(
+            tanaka, a_number, "--digits", "94")),
+        ("Vonage 1 Nguyễn checks in (Vietnamese)", line(nguyen, a_number)),
+        ("Vonage 11 Nguyễn hears his month in Vietnamese: 9, then 4", line(
+            nguyen, a_number, "--digits", "94")),
+        ("Vonage 4 shared number: site code 1003#", line(
+            tanaka, SHARED_NUMBER, "--digits", "1003#")),
+        ("Vonage 6 answer mode reject: recorded, the call ends at once (no unanswered calls)",
+         line(tanaka, b.dial_in_number or "")),
     ]  # fmt: skip
 
 
@@ -162,8 +195,12 @@ def demo(port: int, host: str) -> None:
     click.echo(f"  admin API token: {api_token}")
     source = "generated for the demo" if generated else "from the environment"
     click.echo(f"  TWILIO_AUTH_TOKEN ({source}): {token}")
+    click.echo(f"  VONAGE_SIGNATURE_SECRET: {settings.vonage_signature_secret}")
     click.echo("\n通話の例 / simulated calls (paste into another terminal):")
     for title, command in call_lines(data, url, token):
+        click.echo(f"  # {title}\n  {command}")
+    click.echo("\nVonage (NCCO) の例 / the same calls as Vonage plays them:")
+    for title, command in vonage_lines(data, url, settings.vonage_signature_secret or ""):
         click.echo(f"  # {title}\n  {command}")
     click.echo("\nCtrl-C で終了 / Ctrl-C stops the server and the worker.", err=False)
 

@@ -22,10 +22,9 @@ from sqlalchemy.orm import Session
 from ivr_flows.flow import Flow
 from ivr_flows.model import Action, CallContext, CallState, RaiseException, Step
 from ivr_flows.policy import Policy
+from voice_app.providers import Provider, WebhookParams, provider, twilio
 from voice_app.twilio import effects
 from voice_app.twilio.lookup import DbLookup
-from voice_app.twilio.params import TwilioParams
-from voice_app.twilio.twiml import step_path, to_twiml
 from workers_db.intake import work_date_of
 from workers_db.models import CallStep
 from workers_db.settings import Settings
@@ -52,10 +51,12 @@ def answer_step(
     session: Session,
     settings: Settings,
     n: int,
-    params: TwilioParams,
+    params: WebhookParams,
     now: datetime,
     *,
     replay_xml: str | None = None,
+    speaker: Provider | None = None,
+    base: str = "",
 ) -> Answer:
     """Answer webhook step `n` of a call.  With `replay_xml` (a spooled call) the caller is
     gone: questions are timed out until the call ends, and the stored answer is the one the
@@ -83,7 +84,7 @@ def answer_step(
         step, more = _drain(flow, call, step, settings)
         actions.extend(more)
     created = effects.apply(session, actions, call, settings.tz)
-    xml = replay_xml or to_twiml(step, step_path(n + 1))
+    xml = replay_xml or (speaker or twilio()).render(step, n + 1, base)
     stored = session.execute(
         effects.insert_ignoring_conflict(session, _STEPS, ("call_sid", "step")).returning(
             _STEPS.c.id
@@ -141,10 +142,17 @@ def _drain(
 
 def replay_entry(session: Session, settings: Settings, entry: dict[str, Any]) -> Answer:
     """Replay one spooled webhook (see `voice_app.spool`) with the time it was received."""
-    params = TwilioParams.parse(entry["params"])
+    speaker = provider(entry.get("provider", "twilio"))
+    params = speaker.parse(entry["params"])
     if params.call_sid is None:
         raise ValueError("spooled entry without a CallSid")
     received = datetime.fromisoformat(entry["received_at"])
     return answer_step(
-        session, settings, int(entry["step"]), params, received, replay_xml=entry["answer_xml"]
+        session,
+        settings,
+        int(entry["step"]),
+        params,
+        received,
+        replay_xml=entry["answer_xml"],
+        speaker=speaker,
     )

@@ -18,10 +18,9 @@ from rq import Queue, Retry
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import defaults
+from voice_app.providers import Provider, WebhookParams, twilio
 from voice_app.spool import ReplayReport, RetryLater, Spool
 from voice_app.twilio.core import DB_UNAVAILABLE, replay_entry
-from voice_app.twilio.params import TwilioParams
-from voice_app.twilio.twiml import spooled_answer
 from workers_db.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,13 +30,21 @@ REPLAY_JOB_ID = "replay-spool"
 REPLAY_DELAY_S = 10
 
 
-def spool_call(settings: Settings, n: int, params: TwilioParams, now: datetime) -> str:
-    """Keep the webhook durably and return what the caller hears.  Raises OSError when the
-    spool cannot be written either."""
+def spool_call(
+    settings: Settings,
+    n: int,
+    params: WebhookParams,
+    now: datetime,
+    speaker: Provider | None = None,
+) -> str:
+    """Keep the webhook durably and return what the caller hears (in the provider's own
+    answer format).  Raises OSError when the spool cannot be written either."""
     assert params.call_sid is not None
-    answer = spooled_answer()
+    speaker = speaker or twilio()
+    answer = speaker.spooled_answer()
     entry = {
         "version": 1,
+        "provider": speaker.name,
         "step": n,
         "params": params.fields,
         "received_at": now.isoformat(),

@@ -19,13 +19,26 @@ from workers_db.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# GENBA_TWIML_SIGNATURE: whose signature header the TwiML routes read.  SignalWire signs its
+# cXML webhooks the way Twilio does (HMAC-SHA1 of URL and sorted form fields, base64) with the
+# project's signing key (put it in TWILIO_AUTH_TOKEN), in its own header; see docs/providers.md.
+SIGNATURE_HEADERS: dict[str, tuple[str, ...]] = {
+    "twilio": ("X-Twilio-Signature",),
+    "signalwire": ("X-SignalWire-Signature", "X-Twilio-Signature"),
+}
+
+
+def base_url(request: Request, settings: Settings) -> str:
+    """`PUBLIC_BASE_URL`, else the address the server listens on (never a client header)."""
+    if settings.public_base_url:
+        return settings.public_base_url
+    environ = request.environ
+    return f"{environ['wsgi.url_scheme']}://{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+
+
 def signed_url(request: Request, settings: Settings) -> str:
-    base = settings.public_base_url
-    if not base:
-        environ = request.environ
-        base = f"{environ['wsgi.url_scheme']}://{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
     query = request.query_string.decode("latin-1")
-    return base + request.path + (f"?{query}" if query else "")
+    return base_url(request, settings) + request.path + (f"?{query}" if query else "")
 
 
 def refusal(request: Request, settings: Settings) -> str | None:
@@ -36,13 +49,15 @@ def refusal(request: Request, settings: Settings) -> str | None:
             "TWILIO_AUTH_TOKEN is not set: every /twilio/* request is refused until it is "
             "(set it to the Twilio account's auth token)"
         )
-    signature = request.headers.get("X-Twilio-Signature", "")
+    headers = SIGNATURE_HEADERS[settings.twiml_signature]
+    header = next((h for h in headers if request.headers.get(h)), headers[0])
+    signature = request.headers.get(header, "")
     if not signature:
-        return "no X-Twilio-Signature header"
+        return f"no {header} header"
     url = signed_url(request, settings)
     if not RequestValidator(token).validate(url, request.form, signature):
         return (
-            f"X-Twilio-Signature does not match {url} (caller "
+            f"{header} does not match {url} (caller "
             f"{mask_phone(request.form.get('From', '')[:40])}); check PUBLIC_BASE_URL and the token"
         )
     return None

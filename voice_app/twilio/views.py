@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice_app.extensions import db, runtime, settings
+from voice_app.providers import Provider, WebhookParams, twilio
 from voice_app.ratelimit import gate_webhook
 from voice_app.spool import Spool
 from voice_app.twilio.calllog import record_status
@@ -102,7 +103,7 @@ def fallback() -> ResponseReturnValue:
     except Exception:  # the last line of defence: keep the call, whatever went wrong
         log.exception("fallback could not answer call %s step %s; spooling", params.call_sid, n)
         _discard_session()
-        return _xml(_spool_or_give_up(n, params, now))
+        return _xml(spool_or_give_up(n, params, now))
     response = _xml(answer.xml)
     _replay_after(response)
     return response
@@ -128,15 +129,20 @@ def _step(n: int) -> Response:
         log.warning(
             "database unavailable for call %s step %s (%s)", params.call_sid, n, type(exc).__name__
         )
-        return _xml(_spool_or_give_up(n, params, now))
+        return _xml(spool_or_give_up(n, params, now))
     response = _xml(answer.xml)
     _replay_after(response)
     return response
 
 
-def _spool_or_give_up(n: int, params: TwilioParams, now: datetime) -> str:
+def spool_or_give_up(
+    n: int, params: WebhookParams, now: datetime, speaker: Provider | None = None
+) -> str:
+    """What the caller hears when the database did not answer: kept in the spool, or (when
+    that fails too) that nothing was recorded; in the provider's own answer format."""
+    speaker = speaker or twilio()
     try:
-        answer = spool_call(settings(), n, params, now)
+        answer = spool_call(settings(), n, params, now, speaker)
     except OSError as exc:
         log.error(
             "call %s step %s NOT recorded: database unavailable and spool failed (%s)",
@@ -144,7 +150,7 @@ def _spool_or_give_up(n: int, params: TwilioParams, now: datetime) -> str:
             n,
             exc,
         )
-        return system_down_answer()
+        return speaker.system_down_answer()
     try:
         enqueue_replay(runtime().queue())
     except (RedisError, OSError) as exc:
