@@ -210,17 +210,22 @@ class CallSimulator:
                 "User-Agent": "genba-call-simulator",
             },
         )
-        try:
-            with urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
-                return bytes(response.read())
-        except HTTPError as exc:
-            hint = (
-                " (the signature was refused: is TWILIO_AUTH_TOKEN the same on both sides, and "
-                "does --url match the server's PUBLIC_BASE_URL?)"
-                if exc.code == 403
-                else ""
-            )
-            raise SimulatorError(f"{url}: HTTP {exc.code}{hint}") from exc
-        except (URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise SimulatorError(f"{url}: cannot reach the server ({reason})") from exc
+        return send(
+            request,
+            "the signature was refused: is TWILIO_AUTH_TOKEN the same on both sides, and "
+            "does --url match the server's PUBLIC_BASE_URL?",
+        )
+
+
+def send(request: Request, refused_hint: str) -> bytes:
+    """POST one webhook; a refusal (403) or an unreachable server is a SimulatorError."""
+    url = request.full_url
+    try:
+        with urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
+            return bytes(response.read())
+    except HTTPError as exc:
+        hint = f" ({refused_hint})" if exc.code == 403 else ""
+        raise SimulatorError(f"{url}: HTTP {exc.code}{hint}") from exc
+    except (URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SimulatorError(f"{url}: cannot reach the server ({reason})") from exc

@@ -18,15 +18,14 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.error import HTTPError, URLError
-from urllib.request import Request, urlopen
+from urllib.request import Request
 
 from voice_app.callsim import (
-    HTTP_TIMEOUT_S,
     MAX_REQUESTS,
     KeySource,
     Outcome,
     SimulatorError,
+    send,
     speech_seconds,
 )
 from voice_app.vonage.security import sign
@@ -147,16 +146,6 @@ class VonageSimulator:
                 "User-Agent": "genba-call-simulator",
             },
         )
-        try:
-            with urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
-                return bytes(response.read())
-        except HTTPError as exc:
-            hint = (
-                " (the JWT was refused: is VONAGE_SIGNATURE_SECRET the same on both sides?)"
-                if exc.code == 403
-                else ""
-            )
-            raise SimulatorError(f"{url}: HTTP {exc.code}{hint}") from exc
-        except (URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise SimulatorError(f"{url}: cannot reach the server ({reason})") from exc
+        return send(
+            request, "the JWT was refused: is VONAGE_SIGNATURE_SECRET the same on both sides?"
+        )

@@ -53,9 +53,9 @@ def twilio() -> Provider:
 
 def vonage() -> Provider:
     from voice_app.vonage.ncco import spooled_answer, system_down_answer, to_ncco
-    from voice_app.vonage.params import VonageParams
+    from voice_app.vonage.params import parse
 
-    return Provider("vonage", VonageParams.parse, to_ncco, spooled_answer, system_down_answer)
+    return Provider("vonage", parse, to_ncco, spooled_answer, system_down_answer)
 
 
 def provider(name: str) -> Provider:

@@ -28,7 +28,7 @@ from voice_app.twilio.views import (
     spool_or_give_up,
 )
 from voice_app.vonage.ncco import system_down_answer
-from voice_app.vonage.params import VonageParams, flatten
+from voice_app.vonage.params import flatten, parse
 from voice_app.vonage.security import refusal
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def event() -> ResponseReturnValue:
 
 def _step(n: int) -> Response:
     now = _now()
-    params = VonageParams.parse(flatten(request.get_json(silent=True)))
+    params = parse(flatten(request.get_json(silent=True)))
     if params.call_sid is None:
         log.warning("webhook %s without a usable uuid: nothing recorded", request.path)
         return _ncco(system_down_answer())
