@@ -51,7 +51,8 @@ SCOPED = ("prime_admin", "site_admin", "company_admin")  # roles with a side (ad
 
 @dataclass(frozen=True)
 class Access:
-    """kind: public | twilio-signed | page (admin UI login) | api (bearer token) | device.
+    """kind: public | twilio-signed | vonage-signed | page (admin UI login) | api (bearer
+    token) | device.
 
     path/query/form values name an object of a side ("site", "company", "worker", "prime",
     "exception", "edge", "phone", "card") or are literals written "=value" ("#n": the number
@@ -83,6 +84,7 @@ def api(roles: tuple[str, ...] = ALL, **kw: Any) -> Access:
 
 PUBLIC = Access("public")
 TWILIO = Access("twilio-signed")
+VONAGE = Access("vonage-signed")
 SITE = {"site_id": "site"}
 
 ROUTES: dict[tuple[str, str], Access] = {
@@ -97,6 +99,9 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/twilio/status"): TWILIO,
     ("POST", "/twilio/fallback"): TWILIO,
     ("POST", "/twilio/gather/<int:n>"): TWILIO,
+    ("POST", "/vonage/answer"): VONAGE,
+    ("POST", "/vonage/input/<int:n>"): VONAGE,
+    ("POST", "/vonage/event"): VONAGE,
     # admin UI: session
     ("GET", "/admin/login"): PUBLIC,
     ("POST", "/admin/login"): PUBLIC,
@@ -257,7 +262,7 @@ def test_every_route_is_in_the_table(app: Flask) -> None:
     assert not missing, (
         f"routes without a role-isolation entry: {missing}. Add each to ROUTES in "
         "tests/test_admin_routes.py with the roles that may use it and the object of a site "
-        "it names (or PUBLIC / TWILIO)."
+        "it names (or PUBLIC / TWILIO / VONAGE)."
     )
     stale = sorted(ROUTES.keys() - _routes_of(app))
     assert not stale, f"ROUTES lists routes the app no longer has: {stale}"
@@ -443,6 +448,12 @@ def test_route_isolation(
         forged = {"X-Twilio-Signature": "Zm9yZ2Vk"}
         answer = client.post(rule.replace("<int:n>", "1"), data={"CallSid": "CA1"}, headers=forged)
         assert answer.status_code == 403
+        return
+    if access.kind == "vonage-signed":
+        url = rule.replace("<int:n>", "1")
+        assert client.post(url, json={"uuid": "x"}).status_code == 403
+        forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.Zm9yZ2Vk"}
+        assert client.post(url, json={"uuid": "x"}, headers=forged).status_code == 403
         return
 
     anonymous = _request(client, method, rule, access, own)
