@@ -296,3 +296,16 @@ def test_a_csv_naming_another_scopes_phone_says_nothing_of_its_owner(
     assert world.b.worker.name not in html and world.b.sub.name not in html
     assert f"ID {world.b.worker.id}" not in html and f"worker {world.b.worker.id}" not in html
     assert counts(db_session) == before
+
+
+@pytest.mark.parametrize("who", ["site_admin_a", "prime_admin_a", "company_admin_b"])
+def test_another_primes_statistics_are_refused(
+    client: FlaskClient, db_session: Session, world: World, who: str
+) -> None:
+    token = tokens(db_session, world)[who]
+    db_session.commit()
+    today = date.today().isoformat()
+    query = f"from={today}&to={today}"
+    other = world.b.prime.id if who != "company_admin_b" else world.a.prime.id
+    answer = client.get(f"/api/v1/stats?prime_company_id={other}&{query}", headers=token)
+    assert answer.status_code == 403

@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import abort
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from voice_app.admin.security import current_principal
 from voice_app.extensions import db
 from workers_db import scope
 from workers_db.errors import Forbidden, NotFound
 from workers_db.models import Company, Site, Worker
+from workers_db.scope_lists import companies_in_scope, sites_in_scope
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 T = TypeVar("T")
@@ -42,10 +43,7 @@ def _call(lookup: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def visible_sites(active_only: bool = False) -> list[Site]:
-    stmt = scope.scope_sites(select(Site).order_by(Site.name, Site.id), current_principal())
-    if active_only:
-        stmt = stmt.where(Site.active.is_(True))
-    return list(db().scalars(stmt))
+    return sites_in_scope(db(), current_principal(), by_name=True, active_only=active_only)
 
 
 def site_or_abort(site_id: int, manage: bool = False) -> Site:
@@ -72,10 +70,7 @@ def scope_workers(stmt: S) -> S:
 
 
 def company_choices(active_only: bool = True) -> list[Company]:
-    stmt = scope_companies(select(Company).order_by(Company.name, Company.id))
-    if active_only:
-        stmt = stmt.where(Company.active.is_(True))
-    return list(db().scalars(stmt))
+    return companies_in_scope(db(), current_principal(), by_name=True, active_only=active_only)
 
 
 def site_ids_in_scope() -> set[int] | None:

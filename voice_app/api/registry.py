@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import abort, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
@@ -22,7 +21,8 @@ from workers_db.audit import audit
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.models import Company, Site, SiteCompany
 from workers_db.registration import create_company, create_site
-from workers_db.scope import scope_companies, scope_sites, site_or_raise
+from workers_db.scope import site_or_raise
+from workers_db.scope_lists import companies_in_scope, sites_in_scope
 from workers_db.structure import place_company
 
 ALL_ADMINS = ("admin", "prime_admin", "site_admin", "company_admin")
@@ -93,8 +93,7 @@ def post_company() -> ResponseReturnValue:
 @bp.get("/companies")
 @require_token(*ALL_ADMINS)
 def list_companies() -> ResponseReturnValue:
-    query = scope_companies(select(Company).order_by(Company.id), current_principal())
-    return jsonify([company_json(c) for c in db().scalars(query)])
+    return jsonify([company_json(c) for c in companies_in_scope(db(), current_principal())])
 
 
 # ---------------------------------------------------------------- sites
@@ -140,8 +139,7 @@ def post_site() -> ResponseReturnValue:
 @bp.get("/sites")
 @require_token(*ALL_ADMINS)
 def list_sites() -> ResponseReturnValue:
-    query = scope_sites(select(Site).order_by(Site.id), current_principal())
-    return jsonify([site_json(s) for s in db().scalars(query)])
+    return jsonify([site_json(s) for s in sites_in_scope(db(), current_principal())])
 
 
 def manageable_site(site_id: int) -> Site:

@@ -13,8 +13,6 @@ from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from jobs.queue import request_reconcile
 from voice_app.api import bp
@@ -27,12 +25,8 @@ from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.intake import record_event
 from workers_db.models import Worker
 from workers_db.registration import create_worker
-from workers_db.scope import (
-    company_or_raise,
-    entry_worker_or_raise,
-    scope_workers,
-    worker_or_raise,
-)
+from workers_db.scope import company_or_raise, entry_worker_or_raise, worker_or_raise
+from workers_db.scope_lists import workers_in_scope
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 10_000
@@ -113,20 +107,8 @@ def list_workers() -> ResponseReturnValue:
         raise ValidationFailed.one("limit", f"must be 1 to {MAX_LIMIT}")
     if offset < 0:
         raise ValidationFailed.one("offset", "must be 0 or more")
-    session = db()
-    principal = current_principal()
-    query = scope_workers(
-        select(Worker)
-        .options(selectinload(Worker.phones), selectinload(Worker.cards))
-        .order_by(Worker.id)
-        .limit(limit)
-        .offset(offset),
-        principal,
-    )
-    if company_id is not None:
-        company_or_raise(session, principal, company_id)
-        query = query.where(Worker.company_id == company_id)
-    return jsonify([worker_json(w) for w in session.scalars(query)])
+    workers = workers_in_scope(db(), current_principal(), company_id, limit, offset)
+    return jsonify([worker_json(w) for w in workers])
 
 
 @bp.get("/workers/<int:worker_id>")
