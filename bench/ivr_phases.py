@@ -58,10 +58,10 @@ def main() -> None:
     )  # fmt: skip
     import jobs.queue
     import voice_app.twilio.core as core
-    import voice_app.twilio.effects as effects
     import voice_app.twilio.views as views
+    import workers_db.call_actions as effects
     from voice_app import create_app
-    from voice_app.twilio.lookup import DbLookup
+    from workers_db.callers import DbLookup
 
     timed(views, "refusal", "signature check")
     timed(views, "gate_webhook", "rate limit (Redis)")

@@ -3,7 +3,8 @@
 The attempt is never lost: an event without a worker (the caller's number when there is one)
 and an exception for the office are recorded at once, before anything is asked.  The caller
 may then identify with the CCUS worker id (14 digits) and PIN: a few tries per call, and a
-lock-out per number and per worker id after repeated failures (counted in auth_failures).
+lock-out per number and per worker id after repeated tries (each counted before the PIN is
+evaluated; a success clears the count).
 An unknown worker id is not revealed: the PIN is asked all the same.
 
 At a site whose answer mode is `reject` such a call is answered anyway: there a rejected
@@ -19,7 +20,6 @@ from ivr_flows.model import (
     CallContext,
     CallState,
     Gather,
-    PinFailed,
     PinSucceeded,
     RaiseException,
     RecordEvent,
@@ -97,27 +97,21 @@ def on_pin(flow: Flow, call: CallContext, state: CallState, digits: str | None) 
     if digits is None or state.ccus_id is None:
         return flow.end(state, "anonymous_goodbye")
     keys = pin_keys(call.caller, state.ccus_id)
-    if flow.lookup.locked(keys, call.now):
+    if not flow.lookup.count_pin_try(keys, call.now):  # counted before the PIN is evaluated
         return flow.end(state, "locked_out", "anonymous_goodbye", outcome="locked_out")
     pin = digits.rstrip("#")
     worker = flow.lookup.verify_pin(state.ccus_id, pin) if _PIN.match(pin) else None
     site = flow.lookup.site(state.site_id) if state.site_id else None
     if worker is None or site is None:
         tries = state.tries + 1
-        failed = (PinFailed(keys),)
         if tries >= PIN_TRIES_PER_CALL:
             return flow.end(
-                state.but(tries=tries),
-                "pin_wrong",
-                "anonymous_goodbye",
-                outcome="pin_failed",
-                actions=failed,
+                state.but(tries=tries), "pin_wrong", "anonymous_goodbye", outcome="pin_failed"
             )
         return Step(
             prompts=flow.say(state, "pin_wrong") + flow.say(state, "ask_ccus_id"),
             state=state.but(phase="ccus_id", tries=tries, ccus_id=None),
             gather=Gather(finish_on_key="#", timeout_s=ID_TIMEOUT_S),
-            actions=failed,
         )
     state = state.but(
         language=worker.language, language_known=True, tries=0, caller_worker=worker.id

@@ -1,4 +1,4 @@
-"""What the flow asks of the database; voice_app implements it (`voice_app.twilio.lookup`)."""
+"""What the flow asks of the database; workers_db implements it (`workers_db.callers`)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ class Lookup(Protocol):
 
     def locked(self, keys: Sequence[str], now: datetime) -> bool:
         """Is any of these PIN failure counters locked at `now`?"""
+
+    def count_pin_try(self, keys: Sequence[str], now: datetime) -> bool:
+        """Count one PIN try against every key, durably, before the PIN is evaluated; False
+        when the limit is reached (the PIN must then not be evaluated).  A success later
+        clears the counters (`PinSucceeded`)."""
 
     def verify_pin(self, ccus_worker_id: str, pin: str) -> WorkerInfo | None:
         """The active worker with this CCUS id, if the PIN is theirs."""

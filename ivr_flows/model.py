@@ -163,11 +163,6 @@ class AddToStructure:
 
 
 @dataclass(frozen=True)
-class PinFailed:
-    keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class PinSucceeded:
     """Clears the failure counters and notes on the caller's exception who it was."""
 
@@ -176,7 +171,7 @@ class PinSucceeded:
     exception_dedupe_key: str | None
 
 
-Action = RecordEvent | RaiseException | AddToStructure | PinFailed | PinSucceeded
+Action = RecordEvent | RaiseException | AddToStructure | PinSucceeded
 
 
 # ---------------------------------------------------------------- the call's state

@@ -1,8 +1,10 @@
 """Enqueueing after commit, never before (the job must find its row), coalesced per site/day.
 
-Intake code calls `request_reconcile(session, site_id, work_date)`; nothing reaches Redis
-until the session commits.  A Redis that does not answer costs a log line, not the check-in:
-the nightly rebuild re-reconciles recent days, so a lost job loses nothing.
+The writes of workers_db mark the (site, day) they change on the session
+(`workers_db.changes`); the after-commit hook installed here sends those marks, so nothing
+reaches Redis until the session commits and no call site asks for a reconciliation.  A Redis
+that does not answer costs a log line, not the check-in: the nightly rebuild re-reconciles
+recent days, so a lost job loses nothing.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import defaults
+from workers_db.changes import take_marks
 
 log = logging.getLogger(__name__)
 
-_PENDING_KEY = "genba_reconcile_requests"
 _QUEUE_KEY = "genba_queue_getter"
 _COALESCE_PREFIX = "genba:coalesce:"
 
@@ -38,21 +40,15 @@ def reconcile_job_id(site_id: int, work_date: date) -> str:
     return f"reconcile-{site_id}-{work_date.isoformat()}"
 
 
-def request_reconcile(session: Session, site_id: int, work_date: date) -> None:
-    """Ask for the (site, day) to be reconciled once this session's transaction commits."""
-    session.info.setdefault(_PENDING_KEY, set()).add((site_id, work_date))
-
-
 def install_dispatch(factory: sessionmaker[Session], queue_getter: Callable[[], Queue]) -> None:
-    """Make every session of `factory` enqueue its pending requests after commit."""
+    """Make every session of `factory` enqueue the days its commits marked."""
     factory.kw.setdefault("info", {})[_QUEUE_KEY] = queue_getter
     if not event.contains(factory, "after_commit", _after_commit):
         event.listen(factory, "after_commit", _after_commit)
-        event.listen(factory, "after_rollback", _after_rollback)
 
 
 def _after_commit(session: Session) -> None:
-    pending: set[tuple[int, date]] = session.info.pop(_PENDING_KEY, set())
+    pending = take_marks(session)
     getter = session.info.get(_QUEUE_KEY)
     if not pending or getter is None:
         return
@@ -62,11 +58,6 @@ def _after_commit(session: Session) -> None:
             enqueue_reconcile(queue, site_id, work_date)
     except RedisError as exc:
         log.warning("reconcile not enqueued (Redis: %s); the nightly rebuild will catch up", exc)
-
-
-def _after_rollback(session: Session) -> None:
-    if not session.in_transaction():
-        session.info.pop(_PENDING_KEY, None)
 
 
 def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice_app import create_app
-from voice_app.admin import throttle
+from workers_db import lockout
 from workers_db.models import AdminUser, AuditEntry, AuthFailure, Worker
 from workers_db.registration import hash_secret
 from workers_db.settings import Settings
@@ -86,7 +86,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(
 def test_five_failures_lock_the_email(
     client: FlaskClient, world: World, db_session: Session
 ) -> None:
-    for _ in range(throttle.EMAIL_LIMIT):
+    for _ in range(lockout.LOGIN_EMAIL.tries):
         assert log_in(client, "admin@example.jp", "wrong").status_code == 401
     locked = log_in(client, "admin@example.jp", PASSWORD)
     assert locked.status_code == 429
@@ -108,9 +108,10 @@ def app_client_from(client: FlaskClient, address: str) -> FlaskClient:
 def test_many_failures_from_one_address_lock_that_address(
     client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(throttle, "IP_LIMIT", 4)  # the real 20 costs 20 Argon2 checks
+    four = lockout.Limit(4, lockout.LOGIN_IP.window, lockout.LOGIN_IP.lock)
+    monkeypatch.setattr(lockout, "LOGIN_IP", four)  # the real 20 costs 20 Argon2 checks
     client.environ_base["REMOTE_ADDR"] = "192.0.2.7"
-    for n in range(throttle.IP_LIMIT):
+    for n in range(four.tries):
         log_in(client, f"guess{n}@example.jp", "wrong")
     assert log_in(client, "admin@example.jp", PASSWORD).status_code == 429
     assert (

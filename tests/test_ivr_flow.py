@@ -15,7 +15,6 @@ from ivr_flows.model import (
     AddToStructure,
     MonthFigures,
     PastEvent,
-    PinFailed,
     PinSucceeded,
     RaiseException,
     RecordEvent,
@@ -48,6 +47,7 @@ class FakeLookup:
     structure: set[tuple[int, int]] = field(default_factory=lambda: {(1, 200), (2, 200)})
     placements: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
     locks: set[str] = field(default_factory=set)
+    tries: list[tuple[str, ...]] = field(default_factory=list)  # PIN tries counted
     pins: dict[str, tuple[WorkerInfo, str]] = field(
         default_factory=lambda: {"12345678901234": (TANAKA, "2468")}
     )
@@ -90,6 +90,10 @@ class FakeLookup:
 
     def locked(self, keys: Sequence[str], now: datetime) -> bool:
         return any(k in self.locks for k in keys)
+
+    def count_pin_try(self, keys: Sequence[str], now: datetime) -> bool:
+        self.tries.append(tuple(keys))
+        return not self.locked(keys, now)
 
     def verify_pin(self, ccus_worker_id: str, pin: str) -> WorkerInfo | None:
         found = self.pins.get(ccus_worker_id)
@@ -274,17 +278,27 @@ def test_ccus_id_and_pin_identify_the_worker() -> None:
 
 
 def test_wrong_pins_end_the_call_after_three_tries() -> None:
-    f = flow()
+    lookup = FakeLookup()
+    f = flow(lookup)
     caller = "+819099998888"
     step = f.start(call(caller=caller))
-    failures = 0
     while step.gather is not None:
         step = f.resume(call(caller=caller), step.state, "12345678901234#")
         step = f.resume(call(caller=caller), step.state, "0000#")
-        failures += sum(isinstance(a, PinFailed) for a in step.actions)
-    assert failures == 3 and step.outcome == "pin_failed"
-    [failed] = [a for a in step.actions if isinstance(a, PinFailed)]
-    assert set(failed.keys) == {f"pin:phone:{caller}", "pin:worker:12345678901234"}
+    assert len(lookup.tries) == 3 and step.outcome == "pin_failed"
+    assert set(lookup.tries[-1]) == {f"pin:phone:{caller}", "pin:worker:12345678901234"}
+    assert not any(isinstance(a, PinSucceeded) for a in step.actions)
+
+
+def test_a_pin_try_over_the_limit_is_refused_before_the_pin_is_evaluated() -> None:
+    lookup = FakeLookup()
+    lookup.count_pin_try = lambda keys, now: False  # type: ignore[method-assign]
+    lookup.verify_pin = lambda ccus, pin: pytest.fail("evaluated")  # type: ignore[method-assign]
+    f = flow(lookup)
+    step = f.start(call(caller=None))
+    step = f.resume(call(caller=None), step.state, "12345678901234#")
+    step = f.resume(call(caller=None), step.state, "2468#")
+    assert "locked_out" in messages(step) and records(step) == []
 
 
 def test_a_locked_worker_id_is_refused_even_with_the_right_pin() -> None:

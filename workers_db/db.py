@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 # Every default number of the data layer, in one place.
@@ -69,6 +71,18 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@cache
+def _insert_once(dialect: str, table: Table, index: tuple[str, ...]) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=list(index))
+
+
+def insert_ignoring_conflict(session: Session, table: Table, index: tuple[str, ...]) -> Any:
+    """`INSERT … ON CONFLICT (index) DO NOTHING` for PostgreSQL and SQLite alike, built once
+    per dialect and table (the hot path only binds values)."""
+    return _insert_once(session.get_bind().dialect.name, table, index)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,7 +3,8 @@
 After `link_card` / `link_phone` the identifier belongs to the worker, the earlier events that
 carried it with no worker get the worker, the open `unknown_card` / `unknown_caller`
 exceptions about it are resolved (reason `card_not_registered` / `phone_not_linked`), the
-change is audited, and every affected (site, day) is reconciled after commit — so the earlier
+change is audited, and every affected (site, day) is reconciled after commit (marked here
+for the linked events, by `resolve_exception` for the exceptions) — so the earlier
 touches and calls count for the worker.
 
 An exception is "about" the identifier when it points at one of those events (`event_id`) or
@@ -19,8 +20,8 @@ from datetime import date
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from jobs.queue import request_reconcile
 from workers_db.audit import audit
+from workers_db.changes import mark_reconcile
 from workers_db.errors import NotFound
 from workers_db.identifiers import mask_phone
 from workers_db.models import Event, Worker, WorkException
@@ -141,6 +142,6 @@ def _link(
         if row.site_id is not None and row.work_date is not None:
             days.add((row.site_id, row.work_date))
     result.days = sorted(days)
-    for site_id, day in result.days:
-        request_reconcile(session, site_id, day)
+    for site_id, day in {(row.site_id, row.work_date) for row in linked}:
+        mark_reconcile(session, site_id, day)  # a set-based UPDATE: the flush hook sees none
     return result

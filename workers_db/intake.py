@@ -1,23 +1,32 @@
-"""Recording raw events and raising exceptions, both idempotent.
+"""Recording raw events and raising exceptions, both idempotent: the one event intake.
 
-An event's `external_id` is unique in the database.  A retried webhook, a re-uploaded touch or
-two racing requests all try to insert the same id; the loser's IntegrityError (inside a
-savepoint, so the caller's transaction goes on) is the normal way the race is decided, and
-the caller gets the row that won.
+Every source comes in here: phone calls (`record_call_event`), card touches
+(`record_touches`), 事後登録, 出面 and other single events (`record_event`).  An event's
+`external_id` is unique in the database.  A retried webhook, a re-uploaded touch or two
+racing requests all try to insert the same id; `ON CONFLICT (external_id) DO NOTHING` (the
+call and touch forms, one round trip) or the loser's IntegrityError inside a savepoint (the
+ORM form, so the caller's transaction goes on) is the normal way the race is decided, and
+the caller gets the row that won.  Each stored event with a worker marks its (site, day) for
+reconciliation after commit (`workers_db.changes`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workers_db.changes import mark_reconcile
+from workers_db.db import insert_ignoring_conflict
 from workers_db.models import EVENT_SOURCES, EXCEPTION_KINDS, Event, WorkException, utcnow
+
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -83,22 +92,48 @@ def record_event(
     return Recorded(event, created=True)
 
 
-def last_event_of_worker(
-    session: Session, worker_id: int, site_id: int, since: datetime
-) -> Event | None:
-    """The worker's latest phone/nfc event at the site since `since` (for the repeat window
-    and the entry/exit decision)."""
-    return session.scalar(
-        select(Event)
-        .where(
-            Event.worker_id == worker_id,
-            Event.site_id == site_id,
-            Event.occurred_at >= since,
-            Event.source.in_(("phone", "nfc")),
+def record_call_event(
+    session: Session, values: dict[str, Any], *, also_reconcile: date | None = None
+) -> tuple[int, bool]:
+    """Insert one phone event (the columns of `events` in `values`) in one round trip:
+    (its id, True) or, when the external id was already there, (the stored id, False).
+    `also_reconcile`: another day of the site the event changes (the overnight shift it
+    closes)."""
+    stmt = insert_ignoring_conflict(session, _EVENTS, ("external_id",)).returning(_EVENTS.c.id)
+    new_id = session.execute(stmt, values).scalar()
+    if new_id is None:
+        existing = session.scalar(
+            select(Event.id).where(Event.external_id == values["external_id"])
         )
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(1)
+        assert existing is not None
+        return existing, False
+    if values.get("worker_id") is not None:
+        mark_reconcile(session, values["site_id"], values["work_date"])
+        if also_reconcile is not None:
+            mark_reconcile(session, values["site_id"], also_reconcile)
+    return new_id, True
+
+
+def record_touches(
+    session: Session, rows: Sequence[dict[str, Any]], received_at: datetime
+) -> dict[str, int]:
+    """Insert a batch of events (each row stamped `received_at`) with `ON CONFLICT
+    (external_id) DO NOTHING`: executemany without RETURNING is the fast path of psycopg (see
+    bench/nfc_bench.py).  Returns external id → id of the rows this call stored: ours carry
+    this `received_at`; a row a concurrent request stored first carries its own stamp."""
+    if not rows:
+        return {}
+    session.execute(insert_ignoring_conflict(session, _EVENTS, ("external_id",)), list(rows))
+    stored = session.execute(
+        select(Event.id, Event.external_id, Event.received_at).where(
+            Event.external_id.in_([row["external_id"] for row in rows])
+        )
     )
+    inserted = {ext: pk for pk, ext, received in stored if received == received_at}
+    for row in rows:
+        if row["external_id"] in inserted and row.get("worker_id") is not None:
+            mark_reconcile(session, row["site_id"], row["work_date"])
+    return inserted
 
 
 def raise_exception(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from jobs.queue import request_reconcile
 from workers_db.audit import audit
+from workers_db.changes import mark_reconcile
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.models import Event, WorkException, utcnow
 
@@ -62,6 +62,8 @@ def resolve_exception(
         reason_code=reason_code,
         note=row.resolution_note,
     )
+    if row.site_id is not None and row.work_date is not None:
+        mark_reconcile(session, row.site_id, row.work_date)  # a resolution may change the day
     session.flush()
     return row
 
@@ -90,6 +92,5 @@ def approve_manual_event(session: Session, event_id: int, actor: str) -> Event:
             worker_id=event.worker_id,
             work_date=event.work_date.isoformat(),
         )
-        request_reconcile(session, event.site_id, event.work_date)
-        session.flush()
+        session.flush()  # the changed event marks its day for reconciliation
     return event

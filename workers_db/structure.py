@@ -16,13 +16,11 @@ inside the company's own subtree (a loop) is refused.  Each operation writes its
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workers_db.audit import audit
+from workers_db.db import insert_ignoring_conflict
 from workers_db.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
 from workers_db.models import Company, Site, SiteCompany
 from workers_db.scope import Principal, may_place_company, site_or_raise
@@ -283,11 +281,6 @@ def confirm_company(
     )
 
 
-def _insert_ignoring_conflict(session: Session) -> Any:
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(_EDGES).on_conflict_do_nothing(index_elements=["site_id", "company_id"])
-
-
 def add_call_edge(
     session: Session,
     site_id: int,
@@ -298,7 +291,7 @@ def add_call_edge(
     """A call's guess: the caller's company joins the site's tree unconfirmed (nothing
     happens when it is there already).  It widens nobody's scope until confirmed."""
     inserted = session.execute(
-        _insert_ignoring_conflict(session).returning(_EDGES.c.id),
+        insert_ignoring_conflict(session, _EDGES, ("site_id", "company_id")).returning(_EDGES.c.id),
         {
             "site_id": site_id,
             "company_id": company_id,

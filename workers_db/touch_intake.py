@@ -4,9 +4,10 @@ Each event of a batch is checked on its own: a bad one is rejected with its reas
 ones are kept.  The agent's `event_id` is the idempotency key (`Event.external_id =
 "nfc:{event_id}"`): the batch is inserted with `ON CONFLICT (external_id) DO NOTHING`, so a
 re-sent batch, or two racing requests, store each touch once and count the rest as
-duplicates.  A card nobody owns is stored with `worker_id` NULL and its `card_uid`, and raises
-one `unknown_card` exception per site and card (showing the id exactly as received); a touch
-read with an unsynchronized clock raises one `clock_unsynced` per reader and day.
+duplicates (`workers_db.intake.record_touches`).  A card nobody owns is stored with
+`worker_id` NULL and its `card_uid`, and raises one `unknown_card` exception per site and
+card (showing the id exactly as received); a touch read with an unsynchronized clock raises
+one `clock_unsynced` per reader and day.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.queue import request_reconcile
-from workers_db.intake import raise_exception, work_date_of
+from workers_db.intake import raise_exception, record_touches, work_date_of
 from workers_db.models import Card, Event, Site, Worker, utcnow
 from workers_db.touch_validation import Rejection, TouchIn, validate_touch
 
@@ -86,8 +85,6 @@ def ingest_touches(
     if reader_contact:
         site.reader_present = True
         site.reader_last_upload_at = now
-    for site_id, day in sorted(result.days):
-        request_reconcile(session, site_id, day)
     session.flush()
     return result
 
@@ -145,14 +142,6 @@ def _plausible(touch: TouchIn, now: datetime) -> bool:
     return touch.clock_synced and PLAUSIBLE_FLOOR <= touch.occurred_at <= now + FUTURE_TOLERANCE
 
 
-def _insert_statement(session: Session) -> Insert:
-    """INSERT … ON CONFLICT (external_id) DO NOTHING on the Core table: executemany without
-    RETURNING is the fast path of psycopg (see bench/nfc_bench.py)."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(Event.__table__).on_conflict_do_nothing(index_elements=["external_id"])
-
-
 def _insert(
     session: Session,
     site: Site,
@@ -184,15 +173,7 @@ def _insert(
         }
         for t, worker_id, day, ok in zip(touches, worker_ids, days, synced, strict=True)
     ]
-    session.execute(_insert_statement(session), rows)
-    # Ours are the rows stamped with this request's `received_at`; a row a concurrent request
-    # stored first carries its own stamp and is counted as a duplicate here.
-    stored = session.execute(
-        select(Event.id, Event.external_id, Event.received_at).where(
-            Event.external_id.in_([row["external_id"] for row in rows])
-        )
-    )
-    inserted = {ext: pk for pk, ext, received in stored if received == now}
+    inserted = record_touches(session, rows, now)
     for touch, worker_id, day, ok in zip(touches, worker_ids, days, synced, strict=True):
         event_pk = inserted.get(EXTERNAL_PREFIX + touch.event_id)
         result.workers[touch.event_id] = owners.get(touch.card_uid, (None, None))[1]

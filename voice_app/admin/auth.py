@@ -1,7 +1,8 @@
 """Login, logout, the language switch and the home page.
 
-Login checks the Argon2 hash (`registration.verify_secret`), throttles per e-mail and per
-client address (`throttle`), and answers an unknown e-mail exactly like a wrong password
+Login counts the try per e-mail and per client address (`workers_db.lockout`) and commits
+that count before it checks the Argon2 hash (`registration.verify_secret`), so parallel tries
+cannot outrun the limit; it answers an unknown e-mail exactly like a wrong password
 (same message, a hash verified all the same) so accounts cannot be enumerated.
 """
 
@@ -11,7 +12,7 @@ from flask import g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from voice_app.admin import bp, throttle
+from voice_app.admin import bp
 from voice_app.admin.common import nav_site
 from voice_app.admin.i18n import LANGS
 from voice_app.admin.security import (
@@ -22,6 +23,7 @@ from voice_app.admin.security import (
     start_session,
 )
 from voice_app.extensions import db
+from workers_db import lockout
 from workers_db.audit import audit
 from workers_db.logins import end_all_sessions
 from workers_db.models import AdminUser, utcnow
@@ -47,8 +49,10 @@ def login() -> ResponseReturnValue:
     email = (request.form.get("email") or "").strip().lower()
     password = request.form.get("password") or ""
     session_db = db()
-    keys = [throttle.email_key(email), throttle.ip_key(request.remote_addr)]
-    if throttle.locked_until(session_db, keys) is not None:
+    keys = lockout.login_keys(email, request.remote_addr)
+    verdict = lockout.count_try(session_db, keys, utcnow())
+    session_db.commit()  # counted before the password is evaluated
+    if not verdict.allowed:
         return render_template(
             "admin/login.html", next_url=next_url, error="login.locked", email=email
         ), 429
@@ -60,9 +64,7 @@ def login() -> ResponseReturnValue:
     )
     ok = verify_secret(user.password_hash if user else _dummy_hash(), password)
     if user is None or not user.active or not ok:
-        locked = throttle.record_failure(session_db, keys[0], throttle.EMAIL_LIMIT)
-        locked = throttle.record_failure(session_db, keys[1], throttle.IP_LIMIT) or locked
-        if locked:
+        if verdict.locks:
             audit(
                 session_db,
                 f"admin-ui:{email or '?'}",
@@ -77,7 +79,9 @@ def login() -> ResponseReturnValue:
             "admin/login.html", next_url=next_url, error="login.failed", email=email
         ), 401
 
-    throttle.clear(session_db, keys[0])
+    (email_key, _), (address_key, address_limit) = keys
+    lockout.clear(session_db, [email_key])
+    lockout.forgive(session_db, address_key, address_limit)
     user.last_login_at = utcnow()
     audit(
         session_db, f"admin-ui:{user.email}", "login", "admin_user", user.id, ip=request.remote_addr

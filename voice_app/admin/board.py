@@ -13,7 +13,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from jobs.queue import request_reconcile
 from voice_app.admin import bp
 from voice_app.admin.board_data import build_board
 from voice_app.admin.common import parse_date, remember_site, today
@@ -138,7 +137,6 @@ def manual_entry(site_id: int) -> ResponseReturnValue:
         work_date=entered.date().isoformat(),
         event_ids=event_ids,
     )
-    request_reconcile(session, site.id, entered.date())
     session.commit()
     flash(translate("manual.saved"), "ok")
     return redirect(url_for("admin.board", site_id=site.id, date=entered.date().isoformat()))

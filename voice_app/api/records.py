@@ -21,7 +21,6 @@ from flask import abort, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from jobs.queue import request_reconcile
 from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload, query_int
@@ -190,7 +189,6 @@ def post_manual_entry() -> ResponseReturnValue:
         work_date=day.isoformat(),
         time=raw_time,
     )
-    request_reconcile(session, site_id, day)
     session.commit()
     return jsonify(event_json(recorded.event)), 201
 

@@ -14,7 +14,6 @@ from typing import Any
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from jobs.queue import request_reconcile
 from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload, query_int
@@ -144,7 +143,6 @@ def post_roster() -> ResponseReturnValue:
         note=f"出面 ({principal.actor})",
     )
     if recorded.created:
-        request_reconcile(session, site.id, work_date)
         audit(session, principal.actor, "roster", "event", recorded.event.id)
     session.commit()
     event = recorded.event

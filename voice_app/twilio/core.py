@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -23,16 +22,14 @@ from ivr_flows.flow import Flow
 from ivr_flows.model import Action, CallContext, CallState, RaiseException, Step
 from ivr_flows.policy import Policy
 from voice_app.providers import Provider, WebhookParams, provider, twilio
-from voice_app.twilio import effects
-from voice_app.twilio.lookup import DbLookup
+from workers_db import call_actions, calls
+from workers_db.callers import DbLookup
 from workers_db.intake import work_date_of
-from workers_db.models import CallStep
 from workers_db.settings import Settings
 
 # What "the database does not answer" looks like (refused, timed out, pool exhausted, gone).
 DB_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
 MAX_DRAIN = 12  # a replayed call's unanswered questions, timed out one by one
-_STEPS: Table = CallStep.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -65,44 +62,28 @@ def answer_step(
     key = step_key(n)
     state: CallState | None = None
     if n > 0:
-        rows = session.execute(
-            select(CallStep.step, CallStep.response_xml, CallStep.state).where(
-                CallStep.call_sid == call.call_sid, CallStep.step.in_((key, step_key(n - 1)))
-            )
-        ).all()
-        found = {row.step: row for row in rows}
+        found = calls.stored_steps(session, call.call_sid, (key, step_key(n - 1)))
         if key in found:
             session.rollback()
             return Answer(found[key].response_xml, "retry", repeated=True)
         previous = found.get(step_key(n - 1))
         state = CallState.from_json(previous.state) if previous is not None else None
-    lookup = DbLookup(session, now, settings.tz, call.caller if n == 0 else None)
+    # A PIN try is committed on its own before the PIN is evaluated (workers_db.lockout);
+    # what follows is the step's own transaction.
+    lookup = DbLookup(
+        session, now, settings.tz, call.caller if n == 0 else None, commit=session.commit
+    )
     flow = Flow(lookup, Policy(settings.repeat_window_s, settings.tz_name))
     step = flow.start(call) if state is None else flow.resume(call, state, params.digits)
     actions = list(step.actions)
     if replay_xml is not None:
         step, more = _drain(flow, call, step, settings)
         actions.extend(more)
-    created = effects.apply(session, actions, call, settings.tz)
+    created = call_actions.apply(session, actions, call, settings.tz)
     xml = replay_xml or (speaker or twilio()).render(step, n + 1, base)
-    stored = session.execute(
-        effects.insert_ignoring_conflict(session, _STEPS, ("call_sid", "step")).returning(
-            _STEPS.c.id
-        ),
-        {
-            "call_sid": call.call_sid,
-            "step": key,
-            "response_xml": xml,
-            "state": step.state.to_json(),
-        },
-    ).scalar()
-    if stored is None:  # a concurrent delivery of the same step committed first
-        session.rollback()
-        winner = session.scalar(
-            select(CallStep.response_xml).where(
-                CallStep.call_sid == call.call_sid, CallStep.step == key
-            )
-        )
+    if not calls.store_step(session, call.call_sid, key, xml, step.state.to_json()):
+        session.rollback()  # a concurrent delivery of the same step committed first
+        winner = calls.stored_answer(session, call.call_sid, key)
         return Answer(winner or xml, "retry", repeated=True)
     session.commit()
     return Answer(xml, step.outcome, events_created=created)

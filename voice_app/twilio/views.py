@@ -25,12 +25,12 @@ from voice_app.extensions import db, runtime, settings
 from voice_app.providers import Provider, WebhookParams, twilio
 from voice_app.ratelimit import gate_webhook
 from voice_app.spool import Spool
-from voice_app.twilio.calllog import record_status
 from voice_app.twilio.core import DB_UNAVAILABLE, answer_step
 from voice_app.twilio.params import TwilioParams
 from voice_app.twilio.replay import enqueue_replay, replay_pending, spool_call
 from voice_app.twilio.security import refusal
 from voice_app.twilio.twiml import empty_answer, system_down_answer
+from workers_db.calls import record_status
 from workers_db.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,16 @@ def status() -> ResponseReturnValue:
     response = _xml(empty_answer())
     if params.call_sid is not None:
         try:
-            record_status(db(), params, _now())
+            now = _now()
+            record_status(
+                db(),
+                params.call_sid,
+                from_e164=params.caller(),
+                to_e164=params.context(now).dialed,
+                status=params.fields.get("CallStatus", ""),
+                duration=params.fields.get("CallDuration", ""),
+                now=now,
+            )
             db().commit()
         except DB_UNAVAILABLE as exc:
             _discard_session()

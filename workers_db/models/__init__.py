@@ -50,3 +50,6 @@ __all__ = [
     "Worker",
     "utcnow",
 ]
+
+# Registers the flush hook that marks the work days a transaction changes (see the module).
+from workers_db import changes as _changes  # noqa: F401

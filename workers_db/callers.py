@@ -1,4 +1,9 @@
-"""The flow's `Lookup` over the database.
+"""The caller look-up of the IVR: the flow's `Lookup` (ivr_flows.lookup) over the database.
+
+One decision per worker at a time: before the history a decision is made from is read, the
+workers it is about are locked for the rest of the transaction (`lock_workers`, an advisory
+lock on PostgreSQL; SQLite serialises writers anyway), so concurrent webhooks of one worker
+with different CallSids decide one after the other, each seeing what the previous recorded.
 
 The statements are built once, at import, on the tables' Core columns with bind parameters:
 a webhook then only binds values and runs SQL that SQLAlchemy has compiled and PostgreSQL has
@@ -7,20 +12,20 @@ prepared, about a third of the cost of building ORM selects per request (bench/i
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, literal, select, true, union_all
+from sqlalchemy import and_, bindparam, func, literal, select, text, true, union_all
 from sqlalchemy.orm import Session
 
 from ivr_flows.decide import history_since
 from ivr_flows.model import MonthFigures, PastEvent, SiteInfo, WorkerInfo
+from workers_db import lockout
 from workers_db.models import (
-    AuthFailure,
     Event,
     Phone,
     PhoneCrewMember,
@@ -33,7 +38,8 @@ from workers_db.worker_month import month_figures
 
 _sites, _workers, _phones = Site.__table__, Worker.__table__, Phone.__table__
 _crew, _edges, _events = PhoneCrewMember.__table__, SiteCompany.__table__, Event.__table__
-_failures = AuthFailure.__table__
+# The advisory lock space of "one decision per worker": (WORKER_LOCK, worker id).
+WORKER_LOCK = 4_711
 
 _SITE = select(
     _sites.c.id, _sites.c.name, _sites.c.site_code, _sites.c.answer_mode,
@@ -123,9 +129,32 @@ PLACEMENT = (
     .order_by(_edges.c.confirmed.desc(), _edges.c.id.desc())
     .limit(1)
 )
-LOCKS = select(_failures.c.locked_until).where(
-    _failures.c.key.in_(bindparam("keys", expanding=True))
-)
+_phone_workers = union_all(
+    select(_phones.c.worker_id.label("id")).where(
+        _phones.c.e164 == bindparam("e164"), _phones.c.worker_id.is_not(None)
+    ),
+    select(_crew.c.worker_id)
+    .join(_phones, _phones.c.id == _crew.c.phone_id)
+    .where(_phones.c.e164 == bindparam("e164")),
+).subquery()
+_in_order = select(_phone_workers.c.id).distinct().order_by(_phone_workers.c.id).subquery()
+# Every worker who checks in from the number, locked in id order (no two webhooks wait on
+# each other), before the look-up that reads their history.
+LOCK_BY_PHONE = select(func.pg_advisory_xact_lock(literal(WORKER_LOCK), _in_order.c.id))
+LOCK_BY_ID = text(
+    "SELECT pg_advisory_xact_lock(:space, w.id) FROM "
+    "(SELECT DISTINCT unnest(CAST(:ids AS integer[])) AS id ORDER BY 1) AS w"
+).bindparams(space=WORKER_LOCK)
+
+
+def lock_workers(session: Session, worker_ids: Iterable[int]) -> None:
+    """Hold the decision lock of these workers until the transaction ends (PostgreSQL; on
+    SQLite the one writer at a time serialises anyway)."""
+    ids = sorted(set(worker_ids))
+    if ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(LOCK_BY_ID, {"ids": ids})
+
+
 PIN_OF = select(*_WORKER, _workers.c.pin_hash).where(
     _workers.c.ccus_worker_id == bindparam("ccus"), _workers.c.active.is_(True)
 )
@@ -168,23 +197,40 @@ class DbLookup:
         now: datetime | None = None,
         tz: ZoneInfo | None = None,
         caller: str | None = None,
+        *,
+        commit: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.window = (history_since(now, tz), now) if now is not None and tz else None
         # Known in advance, the caller is read with the site by number, in one query (a
         # LATERAL join: PostgreSQL; SQLite, the demo's default, asks twice).
-        lateral = session.get_bind().dialect.name == "postgresql"
-        self.caller = caller if lateral else None
+        self.postgresql = session.get_bind().dialect.name == "postgresql"
+        self.caller = caller if self.postgresql else None
         self.site_seen: int | None = None
         self.prefetched: _AtSite | None = None
         self.callers: list[WorkerInfo] | None = None  # the caller's workers, when prefetched
+        self.locked_phones: set[str] = set()  # whose workers hold the decision lock
+        self.locked_ids: set[int] = set()
+        # The entry point's commit: a PIN try is committed before the PIN is evaluated.
+        self.commit = commit
 
     def _rows(self, statement: Any, **params: Any) -> Sequence[Any]:
         return self.session.execute(statement, params).all()
 
+    def _lock_phone(self, e164: str) -> None:
+        if self.postgresql and e164 not in self.locked_phones:
+            self.session.execute(LOCK_BY_PHONE, {"e164": e164})
+            self.locked_phones.add(e164)
+
+    def _lock(self, worker_ids: Iterable[int]) -> None:
+        missing = set(worker_ids) - self.locked_ids
+        lock_workers(self.session, missing)
+        self.locked_ids |= missing
+
     def site_by_number(self, e164: str) -> SiteInfo | None:
         if self.caller and self.window is not None and self.site_seen is None:
             since, until = self.window
+            self._lock_phone(self.caller)
             rows = self._rows(
                 SITE_AND_CALLERS, number=e164, e164=self.caller, since=since, until=until
             )
@@ -224,6 +270,7 @@ class DbLookup:
     def _callers_at_site(
         self, e164: str, site_id: int, since: datetime, until: datetime
     ) -> list[WorkerInfo]:
+        self._lock_phone(e164)
         rows = self._rows(CALLERS_AT_SITE, e164=e164, site_id=site_id, since=since, until=until)
         return self._absorb(rows, site_id, until)
 
@@ -242,6 +289,7 @@ class DbLookup:
             if row[7] is not None:
                 history.setdefault(row[0], []).append(PastEvent(row[7], row[8], row[9]))
         companies = {w.company_id for w in workers.values()}
+        self.locked_ids |= set(workers)  # locked by phone before this read
         self.prefetched = _AtSite(site_id, set(workers), companies, history, in_structure)
         return list(workers.values())
 
@@ -263,6 +311,7 @@ class DbLookup:
         ):
             return {w: list(known.history.get(w, [])) for w in worker_ids}
         found: dict[int, list[PastEvent]] = {}
+        self._lock(worker_ids)
         rows = self._rows(HISTORY, ids=list(worker_ids), site_id=site_id, since=since, until=until)
         for worker_id, occurred_at, direction, source in rows:
             found.setdefault(worker_id, []).append(PastEvent(occurred_at, direction, source))
@@ -282,10 +331,18 @@ class DbLookup:
         return (row[0], row[1]) if row else (None, None)
 
     def locked(self, keys: Sequence[str], now: datetime) -> bool:
-        if not keys:
-            return False
-        rows = self._rows(LOCKS, keys=list(keys))
-        return any(row[0] is not None and row[0] > now for row in rows)
+        return lockout.locked(self.session, keys, now) is not None
+
+    def count_pin_try(self, keys: Sequence[str], now: datetime) -> bool:
+        """Count the try (`workers_db.lockout`) and have the entry point commit it before
+        the PIN is evaluated."""
+        if self.commit is None:
+            raise RuntimeError("counting a PIN try needs the entry point's commit")
+        verdict = lockout.count_try(self.session, [(key, lockout.PIN) for key in keys], now)
+        self.commit()
+        # A new transaction: what was locked or read under the old one is not held any more.
+        self.locked_phones, self.locked_ids, self.prefetched = set(), set(), None
+        return verdict.allowed
 
     def verify_pin(self, ccus_worker_id: str, pin: str) -> WorkerInfo | None:
         row = self.session.execute(PIN_OF, {"ccus": ccus_worker_id}).first()

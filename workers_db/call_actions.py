@@ -1,0 +1,113 @@
+"""Carrying out the actions of an IVR step in the webhook's transaction.
+
+Events go in through the event intake (`workers_db.intake.record_call_event`: `INSERT … ON
+CONFLICT (external_id) DO NOTHING`, one round trip on the hot path), so a retried webhook, a
+racing duplicate or a spool replay finds the row that won, and the touched (site, day) is
+marked for reconciliation after the commit.  A PIN try was counted before the PIN was
+evaluated (`workers_db.lockout`); a success clears the counters here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr_flows.model import (
+    Action,
+    AddToStructure,
+    CallContext,
+    PinSucceeded,
+    RaiseException,
+    RecordEvent,
+)
+from workers_db import lockout
+from workers_db.identifiers import mask_phone
+from workers_db.intake import raise_exception, record_call_event, work_date_of
+from workers_db.models import Event, WorkException
+from workers_db.structure import add_call_edge
+
+log = logging.getLogger(__name__)
+
+
+def apply(session: Session, actions: Iterable[Action], call: CallContext, tz: ZoneInfo) -> int:
+    """Apply the actions; returns how many events were newly inserted."""
+    event_ids: dict[str, int] = {}
+    created = 0
+    for action in actions:
+        if isinstance(action, RecordEvent):
+            event_id, new = _record(session, action, call, tz)
+            event_ids[action.external_id] = event_id
+            created += new
+        elif isinstance(action, RaiseException):
+            _raise(session, action, event_ids)
+        elif isinstance(action, AddToStructure):
+            add_call_edge(
+                session, action.site_id, action.company_id, action.parent_company_id, action.tier
+            )
+        elif isinstance(action, PinSucceeded):
+            _identified(session, action)
+    return created
+
+
+def _record(
+    session: Session, action: RecordEvent, call: CallContext, tz: ZoneInfo
+) -> tuple[int, bool]:
+    values = {
+        "external_id": action.external_id,
+        "source": "phone",
+        "site_id": action.site_id,
+        "worker_id": action.worker_id,
+        "occurred_at": call.now,
+        "work_date": work_date_of(call.now, tz),
+        "direction": action.direction,
+        "caller_e164": action.caller_e164,
+        "device": "twilio",
+        "clock_synced": True,
+        "received_at": datetime.now(call.now.tzinfo),
+        "note": action.note,
+    }
+    event_id, created = record_call_event(session, values, also_reconcile=action.also_reconcile)
+    if not created:
+        return event_id, False
+    log.info(
+        "call %s: %s recorded for worker %s at site %s (caller %s)",
+        call.call_sid,
+        action.direction or "attempt",
+        action.worker_id if action.worker_id is not None else "-",
+        action.site_id,
+        mask_phone(action.caller_e164),
+    )
+    return event_id, True
+
+
+def _raise(session: Session, action: RaiseException, event_ids: dict[str, int]) -> None:
+    event_id = event_ids.get(action.event_external_id) if action.event_external_id else None
+    if action.event_external_id and event_id is None:
+        event_id = session.scalar(
+            select(Event.id).where(Event.external_id == action.event_external_id)
+        )
+    raise_exception(
+        session,
+        kind=action.kind,
+        dedupe_key=action.dedupe_key,
+        site_id=action.site_id,
+        worker_id=action.worker_id,
+        event_id=event_id,
+        work_date=action.work_date,
+        detail=dict(action.detail),
+    )
+
+
+def _identified(session: Session, action: PinSucceeded) -> None:
+    lockout.clear(session, action.keys)
+    if action.exception_dedupe_key:
+        row = session.scalar(
+            select(WorkException).where(WorkException.dedupe_key == action.exception_dedupe_key)
+        )
+        if row is not None:  # the office can link the number to this worker in one step
+            row.detail = {**row.detail, "identified_worker_id": action.worker_id, "by": "pin"}
