@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from workers_db.models.events import Event
 
@@ -61,7 +61,7 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
             _mark_event(session, row)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    if not session.in_transaction():  # the whole transaction, not a savepoint
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(_MARKS_KEY, None)

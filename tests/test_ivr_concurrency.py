@@ -1,0 +1,96 @@
+"""Concurrent webhooks with real commits on PostgreSQL: one decision per worker at a time, and
+a PIN lock-out that no burst of parallel calls can outrun."""
+
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from workers_db import callers
+
+from .ivr_support import SITE_NUMBER, TANAKA, Call, Twilio, build_world, events, said
+
+T = TypeVar("T")
+CCUS_ID = "12345678901234"  # Tanaka's (ivr_support.build_world), PIN 2468
+
+
+@pytest.fixture
+def tanaka_id(committed_db: Engine) -> int:
+    with Session(committed_db) as session:
+        return build_world(session).tanaka.id
+
+
+def at_once(count: int, work: Callable[[int], T]) -> list[T]:
+    """Run `work(0..count-1)` in `count` threads released together."""
+    barrier = threading.Barrier(count)
+
+    def run(n: int) -> T:
+        barrier.wait(timeout=30)
+        return work(n)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_ten_concurrent_calls_of_one_worker_record_one_entry(
+    committed_app: Flask, tanaka_id: int, committed_db: Engine
+) -> None:
+    def check_in(_: int) -> ET.Element:
+        return Twilio(committed_app.test_client()).call(TANAKA, SITE_NUMBER).start()
+
+    answers = at_once(10, check_in)
+    assert all(root.tag == "Response" for root in answers)
+    with Session(committed_db) as session:
+        recorded = events(session, worker_id=tanaka_id)
+    assert [e.direction for e in recorded if e.direction is not None] == ["entry"]
+
+
+def test_thirty_concurrent_pin_tries_evaluate_at_most_five(
+    committed_app: Flask,
+    tanaka_id: int,
+    committed_db: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluated: list[str] = []
+    lock = threading.Lock()
+    real_verify = callers.verify_secret
+
+    def counting_verify(hashed: str, secret: str) -> bool:
+        with lock:
+            evaluated.append(secret)
+        return real_verify(hashed, secret)
+
+    monkeypatch.setattr(callers, "verify_secret", counting_verify)
+
+    def at_pin_prompt() -> tuple[Call, ET.Element]:
+        call = Twilio(committed_app.test_client()).call("anonymous", SITE_NUMBER)
+        root = call.press(call.start(), CCUS_ID + "#")
+        assert root.find("Gather") is not None, said(root)
+        return call, root
+
+    calls = [at_pin_prompt() for _ in range(31)]  # all 31 withheld calls at the PIN prompt
+    last_call, last_prompt = calls.pop()
+
+    def wrong_pin(n: int) -> ET.Element:
+        call, root = calls[n]
+        return call.press(root, "0000#")
+
+    answers = at_once(30, wrong_pin)
+    assert 1 <= len(evaluated) <= 5, len(evaluated)
+    refused = [root for root in answers if any("しばらくの間" in t for t in said(root))]
+    assert len(refused) >= 25
+
+    evaluated.clear()
+    right = last_call.press(last_prompt, "2468#")  # the right PIN, after the limit
+    assert any("しばらくの間" in text for text in said(right))
+    assert evaluated == []
+    with Session(committed_db) as session:
+        assert events(session, worker_id=tanaka_id) == []
