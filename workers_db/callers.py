@@ -1,9 +1,10 @@
 """The caller look-up of the IVR: the flow's `Lookup` (ivr_flows.lookup) over the database.
 
 One decision per worker at a time: before the history a decision is made from is read, the
-workers it is about are locked for the rest of the transaction (`lock_workers`, an advisory
-lock on PostgreSQL; SQLite serialises writers anyway), so concurrent webhooks of one worker
-with different CallSids decide one after the other, each seeing what the previous recorded.
+workers it is about are locked for the rest of the transaction (`intake.lock_workers`, an
+advisory lock on PostgreSQL; SQLite serialises writers anyway), so concurrent webhooks of one
+worker with different CallSids decide one after the other, each seeing what the previous
+recorded.
 
 The statements are built once, at import, on the tables' Core columns with bind parameters:
 a webhook then only binds values and runs SQL that SQLAlchemy has compiled and PostgreSQL has
@@ -19,12 +20,13 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, literal, select, text, true, union_all
+from sqlalchemy import and_, bindparam, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from ivr_flows.decide import history_since
 from ivr_flows.model import MonthFigures, PastEvent, SiteInfo, WorkerInfo
 from workers_db import lockout
+from workers_db.intake import WORKER_LOCK, lock_workers
 from workers_db.models import (
     Event,
     Phone,
@@ -38,8 +40,6 @@ from workers_db.worker_month import month_figures
 
 _sites, _workers, _phones = Site.__table__, Worker.__table__, Phone.__table__
 _crew, _edges, _events = PhoneCrewMember.__table__, SiteCompany.__table__, Event.__table__
-# The advisory lock space of "one decision per worker": (WORKER_LOCK, worker id).
-WORKER_LOCK = 4_711
 
 _SITE = select(
     _sites.c.id, _sites.c.name, _sites.c.site_code, _sites.c.answer_mode,
@@ -141,20 +141,6 @@ _in_order = select(_phone_workers.c.id).distinct().order_by(_phone_workers.c.id)
 # Every worker who checks in from the number, locked in id order (no two webhooks wait on
 # each other), before the look-up that reads their history.
 LOCK_BY_PHONE = select(func.pg_advisory_xact_lock(literal(WORKER_LOCK), _in_order.c.id))
-LOCK_BY_ID = text(
-    "SELECT pg_advisory_xact_lock(:space, w.id) FROM "
-    "(SELECT DISTINCT unnest(CAST(:ids AS integer[])) AS id ORDER BY 1) AS w"
-).bindparams(space=WORKER_LOCK)
-
-
-def lock_workers(session: Session, worker_ids: Iterable[int]) -> None:
-    """Hold the decision lock of these workers until the transaction ends (PostgreSQL; on
-    SQLite the one writer at a time serialises anyway)."""
-    ids = sorted(set(worker_ids))
-    if ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(LOCK_BY_ID, {"ids": ids})
-
-
 PIN_OF = select(*_WORKER, _workers.c.pin_hash).where(
     _workers.c.ccus_worker_id == bindparam("ccus"), _workers.c.active.is_(True)
 )

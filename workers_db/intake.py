@@ -12,13 +12,14 @@ reconciliation after commit (`workers_db.changes`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,13 @@ from workers_db.db import insert_ignoring_conflict
 from workers_db.models import EVENT_SOURCES, EXCEPTION_KINDS, Event, WorkException, utcnow
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
+# The advisory lock space of "one decision per worker": (WORKER_LOCK, worker id).
+WORKER_LOCK = 4_711
+_LOCK_BY_ID = text(
+    "SELECT pg_advisory_xact_lock(:space, w.id) FROM "
+    "(SELECT DISTINCT unnest(CAST(:ids AS integer[])) AS id ORDER BY 1) AS w"
+).bindparams(space=WORKER_LOCK)
+MANUAL_NOON = time(12, 0)  # a 事後登録 without a time
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,52 @@ def record_event(
             raise
         return Recorded(winner, created=False)
     return Recorded(event, created=True)
+
+
+def lock_workers(session: Session, worker_ids: Iterable[int]) -> None:
+    """Hold the decision lock of these workers (in id order) until the transaction ends: a
+    decision that reads a worker's events takes it first, so two concurrent ones decide one
+    after the other (PostgreSQL; SQLite lets one writer in at a time anyway)."""
+    ids = sorted(set(worker_ids))
+    if ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_BY_ID, {"ids": ids})
+
+
+def record_manual_entry(
+    session: Session,
+    *,
+    site_id: int,
+    worker_id: int,
+    work_date: date,
+    at: time | None,
+    tz: ZoneInfo,
+    note: str | None,
+) -> Recorded:
+    """事後登録 of one day as an unapproved `manual` event; when the worker already has one
+    awaiting approval at the site that day, that one (created False): two concurrent entries
+    of one worker decide one after the other."""
+    lock_workers(session, [worker_id])
+    pending = session.scalar(
+        select(Event).where(
+            Event.source == "manual",
+            Event.site_id == site_id,
+            Event.worker_id == worker_id,
+            Event.work_date == work_date,
+            Event.approved_at.is_(None),
+        )
+    )
+    if pending is not None:
+        return Recorded(pending, created=False)
+    return record_event(
+        session,
+        external_id=f"manual:{uuid.uuid4()}",
+        source="manual",
+        site_id=site_id,
+        worker_id=worker_id,
+        occurred_at=datetime.combine(work_date, at or MANUAL_NOON, tzinfo=tz),
+        tz=tz,
+        note=note,
+    )
 
 
 def record_call_event(

@@ -13,7 +13,6 @@ The exceptions, reconcile and stats endpoints are in `voice_app.api.records_revi
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, time
 from typing import Any, TypeVar
 
@@ -29,7 +28,7 @@ from voice_app.extensions import db, settings
 from workers_db.audit import audit
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.identifiers import mask_phone
-from workers_db.intake import record_event
+from workers_db.intake import record_manual_entry
 from workers_db.models import Event, Site, Worker, WorkRecord
 from workers_db.resolutions import approve_manual_event
 from workers_db.scope import Principal, entry_worker_or_raise, site_or_raise
@@ -156,28 +155,11 @@ def post_manual_entry() -> ResponseReturnValue:
     body.check()
     assert site_id is not None and worker_id is not None and day is not None
     _, worker = entry_worker_or_raise(session, principal, site_id, worker_id)
-    pending = session.scalar(
-        select(Event).where(
-            Event.source == "manual",
-            Event.site_id == site_id,
-            Event.worker_id == worker.id,
-            Event.work_date == day,
-            Event.approved_at.is_(None),
-        )
+    recorded = record_manual_entry(
+        session, site_id=site_id, worker_id=worker.id, work_date=day, at=at_time, tz=tz, note=note
     )
-    if pending is not None:
-        return jsonify(event_json(pending)), 200
-    occurred = datetime.combine(day, at_time or time(12, 0), tzinfo=tz)
-    recorded = record_event(
-        session,
-        external_id=f"manual:{uuid.uuid4()}",
-        source="manual",
-        site_id=site_id,
-        worker_id=worker.id,
-        occurred_at=occurred,
-        tz=tz,
-        note=note,
-    )
+    if not recorded.created:
+        return jsonify(event_json(recorded.event)), 200
     audit(
         session,
         actor_of(principal),
