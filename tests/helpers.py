@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from itertools import count
 
+import pytest
 from sqlalchemy.orm import Session
 
 from workers_db.models import ApiToken, Company, Site, Worker
@@ -71,3 +73,18 @@ def make_token(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def count_secrets_checked(monkeypatch: pytest.MonkeyPatch, module: object) -> list[str]:
+    """Wrap `module.verify_secret` (thread-safe): the list fills with every secret evaluated."""
+    evaluated: list[str] = []
+    lock = threading.Lock()
+    real = module.verify_secret  # type: ignore[attr-defined]
+
+    def counting(hashed: str, secret: str) -> bool:
+        with lock:
+            evaluated.append(secret)
+        return bool(real(hashed, secret))
+
+    monkeypatch.setattr(module, "verify_secret", counting)
+    return evaluated

@@ -15,6 +15,7 @@ from voice_app.admin import auth
 from workers_db import lockout
 
 from .admin_support import PASSWORD, make_user
+from .helpers import count_secrets_checked
 from .test_admin_auth import log_in
 
 EMAIL = "racer@example.jp"
@@ -26,16 +27,7 @@ def test_thirty_parallel_logins_evaluate_at_most_the_limit(
     with Session(committed_db) as session:
         make_user(session, EMAIL, "admin")
         session.commit()
-    evaluated: list[str] = []
-    lock = threading.Lock()
-    real_verify = auth.verify_secret
-
-    def counting_verify(hashed: str, secret: str) -> bool:
-        with lock:
-            evaluated.append(secret)
-        return real_verify(hashed, secret)
-
-    monkeypatch.setattr(auth, "verify_secret", counting_verify)
+    evaluated = count_secrets_checked(monkeypatch, auth)
     clients = [committed_app.test_client() for _ in range(30)]
     barrier = threading.Barrier(29)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workers_db import callers
 
+from .helpers import count_secrets_checked
 from .ivr_support import SITE_NUMBER, TANAKA, Call, Twilio, build_world, events, said
 
 T = TypeVar("T")
@@ -59,16 +60,7 @@ def test_thirty_concurrent_pin_tries_evaluate_at_most_five(
     committed_db: Engine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    evaluated: list[str] = []
-    lock = threading.Lock()
-    real_verify = callers.verify_secret
-
-    def counting_verify(hashed: str, secret: str) -> bool:
-        with lock:
-            evaluated.append(secret)
-        return real_verify(hashed, secret)
-
-    monkeypatch.setattr(callers, "verify_secret", counting_verify)
+    evaluated = count_secrets_checked(monkeypatch, callers)
 
     def at_pin_prompt() -> tuple[Call, ET.Element]:
         call = Twilio(committed_app.test_client()).call("anonymous", SITE_NUMBER)
