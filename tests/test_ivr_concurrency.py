@@ -17,7 +17,21 @@ from sqlalchemy.orm import Session
 from workers_db import callers
 
 from .helpers import count_secrets_checked
-from .ivr_support import SITE_NUMBER, TANAKA, Call, Twilio, build_world, events, said
+from .ivr_support import (  # noqa: F401
+    SITE_NUMBER,
+    TANAKA,
+    Call,
+    Clock,
+    Twilio,
+    World,
+    build_world,
+    clock_fixture,
+    events,
+    ivr_app_fixture,
+    said,
+    twilio_fixture,
+    world_fixture,
+)
 
 T = TypeVar("T")
 CCUS_ID = "12345678901234"  # Tanaka's (ivr_support.build_world), PIN 2468
@@ -51,6 +65,18 @@ def test_ten_concurrent_calls_of_one_worker_record_one_entry(
     assert all(root.tag == "Response" for root in answers)
     with Session(committed_db) as session:
         recorded = events(session, worker_id=tanaka_id)
+    assert [e.direction for e in recorded if e.direction is not None] == ["entry"]
+
+
+def test_the_call_decided_second_sees_the_first_even_with_an_earlier_clock(
+    twilio: Twilio, world: World, clock: Clock, db_session: Session
+) -> None:
+    """Two webhooks read their clocks on arrival, then queue on the worker's lock: the one
+    decided second may carry the earlier time, and must still see the entry just made."""
+    twilio.call(TANAKA, SITE_NUMBER).start()
+    clock.advance(seconds=-2)
+    twilio.call(TANAKA, SITE_NUMBER).start()
+    recorded = events(db_session, worker_id=world.tanaka.id)
     assert [e.direction for e in recorded if e.direction is not None] == ["entry"]
 
 

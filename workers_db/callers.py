@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -137,6 +137,10 @@ _phone_workers = union_all(
     .join(_phones, _phones.c.id == _crew.c.phone_id)
     .where(_phones.c.e164 == bindparam("e164")),
 ).subquery()
+# Two webhooks of one worker read their clocks on arrival and then queue on the worker's lock,
+# so the one decided second may carry the earlier time: its history reads that far past its
+# own clock (a webhook's whole budget), or it would miss the entry just recorded before it.
+CONCURRENT_SKEW = timedelta(seconds=15)
 _in_order = select(_phone_workers.c.id).distinct().order_by(_phone_workers.c.id).subquery()
 # Every worker who checks in from the number, locked in id order (no two webhooks wait on
 # each other), before the look-up that reads their history.
@@ -157,6 +161,12 @@ _SITE_COLUMNS = len(SITE_BY_NUMBER.selected_columns)
 
 def _site(row: Any) -> SiteInfo | None:
     return None if row is None else SiteInfo(*row)
+
+
+def _past(at: datetime, direction: str | None, source: str, until: datetime) -> PastEvent:
+    """An event of the history; one a concurrent decision recorded at a clock reading a
+    moment after `until` (it held the worker's lock first) counts as at `until`."""
+    return PastEvent(min(at, until), direction, source)
 
 
 def _worker(row: Sequence[Any]) -> WorkerInfo:
@@ -218,7 +228,11 @@ class DbLookup:
             since, until = self.window
             self._lock_phone(self.caller)
             rows = self._rows(
-                SITE_AND_CALLERS, number=e164, e164=self.caller, since=since, until=until
+                SITE_AND_CALLERS,
+                number=e164,
+                e164=self.caller,
+                since=since,
+                until=until + CONCURRENT_SKEW,
             )
             if not rows:
                 return None
@@ -257,7 +271,9 @@ class DbLookup:
         self, e164: str, site_id: int, since: datetime, until: datetime
     ) -> list[WorkerInfo]:
         self._lock_phone(e164)
-        rows = self._rows(CALLERS_AT_SITE, e164=e164, site_id=site_id, since=since, until=until)
+        rows = self._rows(
+            CALLERS_AT_SITE, e164=e164, site_id=site_id, since=since, until=until + CONCURRENT_SKEW
+        )
         return self._absorb(rows, site_id, until)
 
     def _absorb(self, rows: Sequence[Any], site_id: int, until: datetime) -> list[WorkerInfo]:
@@ -273,7 +289,7 @@ class DbLookup:
             if row[6]:
                 in_structure.add(row[4])
             if row[7] is not None:
-                history.setdefault(row[0], []).append(PastEvent(row[7], row[8], row[9]))
+                history.setdefault(row[0], []).append(_past(row[7], row[8], row[9], until))
         companies = {w.company_id for w in workers.values()}
         self.locked_ids |= set(workers)  # locked by phone before this read
         self.prefetched = _AtSite(site_id, set(workers), companies, history, in_structure)
@@ -298,9 +314,15 @@ class DbLookup:
             return {w: list(known.history.get(w, [])) for w in worker_ids}
         found: dict[int, list[PastEvent]] = {}
         self._lock(worker_ids)
-        rows = self._rows(HISTORY, ids=list(worker_ids), site_id=site_id, since=since, until=until)
+        rows = self._rows(
+            HISTORY,
+            ids=list(worker_ids),
+            site_id=site_id,
+            since=since,
+            until=until + CONCURRENT_SKEW,
+        )
         for worker_id, occurred_at, direction, source in rows:
-            found.setdefault(worker_id, []).append(PastEvent(occurred_at, direction, source))
+            found.setdefault(worker_id, []).append(_past(occurred_at, direction, source, until))
         return found
 
     def companies_missing(self, site_id: int, company_ids: Collection[int]) -> set[int]:
