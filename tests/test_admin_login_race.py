@@ -17,18 +17,19 @@ from workers_db import lockout
 from .admin_support import PASSWORD, make_user
 from .helpers import count_secrets_checked
 from .test_admin_auth import log_in
+from .test_ivr_concurrency import wide_app_fixture  # noqa: F401
 
 EMAIL = "racer@example.jp"
 
 
 def test_thirty_parallel_logins_evaluate_at_most_the_limit(
-    committed_app: Flask, committed_db: Engine, monkeypatch: pytest.MonkeyPatch
+    wide_app: Flask, committed_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Session(committed_db) as session:
         make_user(session, EMAIL, "admin")
         session.commit()
     evaluated = count_secrets_checked(monkeypatch, auth)
-    clients = [committed_app.test_client() for _ in range(30)]
+    clients = [wide_app.test_client() for _ in range(30)]
     barrier = threading.Barrier(29)
 
     def wrong(n: int) -> int:
