@@ -138,11 +138,15 @@ def _csv(company_name: str, month: str, stats: dict[str, Any], daily: list[dict[
     row("年度目標 / fiscal-year target", target.get("fiscal_year"), target.get("as_of"))
     for key in (
         "work_history_count",
-        "target_count",
-        "target_prorated",
-        "commitment_count",
-        "commitment_prorated",
+        "touches_target",
+        "touches_target_prorated",
+        "touches_commitment",
+        "touches_commitment_prorated",
         "elapsed_share",
+        "company_rate_target",
+        "company_rate_commitment",
+        "worker_rate_target",
+        "worker_rate_commitment",
     ):
         row(key, "", target.get(key))
     row()

@@ -9,7 +9,9 @@ Public functions (the API, the CLI, the admin UI and the reports use these; keep
   (`workers_on_site`, `worker_registration_rate`, `companies_on_site`,
   `company_registration_rate`, `worker_days`, `work_history_count`, `accumulation_rate`,
   `card_holder_touch_rate`, `kentaikyo_yen`) plus `card_levels`, `companies`, `sites`,
-  `model_works`, `readiness` and `target`; docs/figures.md describes every key.
+  `model_works`, `readiness`, `fiscal_year`, `target` (the prime's 新目標, None unless set)
+  and `site_target` (a site's notified figures, None unless set); docs/figures.md
+  and docs/documents.md describe every key.
 - `daily_series(...)`: the same figures per work date (for charts), every date present.
 - `period_series(..., period="month" | "fiscal_year")`: per calendar month or fiscal year.
 
@@ -34,10 +36,12 @@ from jobs.stats_context import (
     rate,
     readiness,
     site_info,
+    site_target_standing,
     target_progress,
     tiers,
 )
 from workers_db.models import Company, Site, Worker, WorkRecord, utcnow
+from workers_db.targets import site_targets
 from workers_db.worker_month import KENTAIKYO_YEN_PER_DAY
 
 # MLIT model works (国交省 CCUS モデル工事): figure → (target, score deduction below).
@@ -223,9 +227,16 @@ def compute_stats(
         if s["model_works"]
     ]
     result["readiness"] = readiness(session, [s["site_id"] for s in result["sites"]], now, date_to)
+    today = now.astimezone(tz).date()
+    result["fiscal_year"] = fiscal_year_of(date_to)
     result["target"] = (
-        target_progress(session, prime_company_id, date_to, now.astimezone(tz).date())
+        target_progress(session, prime_company_id, date_to, today, result)
         if prime_company_id is not None
+        else None
+    )
+    result["site_target"] = (
+        site_target_standing(site_targets(session, [site_id]).get(site_id), result)
+        if site_id is not None
         else None
     )
     return result
@@ -287,11 +298,20 @@ def _sites(
     session: Session, where: list[ColumnElement[bool]], first: date, last: date
 ) -> list[dict[str, Any]]:
     rows = _counts(session, where, first, last, WorkRecord.site_id)
-    info = site_info(session, [r["key"] for r in rows])
+    ids = [r["key"] for r in rows]
+    info = site_info(session, ids)
+    notified = site_targets(session, ids)
     out = []
     for r in rows:
         figs = figures(r)
-        out.append({**info[r["key"]], **figs, "mlit": mlit_standing(figs)})
+        out.append(
+            {
+                **info[r["key"]],
+                **figs,
+                "mlit": mlit_standing(figs),
+                "site_target": site_target_standing(notified.get(r["key"]), figs),
+            }
+        )
     return out
 
 

@@ -11,7 +11,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workers_db.models import ApiToken, Event, Site, SiteCompany, Target, WorkRecord
+from workers_db.models import (
+    ApiToken,
+    Event,
+    Site,
+    SiteCompany,
+    SiteTarget,
+    Target,
+    WorkRecord,
+)
 
 READER_ACTIVE_DAYS = 7  # a reader is 稼働 if it uploaded within this many days
 LARGE_CONTRACT_YEN = 100_000_000  # sites of contracts this large must have a reader
@@ -133,14 +141,26 @@ def tiers(
 
 
 def target_progress(
-    session: Session, prime_company_id: int, date_to: date, today: date
-) -> dict[str, Any]:
-    """The member company's fiscal-year work-history count up to the end of the period (or
-    today, if earlier) against its target and commitment, each pro-rated to the share of the
-    fiscal year elapsed by then."""
-    as_of = min(date_to, today)
-    fy = fiscal_year_of(as_of)
+    session: Session,
+    prime_company_id: int,
+    date_to: date,
+    today: date,
+    period_figures: dict[str, Any],
+) -> dict[str, Any] | None:
+    """The member company's 新目標 for the fiscal year of `date_to`, or None when none is set.
+
+    タッチ数: the fiscal-year count of countable worker-days up to the end of the period (or
+    today, if earlier) against the target and commitment, each pro-rated to the share of the
+    fiscal year elapsed by then.  Rates (事業者登録率, 技能者登録率) are judged on the period's
+    own figures (`period_figures`), not pro-rated."""
+    fy = fiscal_year_of(date_to)
+    row = session.scalar(
+        select(Target).where(Target.company_id == prime_company_id, Target.fiscal_year == fy)
+    )
+    if row is None:
+        return None
     fy_first, fy_last = fiscal_year_range(fy)
+    as_of = max(min(date_to, today), fy_first)
     elapsed_days = (as_of - fy_first).days + 1
     fy_days = (fy_last - fy_first).days + 1
     count = session.scalar(
@@ -154,17 +174,20 @@ def target_progress(
             ),
         )
     )
-    row = session.scalar(
-        select(Target).where(Target.company_id == prime_company_id, Target.fiscal_year == fy)
-    )
-    target = row.target_count if row else None
-    commitment = row.commitment_count if row else None
-    target_pr = None if target is None else target * elapsed_days / fy_days
-    commitment_pr = None if commitment is None else commitment * elapsed_days / fy_days
     count = int(count or 0)
-    return {
-        "company_id": prime_company_id,
+    target_pr = row.target_count * elapsed_days / fy_days
+    commitment_pr = row.commitment_count * elapsed_days / fy_days
+    result: dict[str, Any] = {
         "fiscal_year": fy,
+        "touches_target": row.target_count,
+        "touches_commitment": row.commitment_count,
+        "touches_target_prorated": target_pr,
+        "touches_commitment_prorated": commitment_pr,
+        "company_rate_target": row.company_rate_target,
+        "company_rate_commitment": row.company_rate_commitment,
+        "worker_rate_target": row.worker_rate_target,
+        "worker_rate_commitment": row.worker_rate_commitment,
+        "company_id": prime_company_id,
         "fiscal_year_from": fy_first.isoformat(),
         "fiscal_year_to": fy_last.isoformat(),
         "as_of": as_of.isoformat(),
@@ -172,10 +195,52 @@ def target_progress(
         "fiscal_year_days": fy_days,
         "elapsed_share": elapsed_days / fy_days,
         "work_history_count": count,
-        "target_count": target,
-        "commitment_count": commitment,
-        "target_prorated": target_pr,
-        "commitment_prorated": commitment_pr,
-        "meets_target_prorated": None if target_pr is None else count >= target_pr,
-        "meets_commitment_prorated": None if commitment_pr is None else count >= commitment_pr,
+        "meets_target_prorated": count >= target_pr,
+        "meets_commitment_prorated": count >= commitment_pr,
     }
+    for figure, prefix in (
+        ("company_registration_rate", "company_rate"),
+        ("worker_registration_rate", "worker_rate"),
+    ):
+        result[f"{prefix}_standing"] = standing(
+            period_figures.get(figure),
+            target=getattr(row, f"{prefix}_target"),
+            commitment=getattr(row, f"{prefix}_commitment"),
+        )
+    return result
+
+
+def standing(
+    value: float | None, target: float | None = None, commitment: float | None = None
+) -> str | None:
+    """How a figure stands against its pair: `"target"` (the target is met), `"commitment"`
+    (only the commitment), `"below"` (neither), or None when there is nothing to judge."""
+    if value is None or (target is None and commitment is None):
+        return None
+    if target is not None and value >= target:
+        return "target"
+    if commitment is not None and value >= commitment:
+        return "commitment"
+    return "below"
+
+
+def site_target_standing(
+    notified: SiteTarget | None, site_figures: dict[str, Any]
+) -> dict[str, Any] | None:
+    """A site's figures against the ones its prime notified to it (None when none were)."""
+    if notified is None:
+        return None
+    out: dict[str, Any] = {
+        "company_rate": notified.company_rate,
+        "worker_rate": notified.worker_rate,
+        "accumulation_rate": notified.accumulation_rate,
+    }
+    for name, figure in (
+        ("company_rate", "company_registration_rate"),
+        ("worker_rate", "worker_registration_rate"),
+        ("accumulation_rate", "accumulation_rate"),
+    ):
+        wanted = getattr(notified, name)
+        value = site_figures.get(figure)
+        out[f"{name}_met"] = None if wanted is None or value is None else value >= wanted
+    return out

@@ -25,7 +25,7 @@ from tests import reference_domain as ref
 from tests.helpers import bearer, make_token
 from tests.reconcile_support import TOKYO, Loaded, load, seeded_month
 from voice_app.cli.group import cli
-from workers_db.models import Company, Site, Target
+from workers_db.models import Company, Site, SiteTarget, Target
 
 MAY = (date(2025, 5, 1), date(2025, 5, 31))
 FIRST, LAST = MAY
@@ -65,9 +65,17 @@ def month(db_session: Session) -> Month:
     make_token(db_session, "device", site_id=s2, device_name="reader-2")
     db_session.add(
         Target(
-            company_id=loaded.prime_id, fiscal_year=2025, target_count=3650, commitment_count=1825
+            company_id=loaded.prime_id,
+            fiscal_year=2025,
+            target_count=3650,
+            commitment_count=1825,
+            company_rate_target=1.0,
+            company_rate_commitment=0.0,
+            worker_rate_target=0.0,
+            worker_rate_commitment=0.0,
         )
     )
+    db_session.add(SiteTarget(site_id=loaded.site_ids[0], worker_rate=0.0, accumulation_rate=1.0))
     for site_id in loaded.site_ids:
         reconcile(
             db_session,
@@ -170,9 +178,29 @@ def test_target_model_works_and_readiness(db_session: Session, month: Month) -> 
         61,
     )
     assert target["work_history_count"] == countable  # nothing in April
-    assert target["target_prorated"] == 3650 * 61 / 365 == 610.0
-    assert target["commitment_prorated"] == 305.0
+    assert target["touches_target_prorated"] == 3650 * 61 / 365 == 610.0
+    assert target["touches_commitment_prorated"] == 305.0
     assert target["meets_target_prorated"] is (countable >= 610)
+    assert (target["touches_target"], target["touches_commitment"]) == (3650, 1825)
+    # rates are judged on the period, not pro-rated: 0 is always met, 1.0 only when all are
+    everyone = result["company_registration_rate"] == 1
+    assert target["company_rate_standing"] == ("target" if everyone else "commitment")
+    assert target["worker_rate_standing"] == "target"
+    (site0,) = [s for s in result["sites"] if s["site_id"] == s0]
+    notified = site0["site_target"]
+    assert (notified["worker_rate_met"], notified["company_rate"]) == (True, None)
+    assert notified["accumulation_rate_met"] is (site0["accumulation_rate"] >= 1.0)
+    assert compute_stats(
+        db_session, site_id=s0, date_from=FIRST, date_to=LAST, tz=TOKYO
+    )["site_target"] == notified
+    later = compute_stats(
+        db_session,
+        prime_company_id=month.loaded.prime_id,
+        date_from=date(2026, 5, 1),
+        date_to=date(2026, 5, 31),
+        tz=TOKYO,
+    )
+    assert later["target"] is None and later["fiscal_year"] == 2026  # no FY2026 target
 
     (model,) = result["model_works"]
     assert model["site_id"] == s0

@@ -137,10 +137,14 @@ def _stats_sheets(start: date, end: date) -> list[tuple[str, tuple[str, ...], An
         summary += [
             ("年度", f"{target['fiscal_year']}年度"),
             ("今年度の就業履歴数", target["work_history_count"]),
-            ("目標", target["target_count"]),
-            ("コミットメント", target["commitment_count"]),
-            ("目標 (経過按分)", target["target_prorated"]),
-            ("コミットメント (経過按分)", target["commitment_prorated"]),
+            ("目標", target["touches_target"]),
+            ("コミットメント", target["touches_commitment"]),
+            ("目標 (経過按分)", target["touches_target_prorated"]),
+            ("コミットメント (経過按分)", target["touches_commitment_prorated"]),
+            ("事業者登録率 目標", target["company_rate_target"]),
+            ("事業者登録率 コミットメント", target["company_rate_commitment"]),
+            ("技能者登録率 目標", target["worker_rate_target"]),
+            ("技能者登録率 コミットメント", target["worker_rate_commitment"]),
         ]
     keys = [key for key, _, _, _ in FIGURES]
     series_rows = [

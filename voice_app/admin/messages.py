@@ -3,6 +3,7 @@ every key a template or view uses is here."""
 
 from __future__ import annotations
 
+from voice_app.admin.messages_documents import DOCUMENTS
 from voice_app.admin.messages_more import MORE
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -185,6 +186,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "direction.exit": ("退場", "exit"),
     "direction.none": ("—", "—"),
     **MORE,
+    **DOCUMENTS,
 }
 
 # Field names of forms and of workers_db's FieldProblem, as shown next to a problem.

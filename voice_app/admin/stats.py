@@ -103,19 +103,23 @@ def charts(series: list[dict[str, Any]], figures: dict[str, Any]) -> dict[str, M
         levels, translate("common.people"), translate("stats.chart_levels")
     )
     target = figures.get("target")
-    if target and target.get("target_count") is not None:
+    if target:
         marks = [
             (
                 translate("stats.commitment_prorated"),
-                float(target["commitment_prorated"]),
+                float(target["touches_commitment_prorated"]),
                 "#c2410c",
             ),
-            (translate("stats.target_prorated"), float(target["target_prorated"]), "#0f766e"),
+            (
+                translate("stats.target_prorated"),
+                float(target["touches_target_prorated"]),
+                "#0f766e",
+            ),
         ]
         out["target"] = target_bullet(
             int(target["work_history_count"]),
             marks,
-            float(target["target_count"]),
+            float(target["touches_target"]),
             translate("stats.chart_target"),
             translate("stats.fy_count"),
         )

@@ -53,11 +53,13 @@ def register(app: Flask) -> None:
     """Called by `create_app`, the one place that lists the route modules: each registers its
     views on `bp` when imported, and imports `bp` from here (never the other way round)."""
     from voice_app.api import (  # noqa: F401
+        documents,  # GET /api/v1/attendance
         openapi,  # GET /api/v1/openapi.json
         records,  # events, work records, manual entries
         records_review,  # exceptions, reconcile, stats
         registry,  # companies, sites, site-companies
         registry_workers,  # workers, roster
+        targets,  # targets, site targets
         touches,  # POST /api/v1/touches
     )
 

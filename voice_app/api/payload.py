@@ -96,6 +96,16 @@ class Payload:
             return None
         return value
 
+    def number(self, name: str, required: bool = False) -> float | None:
+        """A JSON number (a rate such as 0.85); a string or true/false is a problem."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(name, f"must be a number, not {_json_type(value)}")
+            return None
+        return float(value)
+
     def boolean(self, name: str, default: bool = False) -> bool:
         value = self._get(name, False)
         if value is None:

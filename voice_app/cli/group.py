@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "voice_app.cli.call",
     "voice_app.cli.worker",
     "voice_app.cli.reconcile",
+    "voice_app.cli.documents",
     "voice_app.cli.nfc",
     "voice_app.cli.agent",
 )

@@ -104,10 +104,10 @@ def render_table(result: dict[str, Any], title: str) -> str:
             "",
             f"年度目標 FY{target['fiscal_year']} (as of {target['as_of']}):",
             f"  就業履歴数 work history {_cell(target['work_history_count'], 'count')}",
-            f"  目標 target {_cell(target['target_count'], 'count')}"
-            f" (按分 pro-rated {_fmt_float(target['target_prorated'])})",
-            f"  コミットメント commitment {_cell(target['commitment_count'], 'count')}"
-            f" (按分 pro-rated {_fmt_float(target['commitment_prorated'])})",
+            f"  目標 target {_cell(target['touches_target'], 'count')}"
+            f" (按分 pro-rated {_fmt_float(target['touches_target_prorated'])})",
+            f"  コミットメント commitment {_cell(target['touches_commitment'], 'count')}"
+            f" (按分 pro-rated {_fmt_float(target['touches_commitment_prorated'])})",
         ]
     ready = result["readiness"]
     lines += [

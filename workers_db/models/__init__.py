@@ -19,6 +19,8 @@ from workers_db.models.registry import (
     PhoneCrewMember,
     Site,
     SiteCompany,
+    SiteTarget,
+    SiteWorker,
     Target,
     Worker,
 )
@@ -43,6 +45,8 @@ __all__ = [
     "PhoneCrewMember",
     "Site",
     "SiteCompany",
+    "SiteTarget",
+    "SiteWorker",
     "Target",
     "UTCDateTime",
     "WorkException",

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -62,6 +64,15 @@ class Worker(Base):
     kentaikyo: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the 作業員名簿 needs; personal data, all optional (docs/documents.md).
+    trade: Mapped[str | None] = mapped_column(String(100))  # 職種
+    birth_date: Mapped[date | None] = mapped_column(Date)  # 生年月日
+    hired_on: Mapped[date | None] = mapped_column(Date)  # 雇入年月日
+    health_insurance: Mapped[str | None] = mapped_column(String(40))  # 健康保険 kind / 適用除外
+    pension_insurance: Mapped[str | None] = mapped_column(String(40))  # 年金保険
+    employment_insurance: Mapped[str | None] = mapped_column(String(40))  # 雇用保険
+    emergency_contact: Mapped[str | None] = mapped_column(String(200))  # 緊急連絡先
+    qualifications: Mapped[list[str] | None] = mapped_column(JSON)  # 資格・免許 (free list)
 
     company: Mapped[Company] = relationship(back_populates="workers")
     phones: Mapped[list[Phone]] = relationship(back_populates="worker")
@@ -162,15 +173,37 @@ class SiteCompany(Base):
     source: Mapped[str] = mapped_column(String(10), default="api")
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the 施工体系図 shows of the company at this site; all optional.
+    trade: Mapped[str | None] = mapped_column(String(100))  # 工種
+    chief_engineer: Mapped[str | None] = mapped_column(String(100))  # 主任技術者
+    works_from: Mapped[date | None] = mapped_column(Date)  # 工期 (from)
+    works_to: Mapped[date | None] = mapped_column(Date)  # 工期 (to)
+
+
+RATE_CHECK = "{col} IS NULL OR ({col} >= 0 AND {col} <= 1)"
 
 
 class Target(Base):
-    """A member company's target and minimum commitment for one fiscal year (April–March)."""
+    """A member company's 新目標 for one fiscal year (April–March): the タッチ数 target and
+    minimum commitment, and optionally a target and commitment for 事業者登録率 and
+    技能者登録率 (カード保有率), rates as fractions 0–1."""
 
     __tablename__ = "targets"
     __table_args__ = (
         UniqueConstraint("company_id", "fiscal_year"),
         CheckConstraint("target_count >= 0 AND commitment_count >= 0", name="non_negative"),
+        CheckConstraint(
+            " AND ".join(
+                f"({RATE_CHECK.format(col=c)})"
+                for c in (
+                    "company_rate_target",
+                    "company_rate_commitment",
+                    "worker_rate_target",
+                    "worker_rate_commitment",
+                )
+            ),
+            name="rates_0_1",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,3 +211,43 @@ class Target(Base):
     fiscal_year: Mapped[int] = mapped_column(Integer)
     target_count: Mapped[int] = mapped_column(BigInteger)
     commitment_count: Mapped[int] = mapped_column(BigInteger)
+    company_rate_target: Mapped[float | None] = mapped_column(Float)
+    company_rate_commitment: Mapped[float | None] = mapped_column(Float)
+    worker_rate_target: Mapped[float | None] = mapped_column(Float)
+    worker_rate_commitment: Mapped[float | None] = mapped_column(Float)
+
+
+class SiteTarget(Base):
+    """The figures a member company notifies to one of its sites (現場ルート): 事業者登録率,
+    技能者登録率 and タッチ率 (就業履歴蓄積率), each 0–1 or unset.  The site is judged on them."""
+
+    __tablename__ = "site_targets"
+    __table_args__ = (
+        CheckConstraint(
+            " AND ".join(
+                f"({RATE_CHECK.format(col=c)})"
+                for c in ("company_rate", "worker_rate", "accumulation_rate")
+            ),
+            name="rates_0_1",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), unique=True)
+    company_rate: Mapped[float | None] = mapped_column(Float)
+    worker_rate: Mapped[float | None] = mapped_column(Float)
+    accumulation_rate: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SiteWorker(Base):
+    """What a site knows of one worker beyond the days: the date of the site's induction
+    (受入教育実施日).  Personal data, scoped like the worker."""
+
+    __tablename__ = "site_workers"
+    __table_args__ = (UniqueConstraint("site_id", "worker_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    induction_on: Mapped[date | None] = mapped_column(Date)
