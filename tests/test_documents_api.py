@@ -225,7 +225,7 @@ def test_attendance_of_a_seeded_month_equals_the_reference_day_by_day(
 def test_attendance_scope_and_input(
     client: FlaskClient, db_session: Session, june: tuple[Loaded, list[ref.RefRecord]]
 ) -> None:
-    loaded, records = june
+    loaded, _ = june
     site, other_site = loaded.site_ids
     company = loaded.company_ids[1]
     own = make_token(db_session, "company_admin", company_id=company)

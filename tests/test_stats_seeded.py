@@ -190,9 +190,12 @@ def test_target_model_works_and_readiness(db_session: Session, month: Month) -> 
     notified = site0["site_target"]
     assert (notified["worker_rate_met"], notified["company_rate"]) == (True, None)
     assert notified["accumulation_rate_met"] is (site0["accumulation_rate"] >= 1.0)
-    assert compute_stats(
-        db_session, site_id=s0, date_from=FIRST, date_to=LAST, tz=TOKYO
-    )["site_target"] == notified
+    assert (
+        compute_stats(db_session, site_id=s0, date_from=FIRST, date_to=LAST, tz=TOKYO)[
+            "site_target"
+        ]
+        == notified
+    )
     later = compute_stats(
         db_session,
         prime_company_id=month.loaded.prime_id,

@@ -198,4 +198,4 @@ def parent_names(session: Session, site_id: int) -> dict[int, str]:
         .join(parent, parent.id == SiteCompany.parent_company_id)
         .where(SiteCompany.site_id == site_id)
     )
-    return dict(rows.tuples().all())
+    return {company_id: name for company_id, name in rows}

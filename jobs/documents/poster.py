@@ -32,6 +32,21 @@ class PosterText:
     printed_on: date
 
 
+class NoNumber(ValueError):
+    """The site has no number of its own and no shared number was given."""
+
+
+def poster_for(
+    name: str, site_code: str, own_number: str | None, shared: str | None, printed_on: date
+) -> PosterText:
+    """The poster of a site: its own number, or the shared number given (E.164), and then the
+    site code to key as well."""
+    number = shared or own_number
+    if number is None:
+        raise NoNumber(f"site {site_code} has no number of its own: give the shared number")
+    return PosterText(name, site_code, number, number != own_number, printed_on)
+
+
 def national(e164: str) -> str:
     """`+81355501001` → `03-5550-1001` (how the number is dialled from a Japanese phone)."""
     number = phonenumbers.parse(e164, "JP")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.worksheet.worksheet import Worksheet
-
 PAPER_A3 = 8  # openpyxl's (Excel's) paper size codes
 PAPER_A4 = 9
 
@@ -29,5 +27,5 @@ def print_setup(
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-    if header_rows and isinstance(sheet, Worksheet):
+    if header_rows:
         sheet.print_title_rows = header_rows

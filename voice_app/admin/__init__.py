@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
         auth,
         board,
         common,
+        documents,
         exceptions,
         exports,
         imports,
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
         sites,
         stats,
         structure,
+        targets,
         users,
         workers,
     )

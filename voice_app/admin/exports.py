@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from voice_app.admin import bp
 from voice_app.admin.common import date_range_args
+from voice_app.admin.downloads import MIMETYPES, attachment
 from voice_app.admin.scoping import (
     own_company_only,
     site_ids_in_scope,
@@ -99,14 +100,13 @@ def download(
     if fmt == "csv":
         _title, headers, rows = sheets[0]
         response = Response(
-            stream_with_context(csv_chunks(headers, rows)), mimetype="text/csv; charset=utf-8"
+            stream_with_context(csv_chunks(headers, rows)), mimetype=MIMETYPES["csv"]
         )
     elif fmt == "xlsx":
         response = Response(xlsx_bytes(sheets, widths), mimetype=XLSX_MIME)
     else:
         abort(404)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return attachment(response, f"{name}.{fmt}")
 
 
 @bp.get("/exports/work-records.<fmt>")
@@ -115,7 +115,7 @@ def export_work_records(fmt: str) -> ResponseReturnValue:
     start, end = date_range_args()
     site_id = request.args.get("site_id", type=int)
     site = site_or_abort(site_id) if site_id else None
-    name = f"work-records_{site.site_code + '_' if site else ''}{start}_{end}"
+    name = f"就業履歴_{site.site_code + '_' if site else ''}{start}_{end}"
     title = "就業履歴"
     return download(
         name,
@@ -185,6 +185,7 @@ def export_stats(fmt: str) -> ResponseReturnValue:
     start, end = date_range_args()
     sheets = _stats_sheets(start, end)
     if fmt == "csv":
-        sheets = [sheets[STATS_TABLES.get(request.args.get("table", "series"), 1)]]
+        # the figures on the screen (the summary), unless another table is asked for
+        sheets = [sheets[STATS_TABLES.get(request.args.get("table", "summary"), 0)]]
     widths = {title: [24] + [14] * (len(headers) - 1) for title, headers, _ in sheets}
-    return download(f"stats_{start}_{end}", fmt, sheets, widths)
+    return download(f"統計_{start}_{end}", fmt, sheets, widths)

@@ -31,7 +31,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 def import_template() -> ResponseReturnValue:
     return send_file(
         TEMPLATE_PATH,
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         as_attachment=True,
         download_name="genba-call-import-template.csv",
     )

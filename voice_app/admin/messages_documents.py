@@ -68,10 +68,22 @@ DOCUMENTS: dict[str, tuple[str, str]] = {
     # documents per site
     "documents.title": ("書類", "Documents"),
     "documents.roster": ("作業員名簿", "Worker roster"),
+    "documents.roster_lead": (
+        "その月に入場した技能者の名簿 (全建統一様式第5号の列順、会社ごとのシート、A3横)。",
+        "The workers who came that month (columns of 全建統一様式第5号, a sheet per company).",
+    ),
     "documents.roster_company": ("会社", "Company"),
     "documents.roster_all": ("全社", "All companies"),
     "documents.structure": ("施工体系図", "Contract tree chart"),
     "documents.poster": ("入口ポスター (A4 PDF)", "Entrance poster (A4 PDF)"),
+    "documents.need_number": (
+        "この現場には専用の番号がありません。共通番号を入れてください。",
+        "This site has no number of its own: enter the shared number.",
+    ),
+    "documents.shared_number": ("共通番号", "Shared number"),
+    "attendance.bad_month": ("月は YYYY-MM で指定してください", "give the month as YYYY-MM"),
+    "attendance.previous": ("← 前月", "← previous month"),
+    "attendance.next": ("翌月 →", "next month →"),
     "documents.pdf": ("⬇ PDF", "⬇ PDF"),
     "documents.svg": ("⬇ SVG", "⬇ SVG"),
     "documents.xlsx": ("⬇ Excel", "⬇ Excel"),

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from jobs.documents.sheets import PAPER_A4, print_setup
 from jobs.figures import neutralise
 
 BOM = "\ufeff"
@@ -31,6 +32,8 @@ def _csv_text(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float):  # a rate as Excel reads a percentage; others to 0.1
+        return f"{value * 100:.1f}%" if 0 <= value <= 1 else f"{value:.1f}"
     return str(neutralise(value))
 
 
@@ -64,6 +67,7 @@ def xlsx_bytes(
     for title, headers, rows in sheets:
         sheet = book.create_sheet(title=title[:31])
         sheet.freeze_panes = "A2"
+        print_setup(sheet, paper=PAPER_A4, landscape=True, header_rows="1:1")
         for index, width in enumerate((widths or {}).get(title, ())):
             sheet.column_dimensions[_column_letter(index)].width = width
         header_cells = []

@@ -11,7 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from jobs.documents.attendance_export import attendance_csv, attendance_xlsx
-from jobs.documents.poster import PosterText, render_poster
+from jobs.documents.poster import NoNumber, PosterText, poster_for, render_poster
 from jobs.documents.roster import roster_companies, roster_xlsx
 from jobs.documents.structure_chart import chart_nodes, render_pdf, render_svg
 from voice_app.admin.common import today as _today
@@ -186,18 +186,14 @@ def poster_command(site_code: str, number: str | None, output: Path) -> None:
 
 
 def poster_text(site: Site, shared_number: str | None) -> PosterText:
-    """The site's own number, or the shared one (then the site code is printed too)."""
-    if site.dial_in_number and not shared_number:
-        return PosterText(site.name, site.site_code, site.dial_in_number, False, _today())
-    if not shared_number:
-        raise click.UsageError(
-            f"site {site.site_code} has no number of its own: give --number (the shared number)"
-        )
     try:
-        e164 = normalize_phone(shared_number)
+        shared = normalize_phone(shared_number) if shared_number else None
     except InvalidIdentifier as exc:
         raise click.BadParameter(str(exc), param_hint="--number") from None
-    return PosterText(site.name, site.site_code, e164, e164 != site.dial_in_number, _today())
+    try:
+        return poster_for(site.name, site.site_code, site.dial_in_number, shared, _today())
+    except NoNumber as exc:
+        raise click.UsageError(f"{exc} (--number)") from None
 
 
 COMMANDS = [set_target_command, export_group, poster_command]
