@@ -192,6 +192,32 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     # statistics and exports
     ("GET", "/admin/stats"): page(query=SITE),
+    # targets and the site's documents
+    ("GET", "/admin/targets"): page(("admin", "prime_admin"), query={"prime_company_id": "prime"}),
+    ("POST", "/admin/targets"): page(
+        ("admin", "prime_admin"),
+        query={"prime_company_id": "prime"},
+        form={"fiscal_year": "=2026", "touches_target": "=100", "touches_commitment": "=50"},
+    ),
+    ("POST", "/admin/targets/sites/<int:site_id>"): page(
+        ("admin", "prime_admin"), path=SITE, form={"accumulation_rate": "=50"}
+    ),
+    ("GET", "/admin/sites/<int:site_id>/attendance"): page(path=SITE),
+    ("GET", "/admin/sites/<int:site_id>/attendance.<fmt>"): page(path={**SITE, "fmt": "=xlsx"}),
+    ("GET", "/admin/sites/<int:site_id>/documents"): page(path=SITE),
+    ("GET", "/admin/sites/<int:site_id>/roster.xlsx"): page(path=SITE),
+    ("GET", "/admin/sites/<int:site_id>/poster.pdf"): page(path=SITE),
+    ("GET", "/admin/sites/<int:site_id>/structure/chart"): page(path=SITE),
+    ("GET", "/admin/sites/<int:site_id>/structure/chart.<fmt>"): page(path={**SITE, "fmt": "=svg"}),
+    ("POST", "/admin/sites/<int:site_id>/structure/<int:edge_id>/works"): page(
+        MANAGERS, path={**SITE, "edge_id": "edge"}, form={"trade": "=型枠工事"}
+    ),
+    ("POST", "/admin/sites/<int:site_id>/inductions"): page(
+        MANAGERS, path=SITE, form={"worker_id": "worker", "induction_on": "=2026-01-05"}
+    ),
+    ("POST", "/admin/workers/<int:worker_id>/profile"): page(
+        path={"worker_id": "worker"}, form={"trade": "=鉄筋工"}
+    ),
     ("GET", "/admin/exports"): page(leak=True),
     ("GET", "/admin/exports/work-records.<fmt>"): page(path={"fmt": "=csv"}, query=SITE),
     ("GET", "/admin/exports/stats.<fmt>"): page(path={"fmt": "=xlsx"}, query=SITE),
@@ -232,6 +258,27 @@ ROUTES: dict[tuple[str, str], Access] = {
         MANAGERS, form={"site_id": "site", "worker_id": "worker", "work_date": "today"}
     ),
     ("POST", "/api/v1/touches"): Access("device", ("device",), form={"events": "=[]"}),
+    ("POST", "/api/v1/targets"): api(
+        ("admin", "prime_admin"),
+        form={
+            "prime_company_id": "prime",
+            "fiscal_year": "=2026",
+            "touches_target": "=100",
+            "touches_commitment": "=50",
+        },
+    ),
+    ("GET", "/api/v1/targets"): api(("admin", "prime_admin"), query={"prime_company_id": "prime"}),
+    ("POST", "/api/v1/site-targets"): api(("admin", "prime_admin"), form={"site_id": "site"}),
+    ("GET", "/api/v1/attendance"): api(query={"site_id": "site", "month": "=2026-01"}),
+    ("PUT", "/api/v1/workers/<int:worker_id>/profile"): api(
+        path={"worker_id": "worker"}, form={"trade": "=鉄筋工"}
+    ),
+    ("PUT", "/api/v1/sites/<int:site_id>/companies/<int:company_id>"): api(
+        MANAGERS, path={**SITE, "company_id": "company"}, form={"trade": "=型枠工事"}
+    ),
+    ("PUT", "/api/v1/sites/<int:site_id>/workers/<int:worker_id>"): api(
+        MANAGERS, path={**SITE, "worker_id": "worker"}, form={"induction_on": "=2026-01-05"}
+    ),
     ("GET", "/api/v1/events"): api(query={"site_id": "site", "date": "today"}),
     ("GET", "/api/v1/work-records"): api(query={"site_id": "site", "from": "today", "to": "today"}),
     ("GET", "/api/v1/exceptions"): api(query=SITE),
@@ -380,6 +427,8 @@ def _request(
             return client.get(url, query_string={**query, **form}, headers=headers)
         if form.get("events") == "[]":
             form["events"] = []
+        if method == "PUT":
+            return client.put(url, query_string=query, json=form, headers=headers)
         return client.post(url, query_string=query, json=form, headers=headers)
     if method == "GET":
         return client.get(url, query_string=query, headers=headers)

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from jobs.reconcile import reconcile
 from tests import reference_domain as ref
-from tests.helpers import bearer, make_company, make_site, make_token
+from tests.helpers import bearer, make_company, make_site, make_token, make_worker
 from tests.reconcile_support import TOKYO, Loaded, load, seeded_month
 from voice_app.cli.group import cli
 from workers_db.models import AuditEntry, Target
+from workers_db.registration import add_site_company
 
 FIRST, LAST = date(2025, 6, 1), date(2025, 6, 30)
 BODY = {"fiscal_year": 2025, "touches_target": 3650, "touches_commitment": 1825}
@@ -252,3 +253,67 @@ def test_attendance_scope_and_input(
             headers=bearer(site_admin),
         )
         assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "month"
+
+
+def test_roster_fields_through_the_api(client: FlaskClient, db_session: Session) -> None:
+    prime = make_company(db_session, "元請建設")
+    site = make_site(db_session, prime)
+    sub = make_company(db_session, "協力工業")
+    other = make_company(db_session, "他社工業")
+    add_site_company(db_session, site.id, sub.id, parent_company_id=prime.id, tier=1)
+    worker = make_worker(db_session, sub)
+    own = make_token(db_session, "company_admin", company_id=sub.id)
+    foreign = make_token(db_session, "company_admin", company_id=other.id)
+    site_admin = make_token(db_session, "site_admin", site_id=site.id)
+    body = {
+        "trade": "鉄筋工",
+        "birth_date": "1985/07/03",
+        "employment_insurance": "適用除外",
+        "qualifications": ["玉掛け", "ＲＣ造"],
+    }
+    url = f"/api/v1/workers/{worker.id}/profile"
+    answer = client.put(url, json=body, headers=bearer(own))
+    assert answer.status_code == 200, answer.json
+    assert answer.json["birth_date"] == "1985-07-03"
+    assert answer.json["qualifications"] == ["玉掛け", "RC造"]  # NFKC on the way in
+    assert client.put(url, json=body, headers=bearer(foreign)).status_code == 404
+    cleared = client.put(url, json={"trade": None}, headers=bearer(own)).json
+    assert cleared["trade"] is None and cleared["employment_insurance"] == "適用除外"
+    bad = client.put(url, json={"hired_on": "2026-02-30", "shoe_size": 27}, headers=bearer(own))
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json["errors"]} == {"shoe_size"}
+    bad = client.put(url, json={"hired_on": "2026-02-30"}, headers=bearer(own))
+    assert [e["field"] for e in bad.json["errors"]] == ["hired_on"]
+    works = client.put(
+        f"/api/v1/sites/{site.id}/companies/{sub.id}",
+        json={
+            "trade": "鉄筋工事",
+            "chief_engineer": "山田 太郎",
+            "works_from": "2026-01-05",
+            "works_to": "2026-01-04",
+        },
+        headers=bearer(site_admin),
+    )
+    assert works.status_code == 422 and works.json["errors"][0]["field"] == "works_to"
+    works = client.put(
+        f"/api/v1/sites/{site.id}/companies/{sub.id}",
+        json={"trade": "鉄筋工事", "chief_engineer": "山田 太郎"},
+        headers=bearer(site_admin),
+    )
+    assert works.status_code == 200 and works.json["trade"] == "鉄筋工事"
+    assert (
+        client.put(
+            f"/api/v1/sites/{site.id}/companies/{sub.id}", json={}, headers=bearer(own)
+        ).status_code
+        == 403
+    )
+    taught = client.put(
+        f"/api/v1/sites/{site.id}/workers/{worker.id}",
+        json={"induction_on": "2026-01-05"},
+        headers=bearer(site_admin),
+    )
+    assert taught.status_code == 200 and taught.json["induction_on"] == "2026-01-05"
+    audit = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "set_worker_profile")
+    ).all()
+    assert audit and "1985" not in str([a.detail for a in audit])  # names, never values

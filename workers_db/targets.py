@@ -61,6 +61,16 @@ def may_manage_targets(caller: Caller, prime_company_id: int) -> bool:
     )
 
 
+def prime_or_raise(session: Session, caller: Caller, prime_company_id: int) -> Company:
+    """The prime whose targets the caller means; NotFound, or TargetForbidden outside it."""
+    company = session.get(Company, prime_company_id)
+    if company is None:
+        raise NotFound(f"no company with id {prime_company_id}")
+    if not may_manage_targets(caller, prime_company_id):
+        raise TargetForbidden("only an admin or this prime's prime_admin sets or reads its targets")
+    return company
+
+
 def check_figures(figures: TargetFigures, problems: list[FieldProblem]) -> None:
     """Counts are whole numbers ≥ 0, rates in [0, 1], and a commitment (the minimum) is never
     above its target; a rate pair is given whole or not at all."""
@@ -105,11 +115,7 @@ def set_target(
 ) -> tuple[Target, bool]:
     """Set (or replace) the prime's 新目標 for `fiscal_year`; returns the row and whether it
     is new.  Raises NotFound, TargetForbidden or ValidationFailed; never commits."""
-    company = session.get(Company, prime_company_id)
-    if company is None:
-        raise NotFound(f"no company with id {prime_company_id}")
-    if not may_manage_targets(caller, prime_company_id):
-        raise TargetForbidden("only an admin or this prime's prime_admin sets its targets")
+    prime_or_raise(session, caller, prime_company_id)
     problems: list[FieldProblem] = []
     if not MIN_FISCAL_YEAR <= fiscal_year <= MAX_FISCAL_YEAR:
         problems.append(
@@ -153,10 +159,7 @@ def list_targets(
     session: Session, caller: Caller, prime_company_id: int, fiscal_year: int | None = None
 ) -> list[Target]:
     """The prime's targets, newest fiscal year first."""
-    if session.get(Company, prime_company_id) is None:
-        raise NotFound(f"no company with id {prime_company_id}")
-    if not may_manage_targets(caller, prime_company_id):
-        raise TargetForbidden("only an admin or this prime's prime_admin reads its targets")
+    prime_or_raise(session, caller, prime_company_id)
     query = select(Target).where(Target.company_id == prime_company_id)
     if fiscal_year is not None:
         query = query.where(Target.fiscal_year == fiscal_year)
@@ -183,11 +186,7 @@ def set_site_target(
     """Set (or replace) the figures the prime notifies to one of its sites; keys of `rates`
     are `SITE_RATES`, each 0–1 or None.  Only an admin or the site's prime sets them (the
     site is judged against its prime's figures, not its own)."""
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound(f"no site with id {site_id}")
-    if not may_manage_targets(caller, site.prime_company_id):
-        raise TargetForbidden("only an admin or the site's prime_admin sets its figures")
+    site_or_raise(session, caller, site_id)
     problems = [
         FieldProblem(name, f"{value} is not a rate between 0 and 1")
         for name, value in rates.items()
@@ -214,6 +213,16 @@ def set_site_target(
         **{n: rates.get(n) for n in SITE_RATES},
     )
     return row, created
+
+
+def site_or_raise(session: Session, caller: Caller, site_id: int) -> Site:
+    """A site whose notified figures the caller may set: an admin, or the site's prime."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site with id {site_id}")
+    if not may_manage_targets(caller, site.prime_company_id):
+        raise TargetForbidden("only an admin or the site's prime_admin sets its figures")
+    return site
 
 
 def site_target_json(row: SiteTarget) -> dict[str, Any]:

@@ -31,12 +31,13 @@ from voice_app.admin.common import remember_site, today
 from voice_app.admin.downloads import file_download
 from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import own_company_only, site_or_abort
-from voice_app.admin.security import login_required
+from voice_app.admin.security import current_principal, login_required
 from voice_app.admin.structure_data import load_tree
 from voice_app.extensions import db, settings
-from workers_db.attendance import AttendanceSheet, attendance_sheet, parse_month
+from workers_db.attendance import AttendanceSheet, attendance_sheet, inductions, parse_month
 from workers_db.identifiers import InvalidIdentifier, normalize_phone
-from workers_db.models import Company, Site, SiteCompany
+from workers_db.models import Company, Site
+from workers_db.profile import site_company_rows
 
 
 def _month() -> tuple[int, int]:
@@ -112,17 +113,20 @@ def documents(site_id: int) -> ResponseReturnValue:
     remember_site(site)
     session = db()
     own = own_company_only()
-    companies = session.execute(
-        select(Company.id, Company.name)
-        .join(SiteCompany, SiteCompany.company_id == Company.id)
-        .where(SiteCompany.site_id == site.id, *([Company.id == own] if own else []))
-        .order_by(SiteCompany.tier.nulls_last(), Company.name)
-    ).all()
+    companies = [
+        (edge.company_id, name)
+        for edge, name in site_company_rows(session, site.id)
+        if own is None or edge.company_id == own
+    ]
+    sheet = _sheet(site)
     return render_template(
         "admin/documents.html",
         site=site,
         companies=companies,
-        month=today().strftime("%Y-%m"),
+        month=sheet.month_label,
+        sheet=sheet,
+        inductions=inductions(session, site.id, [r.worker.id for r in sheet.rows]),
+        can_manage=current_principal().can_manage_site(session, site.id),
     )
 
 
@@ -156,7 +160,14 @@ def structure_chart(site_id: int) -> ResponseReturnValue:
     site = site_or_abort(site_id)
     remember_site(site)
     svg = render_svg(site.name, site.site_code, _chart(site), today())
-    return render_template("admin/structure_chart.html", site=site, svg=Markup(svg))
+    session = db()
+    return render_template(
+        "admin/structure_chart.html",
+        site=site,
+        svg=Markup(svg),
+        can_manage=current_principal().can_manage_site(session, site.id),
+        edges=site_company_rows(session, site.id),
+    )
 
 
 @bp.get("/sites/<int:site_id>/structure/chart.<fmt>")

@@ -3,7 +3,7 @@ every key a template or view uses is here."""
 
 from __future__ import annotations
 
-from voice_app.admin.messages_documents import DOCUMENTS
+from voice_app.admin.messages_documents import DOCUMENT_FIELDS, DOCUMENTS
 from voice_app.admin.messages_more import MORE
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -215,4 +215,5 @@ FIELDS: dict[str, tuple[str, str]] = {
     "email": ("メールアドレス", "E-mail"),
     "password": ("パスワード", "Password"),
     "event_id": ("記録", "Event"),
+    **DOCUMENT_FIELDS,
 }

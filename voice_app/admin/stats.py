@@ -16,7 +16,7 @@ from voice_app.admin import bp
 from voice_app.admin.charts import Series, horizontal_bars, rate_lines, stacked_bars, target_bullet
 from voice_app.admin.common import date_range_args, today
 from voice_app.admin.i18n import current_lang, translate
-from voice_app.admin.security import login_required
+from voice_app.admin.security import current_principal, login_required
 from voice_app.admin.stats_data import (
     FIGURES,
     figure_label,
@@ -27,6 +27,7 @@ from voice_app.admin.stats_data import (
     series_of,
     site_choices,
 )
+from workers_db.targets import may_manage_targets
 
 LEVEL_COLOURS = {1: "#ffffff", 2: "#2b6cb0", 3: "#b8c0cc", 4: "#d4a017", None: "#e2e8f0"}
 
@@ -151,4 +152,6 @@ def stats() -> ResponseReturnValue:
         period_args={**scope.args, "from": start.isoformat(), "to": end.isoformat()},
         site=scope.site,
         figure_label=figure_label,
+        may_set_targets=scope.prime is not None
+        and may_manage_targets(current_principal(), scope.prime.id),
     )

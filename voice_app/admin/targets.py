@@ -14,16 +14,18 @@ from voice_app.admin.common import problems_by_field, today
 from voice_app.admin.i18n import translate
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
-from workers_db.errors import FieldProblem, ValidationFailed
+from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.models import Company, Site
 from workers_db.targets import (
     RATE_PAIRS,
     SITE_RATES,
     TargetFigures,
+    TargetForbidden,
     list_targets,
-    may_manage_targets,
+    prime_or_raise,
     set_site_target,
     set_target,
+    site_or_raise,
     site_targets,
 )
 
@@ -31,17 +33,18 @@ TARGET_ROLES = ("admin", "prime_admin")
 
 
 def _prime_id() -> int:
-    principal = current_principal()
-    if principal.role == "prime_admin":
-        assert principal.company_id is not None
-        return principal.company_id
+    """The prime asked for (`prime_company_id`), else the login's own prime (a prime_admin)
+    or the first prime with a site (an admin)."""
     chosen = request.values.get("prime_company_id", type=int)
-    if chosen is None:
-        first = db().scalar(select(Site.prime_company_id).order_by(Site.id).limit(1))
-        if first is None:
-            abort(404)
-        return int(first)
-    return chosen
+    if chosen is not None:
+        return chosen
+    principal = current_principal()
+    if principal.role == "prime_admin" and principal.company_id is not None:
+        return principal.company_id
+    first = db().scalar(select(Site.prime_company_id).order_by(Site.id).limit(1))
+    if first is None:
+        abort(404)
+    return int(first)
 
 
 def _percent(name: str, problems: list[FieldProblem]) -> float | None:
@@ -70,10 +73,11 @@ def targets() -> ResponseReturnValue:
     principal = current_principal()
     session = db()
     prime_id = _prime_id()
-    prime = session.get(Company, prime_id)
-    if prime is None:
+    try:
+        prime = prime_or_raise(session, principal, prime_id)
+    except NotFound:
         abort(404)
-    if not may_manage_targets(principal, prime_id):
+    except TargetForbidden:
         abort(403)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -132,10 +136,11 @@ def targets() -> ResponseReturnValue:
 @login_required(*TARGET_ROLES)
 def site_target(site_id: int) -> ResponseReturnValue:
     session = db()
-    site = session.get(Site, site_id)
-    if site is None:
+    try:
+        site = site_or_raise(session, current_principal(), site_id)
+    except NotFound:
         abort(404)
-    if not may_manage_targets(current_principal(), site.prime_company_id):
+    except TargetForbidden:
         abort(403)
     problems: list[FieldProblem] = []
     rates = {name: _percent(name, problems) for name in SITE_RATES}

@@ -55,6 +55,7 @@ def register(app: Flask) -> None:
     from voice_app.api import (  # noqa: F401
         documents,  # GET /api/v1/attendance
         openapi,  # GET /api/v1/openapi.json
+        profile,  # the documents' fields of workers and of the 施工体制
         records,  # events, work records, manual entries
         records_review,  # exceptions, reconcile, stats
         registry,  # companies, sites, site-companies

@@ -25,8 +25,10 @@ from workers_db.targets import (
     TargetFigures,
     TargetForbidden,
     list_targets,
+    prime_or_raise,
     set_site_target,
     set_target,
+    site_or_raise,
     site_target_json,
     target_json,
 )
@@ -47,6 +49,8 @@ def post_target() -> ResponseReturnValue:
     touches_target = body.integer("touches_target", required=True)
     touches_commitment = body.integer("touches_commitment", required=True)
     rates = {name: body.number(name) for pair in RATE_PAIRS for name in pair}
+    if prime_id is not None:  # scope before content: 403/404 before 422
+        prime_or_raise(db(), principal, prime_id)
     body.check()
     assert prime_id is not None and fiscal_year is not None
     assert touches_target is not None and touches_commitment is not None
@@ -84,6 +88,8 @@ def post_site_target() -> ResponseReturnValue:
     body = Payload.from_request()
     site_id = body.integer("site_id", required=True, minimum=1)
     rates = {name: body.number(name) for name in SITE_RATES}
+    if site_id is not None:
+        site_or_raise(db(), principal, site_id)
     body.check()
     assert site_id is not None
     session = db()

@@ -1,0 +1,92 @@
+"""Forms for the documents' fields (docs/documents.md): a worker's roster fields (on the
+worker's page), 工種・主任技術者・工期 of each company at a site (on the 施工体系図 page) and
+受入教育実施日 (on the site's 書類 page).  The rules and the checks are `workers_db.profile`;
+the roster fields follow the worker's scope (as phones do), the site's fields need a manager.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from voice_app.admin import bp
+from voice_app.admin.i18n import field_label, problem_text, translate
+from voice_app.admin.scoping import site_or_abort, worker_or_abort
+from voice_app.admin.security import MANAGER_ROLES, actor, login_required
+from voice_app.extensions import db
+from workers_db.errors import ValidationFailed
+from workers_db.models import SiteCompany
+from workers_db.profile import (
+    SITE_COMPANY_FIELDS,
+    WORKER_FIELDS,
+    set_site_company_works,
+    set_site_worker,
+    set_worker_profile,
+)
+
+
+def _flash_problems(exc: ValidationFailed) -> None:
+    for problem in exc.problems:
+        flash(f"{field_label(problem.field)}: {problem_text(problem.message)}", "error")
+
+
+@bp.post("/workers/<int:worker_id>/profile")
+@login_required()
+def worker_profile(worker_id: int) -> ResponseReturnValue:
+    worker = worker_or_abort(worker_id)
+    raw = {f.name: request.form.get(f.name, "") for f in WORKER_FIELDS}
+    session = db()
+    try:
+        set_worker_profile(session, worker, raw, actor())
+    except ValidationFailed as exc:
+        session.rollback()
+        _flash_problems(exc)
+    else:
+        session.commit()
+        flash(translate("flash.saved"), "ok")
+    return redirect(url_for("admin.worker_edit", worker_id=worker.id) + "#profile")
+
+
+@bp.post("/sites/<int:site_id>/structure/<int:edge_id>/works")
+@login_required(*MANAGER_ROLES)
+def site_company_works(site_id: int, edge_id: int) -> ResponseReturnValue:
+    site = site_or_abort(site_id, manage=True)
+    session = db()
+    edge = session.get(SiteCompany, edge_id)
+    if edge is None or edge.site_id != site.id:
+        abort(404)
+    raw = {f.name: request.form.get(f.name, "") for f in SITE_COMPANY_FIELDS}
+    try:
+        set_site_company_works(session, edge, raw, actor())
+    except ValidationFailed as exc:
+        session.rollback()
+        _flash_problems(exc)
+    else:
+        session.commit()
+        flash(translate("flash.saved"), "ok")
+    return redirect(url_for("admin.structure_chart", site_id=site.id) + "#works")
+
+
+@bp.post("/sites/<int:site_id>/inductions")
+@login_required(*MANAGER_ROLES)
+def site_inductions(site_id: int) -> ResponseReturnValue:
+    """受入教育実施日 of one worker at the site (`worker_id`, `induction_on`)."""
+    site = site_or_abort(site_id, manage=True)
+    worker = worker_or_abort(request.form.get("worker_id", type=int) or 0)
+    session = db()
+    try:
+        set_site_worker(
+            session,
+            site.id,
+            worker,
+            {"induction_on": request.form.get("induction_on", "")},
+            actor(),
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        _flash_problems(exc)
+    else:
+        session.commit()
+        flash(translate("flash.saved"), "ok")
+    month = request.form.get("month") or ""
+    return redirect(url_for("admin.documents", site_id=site.id, month=month) + "#inductions")
