@@ -6,6 +6,8 @@ the roster fields follow the worker's scope (as phones do), the site's fields ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -25,9 +27,18 @@ from workers_db.profile import (
 )
 
 
-def _flash_problems(exc: ValidationFailed) -> None:
-    for problem in exc.problems:
-        flash(f"{field_label(problem.field)}: {problem_text(problem.message)}", "error")
+def _save(change: Callable[[], object]) -> None:
+    """Run the change and commit with 「保存しました」, or roll back and flash each problem."""
+    session = db()
+    try:
+        change()
+    except ValidationFailed as exc:
+        session.rollback()
+        for problem in exc.problems:
+            flash(f"{field_label(problem.field)}: {problem_text(problem.message)}", "error")
+    else:
+        session.commit()
+        flash(translate("flash.saved"), "ok")
 
 
 @bp.post("/workers/<int:worker_id>/profile")
@@ -35,15 +46,7 @@ def _flash_problems(exc: ValidationFailed) -> None:
 def worker_profile(worker_id: int) -> ResponseReturnValue:
     worker = worker_or_abort(worker_id)
     raw = {f.name: request.form.get(f.name, "") for f in WORKER_FIELDS}
-    session = db()
-    try:
-        set_worker_profile(session, worker, raw, actor())
-    except ValidationFailed as exc:
-        session.rollback()
-        _flash_problems(exc)
-    else:
-        session.commit()
-        flash(translate("flash.saved"), "ok")
+    _save(lambda: set_worker_profile(db(), worker, raw, actor()))
     return redirect(url_for("admin.worker_edit", worker_id=worker.id) + "#profile")
 
 
@@ -56,14 +59,7 @@ def site_company_works(site_id: int, edge_id: int) -> ResponseReturnValue:
     if edge is None or edge.site_id != site.id:
         abort(404)
     raw = {f.name: request.form.get(f.name, "") for f in SITE_COMPANY_FIELDS}
-    try:
-        set_site_company_works(session, edge, raw, actor())
-    except ValidationFailed as exc:
-        session.rollback()
-        _flash_problems(exc)
-    else:
-        session.commit()
-        flash(translate("flash.saved"), "ok")
+    _save(lambda: set_site_company_works(session, edge, raw, actor()))
     return redirect(url_for("admin.structure_chart", site_id=site.id) + "#works")
 
 
@@ -73,20 +69,7 @@ def site_inductions(site_id: int) -> ResponseReturnValue:
     """受入教育実施日 of one worker at the site (`worker_id`, `induction_on`)."""
     site = site_or_abort(site_id, manage=True)
     worker = worker_or_abort(request.form.get("worker_id", type=int) or 0)
-    session = db()
-    try:
-        set_site_worker(
-            session,
-            site.id,
-            worker,
-            {"induction_on": request.form.get("induction_on", "")},
-            actor(),
-        )
-    except ValidationFailed as exc:
-        session.rollback()
-        _flash_problems(exc)
-    else:
-        session.commit()
-        flash(translate("flash.saved"), "ok")
+    raw = {"induction_on": request.form.get("induction_on", "")}
+    _save(lambda: set_site_worker(db(), site.id, worker, raw, actor()))
     month = request.form.get("month") or ""
     return redirect(url_for("admin.documents", site_id=site.id, month=month) + "#inductions")
