@@ -41,9 +41,10 @@ def times(day: AttendanceDay, tz: Any) -> str:
     return f"{hm(day.first_in)}–{hm(day.last_out)}"
 
 
-def header(sheet: AttendanceSheet) -> list[str]:
+def header(sheet: AttendanceSheet, layout: str = "{d}({w})") -> list[str]:
     days = [
-        f"{d}({WEEKDAYS[date(sheet.year, sheet.month, d).weekday()]})" for d in sheet.day_numbers
+        layout.format(d=d, w=WEEKDAYS[date(sheet.year, sheet.month, d).weekday()])
+        for d in sheet.day_numbers
     ]
     return ["会社", "次数", "氏名", *days, "計"]
 
@@ -83,7 +84,7 @@ def attendance_xlsx(sheet: AttendanceSheet, site_label: str, tz: Any) -> bytes:
     weekend = PatternFill("solid", fgColor="EEF1F6")
     ws.cell(row=1, column=1, value=neutralise(f"出面表　{site_label}　{sheet.month_label}"))
     ws.cell(row=1, column=1).font = Font(bold=True, size=14)
-    columns = header(sheet)
+    columns = header(sheet, "{d}\n{w}")  # two short lines in a narrow day column
     for col, text in enumerate(columns, start=1):
         cell = ws.cell(row=2, column=col, value=text)
         cell.font = Font(bold=True, color="FFFFFF", size=9)

@@ -148,11 +148,11 @@ def _fit(text: str, max_chars: int) -> str:
 
 
 def render_pdf(site_name: str, site_code: str, roots: Sequence[ChartNode], as_of: date) -> bytes:
-    """The same drawing on one A3 landscape page, scaled down to fit when it is wider."""
+    """The same drawing on one A3 landscape page, scaled to fill it (down when the tree is wider)."""
     font = japanese_font()
     placed, w, h = layout(roots)
     page_w, page_h = landscape(A3)
-    scale = min(1.0, page_w / w, page_h / h)
+    scale = min(1.8, page_w / w, page_h / h)  # fill the page, never overflow it
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=(page_w, page_h), initialFontName=font)
     canvas.setTitle(f"施工体系図 {site_name}")
