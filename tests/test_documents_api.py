@@ -17,7 +17,7 @@ from tests.helpers import bearer, make_company, make_site, make_token, make_work
 from tests.reconcile_support import TOKYO, Loaded, load, seeded_month
 from voice_app.cli.group import cli
 from workers_db.models import AuditEntry, Target
-from workers_db.registration import add_site_company
+from workers_db.structure import add_site_company
 
 FIRST, LAST = date(2025, 6, 1), date(2025, 6, 30)
 BODY = {"fiscal_year": 2025, "touches_target": 3650, "touches_commitment": 1825}

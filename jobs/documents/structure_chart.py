@@ -148,7 +148,7 @@ def _fit(text: str, max_chars: int) -> str:
 
 
 def render_pdf(site_name: str, site_code: str, roots: Sequence[ChartNode], as_of: date) -> bytes:
-    """The same drawing on one A3 landscape page, scaled to fill it (down when the tree is wider)."""
+    """The same drawing on one A3 landscape page, scaled to fill it (down when wider)."""
     font = japanese_font()
     placed, w, h = layout(roots)
     page_w, page_h = landscape(A3)

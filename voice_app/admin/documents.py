@@ -32,12 +32,12 @@ from voice_app.admin.downloads import file_download
 from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import own_company_only, site_or_abort
 from voice_app.admin.security import current_principal, login_required
-from voice_app.admin.structure_data import load_tree
 from voice_app.extensions import db, settings
 from workers_db.attendance import AttendanceSheet, attendance_sheet, inductions, parse_month
 from workers_db.identifiers import InvalidIdentifier, normalize_phone
 from workers_db.models import Company, Site
 from workers_db.profile import site_company_rows
+from workers_db.structure_tree import load_tree
 
 
 def _month() -> tuple[int, int]:

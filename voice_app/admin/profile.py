@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from voice_app.admin import bp
 from voice_app.admin.i18n import field_label, problem_text, translate
 from voice_app.admin.scoping import site_or_abort, worker_or_abort
-from voice_app.admin.security import MANAGER_ROLES, actor, login_required
+from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.errors import ValidationFailed
 from workers_db.models import SiteCompany
@@ -58,6 +58,8 @@ def site_company_works(site_id: int, edge_id: int) -> ResponseReturnValue:
     edge = session.get(SiteCompany, edge_id)
     if edge is None or edge.site_id != site.id:
         abort(404)
+    if not current_principal().can_manage_company(session, edge.company_id):
+        abort(403)  # an unconfirmed company (a call added it): confirm it first
     raw = {f.name: request.form.get(f.name, "") for f in SITE_COMPANY_FIELDS}
     _save(lambda: set_site_company_works(session, edge, raw, actor()))
     return redirect(url_for("admin.structure_chart", site_id=site.id) + "#works")

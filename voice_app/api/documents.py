@@ -15,10 +15,10 @@ from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import query_int
 from voice_app.api.records import visible_site_or_403
 from voice_app.extensions import db, settings
-from voice_app.scope import Principal
 from workers_db.attendance import attendance_sheet, parse_month, sheet_json
 from workers_db.errors import ValidationFailed
 from workers_db.models import Company
+from workers_db.scope import Principal
 
 
 def own_company_only(principal: Principal) -> Select[Any] | None:

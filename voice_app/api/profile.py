@@ -92,7 +92,8 @@ def put_site_company(site_id: int, company_id: int) -> ResponseReturnValue:
             SiteCompany.site_id == site_id, SiteCompany.company_id == company_id
         )
     )
-    if edge is None:
+    if edge is None or not current_principal().can_manage_company(session, company_id):
+        # an unconfirmed company (a call added it) is nobody's to describe yet
         raise NotFound(f"company {company_id} is not in the 施工体制 of site {site_id}")
     set_site_company_works(session, edge, raw, actor_of(current_principal()))
     session.commit()

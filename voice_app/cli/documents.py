@@ -15,14 +15,14 @@ from jobs.documents.poster import NoNumber, PosterText, poster_for, render_poste
 from jobs.documents.roster import roster_companies, roster_xlsx
 from jobs.documents.structure_chart import chart_nodes, render_pdf, render_svg
 from voice_app.admin.common import today as _today
-from voice_app.admin.structure_data import load_tree
 from voice_app.cli.reconcile import _site
 from voice_app.extensions import db, runtime
-from voice_app.scope import Principal
 from workers_db.attendance import attendance_sheet, parse_month
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, normalize_phone
 from workers_db.models import Site
+from workers_db.scope import Principal
+from workers_db.structure_tree import load_tree
 from workers_db.targets import TargetFigures, set_target
 
 CLI_ADMIN = Principal(role="admin", name="cli")
