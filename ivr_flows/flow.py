@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from ivr_flows import identify, menu
-from ivr_flows.decide import decide, history_since
+from ivr_flows import exit_confirm, identify, menu
+from ivr_flows.decide import Decision, decide, history_since
 from ivr_flows.lookup import Lookup
 from ivr_flows.model import (
     Action,
@@ -176,10 +176,12 @@ class Flow:
         workers: Sequence[WorkerInfo],
         may_reject: bool,
     ) -> Step:
-        """Record entry or exit for each worker (or hear it was already recorded).
+        """Record entry or exit for each worker (or hear it was already recorded, or be
+        asked before an early exit: `ivr_flows.exit_confirm`).
 
         At a site whose answer mode is `reject` a single worker known by caller id gets
-        `<Reject/>`: the call is never answered, never billed, and still recorded.
+        `<Reject/>`: the call is never answered, never billed, and still recorded (except an
+        exit that would need the question: that records nothing).
         """
         ids = [w.id for w in workers]
         history = self.lookup.history(ids, site.id, history_since(call.now, self.tz), call.now)
@@ -187,11 +189,10 @@ class Flow:
         actions: list[Action] = []
         prompts: tuple[Prompt, ...] = ()
         recorded: list[tuple[int, str]] = []
+        confirm: list[int] = []
         kinds: set[str] = set()
         for worker in workers:
-            decision = decide(
-                history.get(worker.id, []), call.now, self.tz, self.policy.repeat_window_s
-            )
+            decision = decide(history.get(worker.id, []), call.now, self.tz, self.policy.rules)
             name = Name(worker.name, worker.name_kana)
             kinds.add(decision.kind)
             if decision.kind == "repeat":
@@ -200,8 +201,18 @@ class Flow:
                     state, "already_recorded", name=name, time=self.clock(decision.last.occurred_at)
                 )
                 continue
+            if decision.kind == "confirm":
+                assert decision.entry is not None
+                confirm.append(worker.id)
+                prompts += self.say(
+                    state,
+                    "entry_recorded_at",
+                    name=name,
+                    time=self.clock(decision.entry.occurred_at),
+                )
+                continue
             external_id = self.event_id(call, worker.id, decision.kind)
-            opener = decision.overnight_entry
+            opener = decision.entry if decision.overnight else None
             actions.append(
                 RecordEvent(
                     external_id=external_id,
@@ -215,33 +226,47 @@ class Flow:
                 )
             )
             recorded.append((worker.id, decision.kind))
-            if opener is not None:
-                prompts += self.say(
-                    state,
-                    "recorded_exit_overnight",
-                    name=name,
-                    time=self.clock(call.now),
-                    since=self.clock(opener.occurred_at),
-                )
-            else:
-                prompts += self.say(
-                    state, f"recorded_{decision.kind}", name=name, time=self.clock(call.now)
-                )
+            prompts += self._recorded(call, state, name, decision)
             if worker.company_id in missing:
                 missing.discard(worker.company_id)
                 actions.extend(self._structure(call, site, worker, external_id))
         outcome = kinds.pop() if len(kinds) == 1 else "mixed"
         state = state.but(
-            phase="confirmed", workers=tuple(ids), recorded=tuple(recorded), outcome=outcome
+            phase="confirmed",
+            workers=tuple(ids),
+            recorded=tuple(recorded),
+            confirm=tuple(confirm),
+            outcome="asked_exit" if outcome == "confirm" else outcome,
         )
         if may_reject and site.answer_mode == "reject":
+            # never answered, so nothing can be asked: an unsure second call records nothing
             return Step(prompts=(), state=state, reject=True, actions=tuple(actions))
+        if confirm:
+            return exit_confirm.ask(self, state, prompts, actions)
         return Step(
             prompts=prompts + self.say(state, "menu_hint", key=MENU_KEY),
             state=state,
             gather=Gather(num_digits=1, timeout_s=CONFIRM_KEY_TIMEOUT_S, on_timeout="hangup"),
             actions=tuple(actions),
         )
+
+    def _recorded(
+        self, call: CallContext, state: CallState, name: Name, decision: Decision
+    ) -> tuple[Prompt, ...]:
+        """What the caller hears about an entry or exit just recorded."""
+        time = self.clock(call.now)
+        if decision.kind == "exit" and decision.overnight and decision.entry is not None:
+            since = self.clock(decision.entry.occurred_at)
+            return self.say(state, "recorded_exit_overnight", name=name, time=time, since=since)
+        forgotten = decision.expired_entry
+        if forgotten is not None:
+            yesterday = forgotten.occurred_at.astimezone(self.tz).date() == self.work_date(
+                call
+            ) - timedelta(days=1)
+            message = "recorded_entry_no_exit_yesterday" if yesterday else "recorded_entry_no_exit"
+            since = self.clock(forgotten.occurred_at)
+            return self.say(state, message, name=name, time=time, since=since)
+        return self.say(state, f"recorded_{decision.kind}", name=name, time=time)
 
     def _structure(
         self, call: CallContext, site: SiteInfo, worker: WorkerInfo, external_id: str
@@ -274,6 +299,7 @@ _HANDLERS: dict[str, Handler] = {
     "ccus_id": identify.on_ccus_id,
     "pin": identify.on_pin,
     "confirmed": menu.on_confirmation_key,
+    "exit_confirm": exit_confirm.on_key,
     "menu": menu.on_menu,
     "correct": menu.on_correct,
 }

@@ -182,7 +182,8 @@ class CallState:
     """What the flow remembers between webhooks (stored as JSON with each step).
 
     `phase` names what the next keys answer: `site_code`, `crew`, `ccus_id`, `pin`,
-    `confirmed` (a key during the confirmation opens the menu), `menu`, `correct`, `done`.
+    `confirmed` (a key during the confirmation opens the menu), `exit_confirm` (key 2 records
+    the exit of the workers in `confirm`), `menu`, `correct`, `done`.
     """
 
     phase: str = "start"
@@ -192,6 +193,7 @@ class CallState:
     tries: int = 0
     workers: tuple[int, ...] = ()
     recorded: tuple[tuple[int, str], ...] = ()
+    confirm: tuple[int, ...] = ()
     ccus_id: str | None = None
     anonymous_exception: str | None = None
     outcome: str = ""
@@ -208,6 +210,7 @@ class CallState:
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in raw.items() if k in known}
         values["workers"] = tuple(values.get("workers", ()))
+        values["confirm"] = tuple(values.get("confirm", ()))
         values["recorded"] = tuple(tuple(pair) for pair in values.get("recorded", ()))
         return cls(**values)
 

@@ -1,13 +1,11 @@
-"""Every number of the call flow in one place."""
+"""Every number of the call flow in one place (the day rules' numbers: `ivr_flows.days`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-# A worker's open entry of the previous work day closes with this call when it is younger
-# than this (an overnight shift, docs/reconciliation.md); older, and this call starts a new day.
-OVERNIGHT_MAX_S = 25 * 3600
+from ivr_flows.days import DayRules
 
 SITE_CODE_TRIES = 3  # docs/ivr.md, 'What a call does' 4: asked again, up to 3 tries
 CREW_TRIES = 2  # no answer twice on a crew phone: the phone's owner is checked in
@@ -32,10 +30,10 @@ MENU_KEY = "9"  # announced in the confirmation; any key opens the menu
 
 @dataclass(frozen=True)
 class Policy:
-    """The environment-configured numbers of the flow; built from `Settings` (whose defaults
-    are the only ones), so they have no default here."""
+    """The environment-configured numbers of the flow, built from `Settings` (whose defaults
+    are the only ones): the day rules and the zone that decides a work date."""
 
-    repeat_window_s: int
+    rules: DayRules
     tz_name: str
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
+from ivr_flows.days import DayRules
 from jobs import defaults, runtime
 from jobs.reconcile import affected_dates, reconcile_range, summarize
 from jobs.reports import build_monthly_report, member_company_ids
@@ -21,7 +22,7 @@ def nightly_rebuild(days: int = defaults.NIGHTLY_REBUILD_DAYS) -> dict[str, obje
     today = datetime.now(settings.tz).date()
     first, last = affected_dates(today - timedelta(days=days), today)
     results = reconcile_range(
-        runtime.session_factory(), None, first, last, repeat_window_s=settings.repeat_window_s
+        runtime.session_factory(), None, first, last, rules=DayRules.of(settings)
     )
     summary = summarize(results)
     log.info("nightly rebuild %s..%s: %s", first, last, summary)

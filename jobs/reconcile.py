@@ -24,6 +24,7 @@ from rq.job import Job
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr_flows.days import DayRules
 from jobs import defaults
 from jobs import reconcile_sql as sql
 from jobs.reconcile_exceptions import Window, sync_exceptions
@@ -32,12 +33,11 @@ from workers_db.models import Site, utcnow
 
 log = logging.getLogger(__name__)
 
-# docs/reconciliation.md, rule 4: an exit more than 25 hours after the entry starts nothing.
-MAX_SHIFT_S = 25 * 3600
 # An orphan exit's `no_exit` names the latest entry if it is at most this much older.
 NO_EXIT_LOOKBACK_S = 48 * 3600
-# Events read around the dates written: an exit may follow its entry by 25 h (two dates
-# later), and the first events read need their predecessor for the repeat rule.
+# Events read around the dates written: an exit may follow its entry by the longest shift
+# (at most 48 h: two dates later), the first events read need their predecessor for the
+# repeat rule, and an entry's `no_exit` needs the next event up to the longest shift after.
 SCAN_BEFORE_DAYS = 3
 SCAN_AFTER_DAYS = 2
 # Dates whose records an event of date D can change: D-2 .. D+1.
@@ -68,7 +68,7 @@ def reconcile(
     first: date,
     last: date,
     *,
-    repeat_window_s: int,
+    rules: DayRules,
     now: datetime | None = None,
 ) -> ReconcileResult:
     """Rebuild the work records and reconciliation exceptions of `site_id` for the work dates
@@ -93,6 +93,7 @@ def reconcile(
         )
     for statement in sql.scratch_ddl(dialect):
         session.execute(text(statement))
+    now = now or utcnow()
     win = Window(
         site_id=site_id,
         first=first,
@@ -100,21 +101,17 @@ def reconcile(
         scan_first=first - timedelta(days=SCAN_BEFORE_DAYS),
         scan_last=last + timedelta(days=SCAN_AFTER_DAYS),
         no_exit_lookback_ms=NO_EXIT_LOOKBACK_S * 1000,
+        rules=rules,
+        now=now,
     )
-    params = {
-        **win.params(),
-        "window_ms": repeat_window_s * 1000,
-        "max_shift_ms": MAX_SHIFT_S * 1000,
-    }
+    params = {**win.params(), "window_ms": rules.repeat_window_s * 1000}
     session.execute(sql.classify_events(dialect), params)
     session.execute(sql.aggregate_days(), params)
     for statement in sql.analyze_scratch(dialect):
         session.execute(text(statement))
     deleted = session.execute(sql.delete_stale_records(), params).rowcount  # type: ignore[attr-defined]
-    written = session.execute(
-        sql.upsert_records(dialect), {**params, "now": now or utcnow()}
-    ).rowcount  # type: ignore[attr-defined]
-    raised, cleared = sync_exceptions(session, win, now or utcnow())
+    written = session.execute(sql.upsert_records(dialect), {**params, "now": now}).rowcount  # type: ignore[attr-defined]
+    raised, cleared = sync_exceptions(session, win, dialect)
     return ReconcileResult(
         site_id, first.isoformat(), last.isoformat(), written, deleted, raised, cleared
     )
@@ -158,7 +155,7 @@ def reconcile_range(
     first: date,
     last: date,
     *,
-    repeat_window_s: int,
+    rules: DayRules,
     hold_s: float = 0.0,
 ) -> list[ReconcileResult]:
     """Rebuild exactly `first`..`last` for each site (None: every site), committing one
@@ -174,9 +171,7 @@ def reconcile_range(
     for site_id in site_ids:
         for chunk_first, chunk_last in chunks(first, last):
             with session_scope(factory) as session:
-                result = reconcile(
-                    session, site_id, chunk_first, chunk_last, repeat_window_s=repeat_window_s
-                )
+                result = reconcile(session, site_id, chunk_first, chunk_last, rules=rules)
                 if hold_s > 0:
                     _hold(session, hold_s)
             results.append(result)
@@ -238,7 +233,7 @@ def reconcile_sites(
         site_ids,
         first,
         last,
-        repeat_window_s=runtime.settings().repeat_window_s,
+        rules=DayRules.of(runtime.settings()),
         hold_s=hold_s,
     )
     summary = summarize(results)

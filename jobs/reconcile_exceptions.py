@@ -1,5 +1,6 @@
-"""The exceptions reconciliation raises and clears: `no_exit`, `overlapping_sites`,
-`clock_unsynced` and `manual_pending`.
+"""The exceptions reconciliation raises and clears: `no_exit` (an entry left without an exit
+for longer than the longest shift), `overlapping_sites` (one worker at two sites at once, or
+a site hop), `clock_unsynced` and `manual_pending`.
 
 For one (site, date range) the wanted set is computed from the data (set-based queries; the
 rows are few).  Missing ones are raised (idempotent on `dedupe_key`); open ones whose
@@ -14,17 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from ivr_flows.days import DayRules
 from jobs import reconcile_sql as sql
 from workers_db.audit import audit
 from workers_db.intake import raise_exception
 from workers_db.models import WorkException
+from workers_db.resolutions import DROPPED_REASON
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECONCILE_ACTOR = "reconcile"
 CLEAR_REASON = "confirmed_correct"
 CLEAR_NOTE = (
@@ -39,7 +43,8 @@ _DETAIL_OWNED = ("no_exit", "overlapping_sites", "manual_pending")
 
 @dataclass(frozen=True)
 class Window:
-    """The dates one reconciliation writes (`first`..`last`) and reads (`scan_*`)."""
+    """The dates one reconciliation writes (`first`..`last`) and reads (`scan_*`), with the
+    day rules it applies and the moment it runs (an entry expires against it)."""
 
     site_id: int
     first: date
@@ -47,6 +52,8 @@ class Window:
     scan_first: date
     scan_last: date
     no_exit_lookback_ms: int
+    rules: DayRules
+    now: datetime
 
     def params(self) -> dict[str, Any]:
         return {
@@ -55,6 +62,11 @@ class Window:
             "last": self.last,
             "scan_first": self.scan_first,
             "scan_last": self.scan_last,
+            "max_shift_ms": self.rules.max_shift_s * 1000,
+            "hop_ms": self.rules.site_hop_s * 1000,
+            "hop_interval": timedelta(seconds=self.rules.site_hop_s),
+            "now_ms": (self.now - EPOCH) // timedelta(milliseconds=1),
+            "dropped_reason": DROPPED_REASON,
         }
 
 
@@ -85,8 +97,10 @@ def _as_date(value: Any) -> date:
 
 
 def _no_exit(session: Session, win: Window) -> list[Wanted]:
-    """An exit more than 25 h after the latest entry starts nothing: `no_exit` on that entry
-    (keyed by the entry, dated by it); with no entry in the 48 h before, on the exit itself."""
+    """`no_exit` on an entry left without an exit for longer than the longest shift: its next
+    event came later than that (a new day's entry, or an exit that starts nothing), or none
+    came and the shift is over by now.  Keyed and dated by the entry; an orphan exit with no
+    entry in the 48 h before gets one of its own."""
     wanted: dict[str, Wanted] = {}
     for row in session.execute(sql.orphan_exits()).mappings():
         has_entry = (
@@ -112,9 +126,30 @@ def _no_exit(session: Session, win: Window) -> list[Wanted]:
                 "entry_at": _iso(row["entry_at"]) if has_entry else None,
                 "exit_event_id": row["id"],
                 "exit_at": _iso(row["occurred_at"]),
+                "next_at": None,
                 "hours_after_entry": round((row["t_ms"] - row["entry_t_ms"]) / 3_600_000, 1)
                 if has_entry
                 else None,
+            },
+        )
+    for row in session.execute(sql.expired_entries(), win.params()).mappings():
+        key = f"no_exit:{row['id']}"
+        if key in wanted:
+            continue
+        wanted[key] = Wanted(
+            "no_exit",
+            key,
+            row["worker_id"],
+            _as_date(row["work_date"]),
+            win.site_id,
+            row["id"],
+            {
+                "entry_event_id": row["id"],
+                "entry_at": _iso(row["occurred_at"]),
+                "exit_event_id": None,
+                "exit_at": None,
+                "next_at": _iso(row["next_at"]),
+                "hours_after_entry": None,
             },
         )
     return list(wanted.values())
@@ -127,9 +162,11 @@ _OVERLAP = (
 )
 
 
-def _overlaps(session: Session, win: Window) -> list[Wanted]:
-    """Pairs of one worker's days at this site (in range) and another site whose
-    [first_in, last_out] intervals intersect; one exception on each side."""
+def _overlaps(session: Session, win: Window, dialect: str) -> list[Wanted]:
+    """One worker at two sites at once: his days here (in range) and at another site whose
+    [first_in, last_out] intervals intersect, or events here and there less than the hop
+    window apart (a site hop).  One exception on each side, naming the other site."""
+    band = {**win.params(), "band_first": win.scan_first, "band_last": win.scan_last}
     rows = session.execute(
         text(
             f"""
@@ -145,11 +182,11 @@ def _overlaps(session: Session, win: Window) -> list[Wanted]:
         ).bindparams(
             *(bindparam(n, type_=Date()) for n in ("first", "last", "band_first", "band_last"))
         ),
-        {**win.params(), "band_first": win.scan_first, "band_last": win.scan_last},
+        band,
     ).mappings()
     wanted: dict[str, Wanted] = {}
 
-    def side(site: int, worker: int, day: Any, start: Any, end: Any, other: dict[str, Any]) -> None:
+    def side(site: int, worker: int, day: Any, key_of: str, other: dict[str, Any]) -> None:
         day = _as_date(day)
         key = f"overlapping_sites:{site}:{worker}:{day.isoformat()}"
         item = wanted.setdefault(
@@ -161,35 +198,60 @@ def _overlaps(session: Session, win: Window) -> list[Wanted]:
                 day,
                 site,
                 None,
-                {"first_in": _iso(start), "last_out": _iso(end), "other_sites": []},
+                {"first_in": None, "last_out": None, "other_sites": [], "hops": []},
             ),
         )
-        if other not in item.detail["other_sites"]:
-            item.detail["other_sites"].append(other)
+        if other not in item.detail[key_of]:
+            item.detail[key_of].append(other)
+
+    def times(site: int, worker: int, day: Any, start: Any, end: Any) -> None:
+        detail = wanted[f"overlapping_sites:{site}:{worker}:{_as_date(day).isoformat()}"].detail
+        detail["first_in"], detail["last_out"] = _iso(start), _iso(end)
 
     for r in rows:
+        here, there = _as_date(r["work_date"]).isoformat(), _as_date(r["other_date"]).isoformat()
+        worker = r["worker_id"]
         side(
             win.site_id,
-            r["worker_id"],
-            r["work_date"],
-            r["first_in"],
-            r["last_out"],
-            {"site_id": r["other_site"], "work_date": _as_date(r["other_date"]).isoformat()},
+            worker,
+            here,
+            "other_sites",
+            {"site_id": r["other_site"], "work_date": there},
         )
         side(
             r["other_site"],
-            r["worker_id"],
-            r["other_date"],
-            r["other_in"],
-            r["other_out"],
-            {"site_id": win.site_id, "work_date": _as_date(r["work_date"]).isoformat()},
+            worker,
+            there,
+            "other_sites",
+            {"site_id": win.site_id, "work_date": here},
         )
+        times(win.site_id, worker, here, r["first_in"], r["last_out"])
+        times(r["other_site"], worker, there, r["other_in"], r["other_out"])
+    if win.rules.site_hop_s > 0:
+        for r in session.execute(sql.site_hops(dialect), win.params()).mappings():
+            at, other_at = _iso(r["occurred_at"]), _iso(r["other_at"])
+            worker = r["worker_id"]
+            side(
+                win.site_id,
+                worker,
+                r["work_date"],
+                "hops",
+                {"at": at, "other_site_id": r["other_site"], "other_at": other_at},
+            )
+            side(
+                r["other_site"],
+                worker,
+                r["other_date"],
+                "hops",
+                {"at": other_at, "other_site_id": win.site_id, "other_at": at},
+            )
     return list(wanted.values())
 
 
-def _stale_overlaps(session: Session, win: Window) -> list[int]:
+def _stale_overlaps(session: Session, win: Window, dialect: str) -> list[int]:
     """Open overlap exceptions near these dates (any site: the other side of a pair, or a
-    worker whose events were relinked) whose day no longer overlaps another site's."""
+    worker whose events were relinked) whose day no longer overlaps another site's and has
+    no site hop any more."""
     statement = text(
         f"""
         SELECT x.id FROM exceptions x
@@ -200,6 +262,7 @@ def _stale_overlaps(session: Session, win: Window) -> list[int]:
                 ON r2.worker_id = r1.worker_id AND r2.site_id <> r1.site_id
               WHERE r1.site_id = x.site_id AND r1.worker_id = x.worker_id
                 AND r1.work_date = x.work_date AND {_OVERLAP})
+          AND NOT {sql.hop_remains(dialect)}
         """
     ).bindparams(bindparam("scan_first", type_=Date()), bindparam("scan_last", type_=Date()))
     return list(session.scalars(statement, win.params()))
@@ -274,13 +337,14 @@ def _existing(session: Session, keys: Iterable[str]) -> dict[str, WorkException]
     return found
 
 
-def sync_exceptions(session: Session, win: Window, now: datetime) -> tuple[int, int]:
+def sync_exceptions(session: Session, win: Window, dialect: str) -> tuple[int, int]:
     """Raise what the data shows, close what it no longer shows; returns (raised, cleared)."""
+    now = win.now
     wanted = {
         w.key: w
         for w in (
             *_no_exit(session, win),
-            *_overlaps(session, win),
+            *_overlaps(session, win, dialect),
             *_clock_unsynced(session, win),
             *_manual_pending(session, win),
         )
@@ -306,9 +370,14 @@ def sync_exceptions(session: Session, win: Window, now: datetime) -> tuple[int, 
             row.resolved_by, row.resolved_at, row.detail = None, None, w.detail
             audit(session, RECONCILE_ACTOR, "reopen_exception", "exception", row.id, kind=row.kind)
             raised += 1
-        elif row.status == "open" and w.kind in _DETAIL_OWNED and row.detail != w.detail:
+        elif (
+            row.status == "open"
+            and w.kind in _DETAIL_OWNED
+            and w.site_id == win.site_id  # the other side of a pair sees only its own half
+            and row.detail != w.detail
+        ):
             row.detail = w.detail
-    stale = set(_stale_overlaps(session, win))
+    stale = set(_stale_overlaps(session, win, dialect))
     stale.update(
         session.scalars(
             select(WorkException.id).where(

@@ -70,15 +70,20 @@ def _dates(statement: TextClause, *names: str) -> TextClause:
 
 
 def classify_events(dialect: str) -> TextClause:
-    """Fill `genba_rc_events` for one site and scan window.
+    """Fill `genba_rc_events` for one site and scan window (the day rules of
+    `ivr_flows.days`, set-based).
 
     r: a repeat is less than the window after the worker's previous event at the site.
-    c: role: an explicit direction wins; without one, the first non-repeat event of the
+    c: first role: an explicit direction wins; without one, the first non-repeat event of the
        work date that is not an explicit exit is the entry, every later one an exit.
+    d/e/f: a direction-less touch more than the longest shift after the latest entry of c is
+       the entry of a new day (the first such touch since that entry; later ones are its
+       exits).  Two rounds are exact because the longest shift is at least 12 h: a work date
+       has room for one expired entry, not two.
     s: shift_no counts entries so far (the latest entry is the shift's head); head_no counts
        non-repeats so far (a repeat belongs with the event it repeats).
-    a/o: an exit belongs to the date of the latest entry if it is at most 25 h after it,
-       otherwise it is an orphan and starts nothing.
+    a/o: an exit belongs to the date of the latest entry if it is at most the longest shift
+       after it, otherwise it is an orphan and starts nothing.
     h: a repeat takes the date of the event it repeats.
     """
     statement = text(
@@ -104,17 +109,33 @@ def classify_events(dialect: str) -> TextClause:
                         PARTITION BY r.worker_id, r.work_date, r.is_repeat,
                                      CASE WHEN r.direction = 'exit' THEN 1 ELSE 0 END
                         ORDER BY r.t_ms, r.id) = 1 THEN 'entry'
-                    ELSE 'exit' END AS role
+                    ELSE 'exit' END AS role1
             FROM r
-        ), s AS (
-            SELECT c.*,
-                SUM(CASE WHEN c.role = 'entry' THEN 1 ELSE 0 END) OVER (
+        ), d AS (
+            SELECT c.*, MAX(CASE WHEN c.role1 = 'entry' THEN c.t_ms END) OVER (
                     PARTITION BY c.worker_id ORDER BY c.t_ms, c.id ROWS UNBOUNDED PRECEDING
-                ) AS shift_no,
-                SUM(CASE WHEN c.role = 'repeat' THEN 0 ELSE 1 END) OVER (
-                    PARTITION BY c.worker_id ORDER BY c.t_ms, c.id ROWS UNBOUNDED PRECEDING
-                ) AS head_no
+                ) AS e1_ms
             FROM c
+        ), e AS (
+            SELECT d.*, CASE WHEN d.direction IS NULL AND d.role1 = 'exit'
+                             AND d.t_ms - d.e1_ms > :max_shift_ms THEN 1 ELSE 0 END AS late
+            FROM d
+        ), f AS (
+            SELECT e.*, CASE WHEN e.late = 1 AND COALESCE(MAX(
+                        CASE WHEN e.late = 1 THEN e.t_ms END) OVER (
+                        PARTITION BY e.worker_id ORDER BY e.t_ms, e.id
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1) < e.e1_ms
+                    THEN 'entry' ELSE e.role1 END AS role
+            FROM e
+        ), s AS (
+            SELECT f.*,
+                SUM(CASE WHEN f.role = 'entry' THEN 1 ELSE 0 END) OVER (
+                    PARTITION BY f.worker_id ORDER BY f.t_ms, f.id ROWS UNBOUNDED PRECEDING
+                ) AS shift_no,
+                SUM(CASE WHEN f.role = 'repeat' THEN 0 ELSE 1 END) OVER (
+                    PARTITION BY f.worker_id ORDER BY f.t_ms, f.id ROWS UNBOUNDED PRECEDING
+                ) AS head_no
+            FROM f
         ), a AS (
             SELECT s.*,
                 CASE WHEN s.shift_no > 0 THEN FIRST_VALUE(s.id) OVER sh END AS entry_id,
@@ -148,7 +169,10 @@ def classify_events(dialect: str) -> TextClause:
 
 def aggregate_days() -> TextClause:
     """One row per (worker, work date) of the range: attributed phone/NFC events plus the
-    manual and roster events of the date (those never pair or repeat)."""
+    manual and roster events of the date (those never pair or repeat; a manual event with a
+    direction, such as the exit time the office set for a forgotten exit, gives its time).
+    A day the office dropped (an `overlapping_sites` resolved with `:dropped_reason`) makes
+    no record."""
     statement = text(
         f"""
         INSERT INTO {DAYS_TABLE} (worker_id, work_date, first_in, last_out, has_manual,
@@ -168,13 +192,20 @@ def aggregate_days() -> TextClause:
             FROM {EVENTS_TABLE}
             WHERE attr_date BETWEEN :first AND :last
             UNION ALL
-            SELECT worker_id, work_date, source, occurred_at, 'day' AS role,
+            SELECT worker_id, work_date, source, occurred_at,
+                   CASE WHEN source = 'manual' AND direction IS NOT NULL THEN direction
+                        ELSE 'day' END AS role,
                    CASE WHEN approved_at IS NOT NULL THEN 1 ELSE 0 END AS approved
             FROM events
             WHERE site_id = :site_id AND work_date BETWEEN :first AND :last
               AND worker_id IS NOT NULL AND source IN ('manual', 'roster')
         ) x
         GROUP BY x.worker_id, x.work_date
+        HAVING NOT EXISTS (
+            SELECT 1 FROM exceptions dx
+            WHERE dx.kind = 'overlapping_sites' AND dx.status = 'resolved'
+              AND dx.reason_code = :dropped_reason AND dx.site_id = :site_id
+              AND dx.worker_id = x.worker_id AND dx.work_date = x.work_date)
         """
     )
     return _dates(statement, "first", "last")
@@ -239,6 +270,65 @@ def orphan_exits() -> TextClause:
         ORDER BY x.t_ms, x.id
         """
     )
+
+
+def expired_entries() -> TextClause:
+    """Entries of the range left without an exit: the worker's next non-repeat event at the
+    site comes more than the longest shift later, or none came and `:now_ms` is past it."""
+    statement = text(
+        f"""
+        SELECT n.id, n.worker_id, n.occurred_at, n.t_ms, n.work_date, n.next_id, n.next_ms,
+               n.next_at
+        FROM (
+            SELECT x.id, x.worker_id, x.occurred_at, x.t_ms, x.work_date, x.role,
+                   LEAD(x.id) OVER w AS next_id, LEAD(x.t_ms) OVER w AS next_ms,
+                   LEAD(x.occurred_at) OVER w AS next_at
+            FROM {EVENTS_TABLE} x
+            WHERE x.role <> 'repeat'
+            WINDOW w AS (PARTITION BY x.worker_id ORDER BY x.t_ms, x.id)
+        ) n
+        WHERE n.role = 'entry' AND n.work_date BETWEEN :first AND :last
+          AND COALESCE(n.next_ms, :now_ms) - n.t_ms > :max_shift_ms
+        ORDER BY n.t_ms, n.id
+        """
+    )
+    return _dates(statement, "first", "last")
+
+
+def _near(dialect: str, left: str, right: str) -> str:
+    """`left` and `right` (timestamps) less than `:hop_ms` apart.  On PostgreSQL a range on
+    the timestamp first, so the worker/time index finds the candidates."""
+    exact = f"ABS({_epoch_ms(dialect, left)} - {_epoch_ms(dialect, right)}) < :hop_ms"
+    if dialect != "postgresql":
+        return exact
+    return f"{left} > {right} - :hop_interval AND {left} < {right} + :hop_interval AND {exact}"
+
+
+def site_hops(dialect: str) -> TextClause:
+    """This site's presence events of the range and one worker's presence events at another
+    site less than the hop window apart (each side dated by its event's own work date)."""
+    statement = text(
+        f"""
+        SELECT x.worker_id, x.work_date, x.occurred_at, o.site_id AS other_site,
+               o.work_date AS other_date, o.occurred_at AS other_at
+        FROM {EVENTS_TABLE} x JOIN events o
+          ON o.worker_id = x.worker_id AND o.site_id <> :site_id
+         AND o.source IN ('phone', 'nfc') AND {_near(dialect, "o.occurred_at", "x.occurred_at")}
+        WHERE x.work_date BETWEEN :first AND :last
+        ORDER BY x.worker_id, x.t_ms, x.id, o.occurred_at, o.id
+        """
+    )
+    return _dates(statement, "first", "last")
+
+
+def hop_remains(dialect: str) -> str:
+    """SQL condition: exception row `x` (site, worker, date) still has a site hop."""
+    return f"""EXISTS (
+        SELECT 1 FROM events ha JOIN events hb
+          ON hb.worker_id = ha.worker_id AND hb.site_id <> ha.site_id
+         AND hb.source IN ('phone', 'nfc') AND {_near(dialect, "hb.occurred_at", "ha.occurred_at")}
+        WHERE ha.site_id = x.site_id AND ha.worker_id = x.worker_id
+          AND ha.work_date = x.work_date AND ha.source IN ('phone', 'nfc'))"""
 
 
 def analyze_scratch(dialect: str) -> list[str]:

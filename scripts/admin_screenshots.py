@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 
 def build(database_url: str, tz: ZoneInfo) -> dict[str, int]:
     """Demo data, 30 days of calls and touches, a target, exceptions; returns ids to visit."""
+    from ivr_flows.days import DayRules
     from jobs.reconcile import reconcile
     from jobs.stats_context import fiscal_year_of
     from voice_app.demo_data import SITE_A, seed
@@ -217,7 +218,7 @@ def build(database_url: str, tz: ZoneInfo) -> dict[str, int]:
             )
         session.flush()
         for site_row in demo.sites.values():
-            reconcile(session, site_row.id, first, today, repeat_window_s=600)
+            reconcile(session, site_row.id, first, today, rules=DayRules(600, 3600, 16 * 3600, 900))
         session.commit()
         ids = {"site": site.id, "prime": companies["prime"].id}
     engine.dispose()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr_flows.days import DayRules
 from tests.reference_domain import RefCompany, RefEvent, RefRecord, RefWorker
 from workers_db.intake import work_date_of
 from workers_db.models import (
@@ -283,3 +284,8 @@ def seeded_month(seed: int, first: date, days: int, sites: int = 3, workers: int
                 if rng.random() < 0.6:
                     events.append(EventSpec(w, site, "nfc", end, device=device))
     return Dataset(companies, worker_specs, sites, events, model_works=(0,))
+
+
+# The day rules at their documented defaults (GENBA_REPEAT_WINDOW_S, GENBA_EXIT_CONFIRM_S,
+# GENBA_MAX_SHIFT_H, GENBA_SITE_HOP_S).
+RULES = DayRules(repeat_window_s=600, exit_confirm_s=3600, max_shift_s=16 * 3600, site_hop_s=900)

@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-MAX_SHIFT = timedelta(hours=25)
+from ivr_flows.days import DayRules
+
 NO_EXIT_LOOKBACK = timedelta(hours=48)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KENTAIKYO_YEN = 320
@@ -73,10 +74,18 @@ class RefResult:
 
 
 def reconcile(
-    events: list[RefEvent], window_s: int
+    events: list[RefEvent], rules: DayRules, now: datetime | None = None
 ) -> tuple[dict[tuple[int, int, date], RefRecord], set[str]]:
+    """Records and open exception keys; `now` (default: after every event) is when
+    reconciliation runs: an entry with nothing after it expires against it."""
     records: dict[tuple[int, int, date], RefRecord] = {}
     exceptions: set[str] = set()
+    max_shift_ms = rules.max_shift_s * 1000
+    now_ms = (
+        (now - EPOCH) // timedelta(milliseconds=1)
+        if now is not None
+        else max((e.ms for e in events), default=0) + max_shift_ms + 1
+    )
 
     def add(e: RefEvent, day: date, role: str) -> None:
         assert e.worker_id is not None
@@ -93,6 +102,7 @@ def reconcile(
             rec.last_out = e.occurred_at
 
     timeline: dict[tuple[int, int], list[RefEvent]] = defaultdict(list)
+    presence: dict[int, list[RefEvent]] = defaultdict(list)
     for e in events:
         if not e.clock_synced:  # about the reader, whoever's card it read
             exceptions.add(f"clock_unsynced:{e.site_id}:{e.device or '-'}:{e.work_date}")
@@ -100,8 +110,9 @@ def reconcile(
             continue  # unknown caller / card: not anyone's day
         if e.source in ("phone", "nfc"):
             timeline[(e.worker_id, e.site_id)].append(e)
-        else:  # manual and roster: a day, never an entry or exit
-            add(e, e.work_date, "day")
+            presence[e.worker_id].append(e)
+        else:  # manual and roster: a day, never paired or repeated; a direction gives a time
+            add(e, e.work_date, e.direction if e.source == "manual" and e.direction else "day")
             if e.source == "manual" and not e.approved:
                 exceptions.add(f"manual_pending:{e.id}")
 
@@ -109,35 +120,49 @@ def reconcile(
         stream.sort(key=lambda e: (e.ms, e.id))
         previous: RefEvent | None = None
         latest_entry: RefEvent | None = None
+        open_entry: RefEvent | None = None  # an entry whose next non-repeat event is awaited
         started_days: set[date] = set()
         head_day: date | None = None  # the date the latest non-repeat event went to
         for e in stream:
-            repeat = previous is not None and e.ms - previous.ms < window_s * 1000
+            repeat = previous is not None and e.ms - previous.ms < rules.repeat_window_s * 1000
             previous = e
             if repeat:
                 if head_day is not None:
                     add(e, head_day, "repeat")
                 continue
+            if open_entry is not None and e.ms - open_entry.ms > max_shift_ms:
+                exceptions.add(f"no_exit:{open_entry.id}")  # left open past the longest shift
+            open_entry = None
+            expired = latest_entry is not None and e.ms - latest_entry.ms > max_shift_ms
             if e.direction is not None:
                 role = e.direction
+            elif e.work_date not in started_days or expired:
+                role = "entry"
             else:
-                role = "exit" if e.work_date in started_days else "entry"
+                role = "exit"
             if role == "entry":
                 started_days.add(e.work_date)
-                latest_entry = e
+                latest_entry = open_entry = e
                 head_day = e.work_date
                 add(e, head_day, "entry")
-            elif latest_entry is not None and e.ms - latest_entry.ms <= MAX_SHIFT // timedelta(
-                milliseconds=1
-            ):
+            elif latest_entry is not None and not expired:
                 head_day = latest_entry.work_date
                 add(e, head_day, "exit")
-            else:  # an exit more than 25 h after the entry starts nothing
+            else:  # an exit later than the longest shift after the entry starts nothing
                 head_day = None
                 near = latest_entry is not None and e.ms - latest_entry.ms <= (
                     NO_EXIT_LOOKBACK // timedelta(milliseconds=1)
                 )
                 exceptions.add(f"no_exit:{latest_entry.id}" if near else f"no_exit:exit:{e.id}")  # type: ignore[union-attr]
+        if open_entry is not None and now_ms - open_entry.ms > max_shift_ms:
+            exceptions.add(f"no_exit:{open_entry.id}")
+
+    hop_ms = rules.site_hop_s * 1000
+    for stream in presence.values():
+        for a in stream:
+            for b in stream:
+                if a.site_id != b.site_id and abs(a.ms - b.ms) < hop_ms:
+                    exceptions.add(f"overlapping_sites:{a.site_id}:{a.worker_id}:{a.work_date}")
 
     by_worker: dict[int, list[RefRecord]] = defaultdict(list)
     for rec in records.values():

@@ -19,6 +19,7 @@ from workers_db.models import Target
 from workers_db.registration import create_worker
 
 from .admin_support import World, login_as, world_fixture  # noqa: F401
+from .reconcile_support import RULES
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -60,7 +61,7 @@ def _history(session: Session, world: World) -> tuple[str, str]:
                 worker_id=world.a.worker.id,
                 direction="entry",
             )
-    reconcile(session, world.a.site.id, first, today, repeat_window_s=600)
+    reconcile(session, world.a.site.id, first, today, rules=RULES)
     session.add(
         Target(
             company_id=world.a.prime.id,
@@ -132,7 +133,7 @@ def test_company_admin_statistics_cover_own_workers(
         world.a.site.id,
         datetime.now(TOKYO).date(),
         datetime.now(TOKYO).date(),
-        repeat_window_s=600,
+        rules=RULES,
     )
     db_session.commit()
     login_as(client, world.a.users["company_admin"])

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr_flows import CallContext, CallState, Flow, Policy, Step
+from ivr_flows.days import DayRules
 from ivr_flows.decide import decide
 from ivr_flows.model import (
     AddToStructure,
@@ -26,6 +27,8 @@ from ivr_flows.model import (
 JST = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2025, 6, 2, 7, 45, tzinfo=JST)
 WINDOW = 600
+RULES = DayRules(repeat_window_s=WINDOW, exit_confirm_s=3600, max_shift_s=16 * 3600, site_hop_s=900)
+OLD_RULES = DayRules(WINDOW, exit_confirm_s=0, max_shift_s=25 * 3600, site_hop_s=900)
 SITE = SiteInfo(1, "日本橋", "1234", "confirm", prime_company_id=100)
 REJECT_SITE = SiteInfo(2, "江東", "2345", "reject", prime_company_id=100)
 TANAKA = WorkerInfo(10, "田中 一郎", "タナカ イチロウ", "ja", company_id=200)
@@ -111,8 +114,8 @@ def call(caller: str | None = "+819011110001", dialed: str = "+81312340001", at=
     return CallContext("CA1", caller, caller or "anonymous", dialed, at)
 
 
-def flow(lookup: FakeLookup | None = None) -> Flow:
-    return Flow(lookup or FakeLookup(), Policy(WINDOW, "Asia/Tokyo"))
+def flow(lookup: FakeLookup | None = None, rules: DayRules = RULES) -> Flow:
+    return Flow(lookup or FakeLookup(), Policy(rules, "Asia/Tokyo"))
 
 
 def records(step: Step) -> list[RecordEvent]:
@@ -165,17 +168,90 @@ def test_an_open_entry_of_last_night_is_closed_by_the_morning_call() -> None:
     assert messages(step)[0] == "recorded_exit_overnight"
 
 
-def test_decide_ignores_events_after_now_and_toggles_on_card_touches() -> None:
+def test_decide_ignores_events_after_now_and_a_later_touch_is_the_exit() -> None:
     touch = PastEvent(NOW - timedelta(hours=2), None, "nfc")
     later = PastEvent(NOW + timedelta(hours=1), "entry", "phone")  # recorded after (a replay)
-    assert decide([touch, later], NOW, JST, WINDOW).kind == "exit"
+    assert decide([touch, later], NOW, JST, RULES).kind == "exit"
     second = PastEvent(NOW - timedelta(hours=1), None, "nfc")
-    assert decide([touch, second], NOW, JST, WINDOW).kind == "entry"
+    assert decide([touch, second], NOW, JST, RULES).kind == "entry"
 
 
-def test_an_entry_older_than_25_hours_starts_nothing() -> None:
-    old = PastEvent(NOW - timedelta(hours=25, minutes=1), "entry", "phone")
-    assert decide([old], NOW, JST, WINDOW).kind == "entry"
+def test_an_entry_older_than_the_longest_shift_is_not_closed_by_the_call() -> None:
+    old = PastEvent(NOW - timedelta(hours=16, seconds=1), "entry", "phone")
+    decision = decide([old], NOW, JST, RULES)
+    assert decision.kind == "entry" and decision.expired_entry == old
+    just = PastEvent(NOW - timedelta(hours=16), "entry", "phone")
+    assert decide([just], NOW, JST, RULES).kind == "exit"  # exactly the longest shift pairs
+    closed = [old, PastEvent(old.occurred_at + timedelta(hours=9), "exit", "phone")]
+    assert decide(closed, NOW, JST, RULES).expired_entry is None  # its exit was recorded
+
+
+# ---------------------------------------------------------------- the day rules (issue stories)
+
+
+def test_an_early_second_call_asks_and_no_key_records_nothing() -> None:
+    lookup = FakeLookup()
+    lookup.add(TANAKA, NOW - timedelta(minutes=15), "entry")
+    step = flow(lookup).start(call())
+    assert records(step) == [] and step.outcome == "asked_exit"
+    assert messages(step) == ["entry_recorded_at", "exit_confirm_ask"]
+    assert step.prompts[0].params["time"].minute == 30  # the entry's own time, 7:30
+    assert step.gather is not None and step.gather.num_digits == 1
+    assert step.gather.on_timeout == "redirect"
+    silent = flow(lookup).resume(call(), step.state, None)
+    assert records(silent) == [] and silent.gather is None
+    assert messages(silent) == ["exit_not_recorded"] and silent.outcome == "exit_declined"
+    other = flow(lookup).resume(call(), step.state, "1")
+    assert records(other) == [] and messages(other) == ["exit_not_recorded"]
+
+
+def test_an_early_second_call_records_the_exit_with_key_2() -> None:
+    lookup = FakeLookup()
+    lookup.add(TANAKA, NOW - timedelta(minutes=15), "entry")
+    step = flow(lookup).resume(call(), flow(lookup).start(call()).state, "2")
+    [event] = records(step)
+    assert (event.direction, event.external_id) == ("exit", "call:CA1:10:exit")
+    assert messages(step) == ["recorded_exit"] and step.outcome == "exit"
+
+
+def test_with_the_question_off_the_early_call_is_the_exit() -> None:
+    lookup = FakeLookup()
+    lookup.add(TANAKA, NOW - timedelta(minutes=15), "entry")
+    assert records(flow(lookup, OLD_RULES).start(call()))[0].direction == "exit"
+
+
+def test_a_crew_call_asks_only_for_those_whose_entry_is_recent() -> None:
+    lookup = FakeLookup()
+    lookup.add(TANAKA, NOW - timedelta(minutes=15), "entry")
+    lookup.add(ITO, NOW - timedelta(hours=3), "entry")
+    crew = flow(lookup).start(call(caller="+819022220002"))
+    step = flow(lookup).resume(call(caller="+819022220002"), crew.state, "0")
+    assert [(e.worker_id, e.direction) for e in records(step)] == [(11, "exit"), (12, "entry")]
+    assert step.state.confirm == (10,) and step.state.phase == "exit_confirm"
+    pressed = flow(lookup).resume(call(caller="+819022220002"), step.state, "2")
+    assert [(e.worker_id, e.direction) for e in records(pressed)] == [(10, "exit")]
+
+
+def test_the_morning_call_after_a_forgotten_exit_is_a_new_days_entry() -> None:
+    lookup = FakeLookup()
+    early = NOW.replace(hour=5, minute=50)  # the call, and yesterday 6:20 a card touch, no exit
+    lookup.history_rows.append(
+        (10, 1, PastEvent(early - timedelta(hours=23, minutes=30), None, "nfc"))
+    )
+    step = flow(lookup).start(call(at=early))
+    [event] = records(step)
+    assert event.direction == "entry"
+    assert messages(step)[0] == "recorded_entry_no_exit_yesterday"
+    assert (step.prompts[0].params["since"].hour, step.prompts[0].params["since"].minute) == (6, 20)
+    old = flow(lookup, OLD_RULES).start(call(at=early))  # 25 h: the old overnight exit
+    assert records(old)[0].direction == "exit" and messages(old)[0] == "recorded_exit_overnight"
+
+
+def test_an_early_second_call_at_a_reject_site_records_nothing() -> None:
+    lookup = FakeLookup()
+    lookup.add(TANAKA, NOW - timedelta(minutes=15), "entry", site=2)
+    step = flow(lookup).start(call(dialed="+81312340002"))
+    assert step.reject and records(step) == []
 
 
 def test_reject_mode_rejects_and_records() -> None:

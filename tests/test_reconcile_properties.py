@@ -1,7 +1,8 @@
 """Property tests: the set-based SQL reconciliation and the statistics agree with the plain
 Python reference (tests/reference_domain.py) on random datasets — companies with and without
-CCUS ids, sole proprietors, workers without CCUS ids, repeats, overnight shifts, exits more
-than 25 h late, manual entries approved or not, rosters, unknown cards, unsynced clocks.
+CCUS ids, sole proprietors, workers without CCUS ids, repeats, overnight shifts, forgotten
+exits and exits later than the longest shift (12, 16, 25 or 48 h), site hops at and around the
+hop window, manual entries approved or not, rosters, unknown cards, unsynced clocks.
 
 On PostgreSQL (the main run) and once on SQLite (the embedded default)."""
 
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
+from ivr_flows.days import DayRules
 from jobs.reconcile import affected_dates, reconcile
 from jobs.stats import DOMAIN_KEYS, compute_stats
 from tests import reference_domain as ref
@@ -42,20 +44,28 @@ HOURS = (0, 1, 7, 8, 12, 17, 20, 23)
 MINUTES = (0, 3, 10, 30, 59)
 
 
-# Gaps between an event and a follow-up of the same worker at the same site: repeats, the
-# window's edge (exactly 600 s is not a repeat), day shifts, night shifts, and the 25 h and
-# 48 h edges of the exit rules.
+# Gaps between an event and a follow-up of the same worker (at the same site or another):
+# repeats, the window's edge (exactly 600 s is not a repeat), the hop window's edge, day
+# shifts, night shifts, and the edges of the longest shifts drawn and of the 48 h look-back.
+SHIFTS_H = (12, 16, 25, 48)
 GAPS_S = (
     4,
     599,
     600,
+    899,
+    900,
     3 * 3600,
     9 * 3600,
-    25 * 3600 - 60,
-    25 * 3600,
-    25 * 3600 + 60,
-    47 * 3600,
+    *(h * 3600 + d for h in SHIFTS_H for d in (-60, 0, 60)),
+    23 * 3600 + 30 * 60,
     49 * 3600,
+)
+rules_drawn = st.builds(
+    DayRules,
+    repeat_window_s=st.just(WINDOW_S),
+    exit_confirm_s=st.sampled_from([0, 3600]),
+    max_shift_s=st.sampled_from([h * 3600 for h in SHIFTS_H]),
+    site_hop_s=st.sampled_from([0, 900]),
 )
 
 
@@ -114,7 +124,9 @@ def datasets(draw: st.DrawFn) -> Dataset:
     return Dataset(companies, workers, sites, events)
 
 
-def check_against_reference(session: Session, data: Dataset, shuffle_seed: int) -> None:
+def check_against_reference(
+    session: Session, data: Dataset, shuffle_seed: int, rules: DayRules
+) -> None:
     loaded = load(session, data)
     first, last = loaded.dates()
     for site_id in loaded.site_ids:
@@ -123,9 +135,9 @@ def check_against_reference(session: Session, data: Dataset, shuffle_seed: int) 
             site_id,
             first - timedelta(days=2),
             last + timedelta(days=2),
-            repeat_window_s=WINDOW_S,
+            rules=rules,
         )
-    records, exceptions = ref.reconcile(loaded.events, WINDOW_S)
+    records, exceptions = ref.reconcile(loaded.events, rules)
     want = ref_records(records, loaded.workers)
     assert db_records(session) == want
     assert open_exception_keys(session) == exceptions
@@ -149,23 +161,23 @@ def check_against_reference(session: Session, data: Dataset, shuffle_seed: int) 
     for day in days:
         for site_id in loaded.site_ids:
             lo, hi = affected_dates(day, day)
-            reconcile(session, site_id, lo, hi, repeat_window_s=WINDOW_S)
+            reconcile(session, site_id, lo, hi, rules=rules)
     assert db_records(session) == want
     assert open_exception_keys(session) == exceptions
 
 
 @settings(
-    max_examples=25,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(data=datasets(), shuffle_seed=st.integers(0, 1000))
+@given(data=datasets(), shuffle_seed=st.integers(0, 1000), rules=rules_drawn)
 def test_postgresql_agrees_with_reference(
-    db_session: Session, data: Dataset, shuffle_seed: int
+    db_session: Session, data: Dataset, shuffle_seed: int, rules: DayRules
 ) -> None:
     nested = db_session.begin_nested()
     try:
-        check_against_reference(db_session, data, shuffle_seed)
+        check_against_reference(db_session, data, shuffle_seed, rules)
     finally:
         nested.rollback()
 
@@ -185,12 +197,12 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(data=datasets(), shuffle_seed=st.integers(0, 1000))
+@given(data=datasets(), shuffle_seed=st.integers(0, 1000), rules=rules_drawn)
 def test_sqlite_agrees_with_reference(
-    sqlite_engine: Engine, data: Dataset, shuffle_seed: int
+    sqlite_engine: Engine, data: Dataset, shuffle_seed: int, rules: DayRules
 ) -> None:
     with Session(sqlite_engine) as session:
         try:
-            check_against_reference(session, data, shuffle_seed)
+            check_against_reference(session, data, shuffle_seed, rules)
         finally:
             session.rollback()

@@ -35,6 +35,7 @@ from jobs.queue import make_queue
 from jobs.reconcile import affected_dates, enqueue_reconcile_range, reconcile_range
 from tests import reference_domain as ref
 from tests.reconcile_support import (
+    RULES,
     TOKYO,
     EventSpec,
     add_events,
@@ -94,9 +95,9 @@ def test_nightly_cron_job_rebuilds_deleted_records_identically(
     loaded = load(db, seeded_month(7, today - timedelta(days=20), 21, sites=2, workers=12))
     db.commit()
     first, last = affected_dates(today - timedelta(days=defaults.NIGHTLY_REBUILD_DAYS), today)
-    reconcile_range(sessionmaker(committed_db), None, first, last, repeat_window_s=WINDOW)
+    reconcile_range(sessionmaker(committed_db), None, first, last, rules=RULES)
     before = db_records(db)
-    records, _ = ref.reconcile(loaded.events, WINDOW)
+    records, _ = ref.reconcile(loaded.events, RULES)
     assert before == ref_records(records, loaded.workers)
     assert len(before) > 100
 
@@ -169,7 +170,7 @@ def test_sigkill_mid_job_leaves_nothing_half_written_and_the_retry_completes(
     db.commit()
     site, w0 = loaded.site_ids[0], loaded.worker_ids[0]
     factory = sessionmaker(committed_db)
-    reconcile_range(factory, [site], day - timedelta(days=5), day, repeat_window_s=WINDOW)
+    reconcile_range(factory, [site], day - timedelta(days=5), day, rules=RULES)
     # New events (everyone touches out at 19:00) and stale records: the job has inserts,
     # updates and deletes to do; the record outside its dates stays.
     touches = [EventSpec(w, 0, "nfc", local(day, 19)) for w in range(10)]
@@ -224,14 +225,14 @@ def test_sigkill_mid_job_leaves_nothing_half_written_and_the_retry_completes(
     assert job.get_status() == JobStatus.FINISHED
     after = db_records(db)
     assert after != before
-    records, _ = ref.reconcile(loaded.events, WINDOW)
+    records, _ = ref.reconcile(loaded.events, RULES)
     lo, hi = affected_dates(day, day)
     expected = {k: v for k, v in ref_records(records, loaded.workers).items() if lo <= k[2] <= hi}
     assert {k: v for k, v in after.items() if lo <= k[2] <= hi} == expected
     assert (w0, site, day + timedelta(days=1)) not in after
     assert (w0, site, day - timedelta(days=9)) in after
     # Once more by hand: nothing left to change.
-    (again,) = reconcile_range(factory, [site], lo, hi, repeat_window_s=WINDOW)
+    (again,) = reconcile_range(factory, [site], lo, hi, rules=RULES)
     assert (again.records_written, again.records_deleted) == (0, 0)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from jobs.reconcile import reconcile
 from tests.reconcile_support import (
+    RULES,
     CompanySpec,
     Dataset,
     EventSpec,
@@ -31,7 +32,7 @@ def run(
     session: Session, loaded: Loaded, first: date = D - timedelta(days=2), days: int = 6
 ) -> None:
     for site_id in loaded.site_ids:
-        reconcile(session, site_id, first, first + timedelta(days=days), repeat_window_s=WINDOW)
+        reconcile(session, site_id, first, first + timedelta(days=days), rules=RULES)
 
 
 def one_worker(
@@ -81,7 +82,7 @@ def test_overnight_shift_belongs_to_the_entry_date(db_session: Session) -> None:
     assert open_exception_keys(db_session) == set()
 
 
-def test_an_exit_more_than_25_hours_late_starts_nothing_and_raises_no_exit(
+def test_an_exit_later_than_the_longest_shift_starts_nothing_and_raises_no_exit(
     db_session: Session,
 ) -> None:
     loaded = one_worker(
@@ -146,7 +147,7 @@ def test_running_twice_changes_nothing_and_stale_records_go(db_session: Session)
     run(db_session, loaded)
     before = db_session.scalars(select(WorkRecord.updated_at)).all()
     assert list(db_records(db_session)) == [(loaded.worker_ids[0], loaded.site_ids[0], D)]
-    again = reconcile(db_session, loaded.site_ids[0], D, D, repeat_window_s=WINDOW)
+    again = reconcile(db_session, loaded.site_ids[0], D, D, rules=RULES)
     assert (again.records_written, again.records_deleted) == (0, 0)
     assert db_session.scalars(select(WorkRecord.updated_at)).all() == before
 
@@ -173,7 +174,7 @@ def test_overlapping_sites_raised_on_both_sides_and_cleared_with_audit(db_sessio
         .where(Event.site_id == loaded.site_ids[1])
         .values(worker_id=loaded.worker_ids[1])
     )
-    reconcile(db_session, loaded.site_ids[1], D, D, repeat_window_s=WINDOW)
+    reconcile(db_session, loaded.site_ids[1], D, D, rules=RULES)
     assert open_exception_keys(db_session) == set()
     cleared = db_session.scalars(
         select(WorkException).where(WorkException.kind == "overlapping_sites")
@@ -215,8 +216,10 @@ def test_manual_pending_clears_on_approval_and_a_persons_resolution_stays(
 
 
 def test_a_cleared_exception_reopens_when_its_condition_returns(db_session: Session) -> None:
+    touches = [local(D, 8), local(D, 17)]  # an entry and its exit: only the clock is wrong
     loaded = one_worker(
-        db_session, [EventSpec(0, 0, "nfc", local(D, 8), clock_synced=False, device="r1")]
+        db_session,
+        [EventSpec(0, 0, "nfc", t, clock_synced=False, device="r1") for t in touches],
     )
     run(db_session, loaded)
     key = f"clock_unsynced:{loaded.site_ids[0]}:r1:{D}"

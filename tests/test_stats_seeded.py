@@ -23,7 +23,7 @@ from jobs.reports import build_monthly_report
 from jobs.stats import DOMAIN_KEYS, compute_stats, daily_series, mlit_standing, period_series
 from tests import reference_domain as ref
 from tests.helpers import bearer, make_token
-from tests.reconcile_support import TOKYO, Loaded, load, seeded_month
+from tests.reconcile_support import RULES, TOKYO, Loaded, load, seeded_month
 from voice_app.cli.group import cli
 from workers_db.models import Company, Site, SiteTarget, Target
 
@@ -82,9 +82,9 @@ def month(db_session: Session) -> Month:
             site_id,
             FIRST - timedelta(days=3),
             LAST + timedelta(days=2),
-            repeat_window_s=600,
+            rules=RULES,
         )
-    records, _ = ref.reconcile(loaded.events, 600)
+    records, _ = ref.reconcile(loaded.events, RULES)
     return Month(loaded, [r for r in records.values() if FIRST <= r.work_date <= LAST])
 
 

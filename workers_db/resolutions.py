@@ -23,9 +23,16 @@ REASON_CODES: dict[str, tuple[str, str]] = {
     "no_network": ("現場に電波・回線がない", "No network at the site"),
     "data_entry_error": ("入力ミス", "Data entry error"),
     "left_without_exit": ("退場の記録忘れ", "Left without recording the exit"),
+    "exit_time_set": ("退場時刻を入力した", "Exit time entered by the office"),
+    "site_kept": ("この現場で正しい", "This site is right"),
+    "site_dropped": ("この現場にはいなかった（就業日から外す）", "Not at this site (day dropped)"),
     "confirmed_correct": ("確認済み・問題なし", "Checked, nothing wrong"),
     "other": ("その他", "Other"),
 }
+
+# An `overlapping_sites` resolved with this reason drops that (site, worker, day): the next
+# reconciliation writes no work record for it (jobs.reconcile_sql.aggregate_days).
+DROPPED_REASON = "site_dropped"
 
 
 def resolve_exception(

@@ -19,6 +19,15 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_INSTANCE = "./instance"
 DEFAULT_REPEAT_WINDOW_S = 600
+DEFAULT_EXIT_CONFIRM_S = 3600
+DEFAULT_MAX_SHIFT_H = 16
+DEFAULT_SITE_HOP_S = 900
+# The longest shift a site may configure.  Below 12 h a work date could hold two expired
+# touch entries (reconciliation's set-based SQL handles one); above 48 h an exit could
+# belong to an entry more than two dates back (a call and reconciliation look two dates back:
+# `ivr_flows.days.DayRules` refuses more).
+MAX_SHIFT_H_MIN = 12
+MAX_SHIFT_H_MAX = 48
 DEFAULT_TZ = "Asia/Tokyo"
 SECRET_KEY_FILE = "secret_key"
 EMBEDDED_REDIS_FILE = "redis.db"
@@ -40,6 +49,9 @@ class Settings:
     public_base_url: str | None
     secret_key: str
     repeat_window_s: int = DEFAULT_REPEAT_WINDOW_S
+    exit_confirm_s: int = DEFAULT_EXIT_CONFIRM_S
+    max_shift_h: int = DEFAULT_MAX_SHIFT_H
+    site_hop_s: int = DEFAULT_SITE_HOP_S
     tz_name: str = DEFAULT_TZ
     environment: str = "development"
     vonage_signature_secret: str | None = None  # VONAGE_SIGNATURE_SECRET
@@ -78,6 +90,16 @@ class Settings:
         database_url = _normalise_database_url(database_url)
         redis_url = env.get("REDIS_URL") or None
         repeat = _int_setting(env, "GENBA_REPEAT_WINDOW_S", DEFAULT_REPEAT_WINDOW_S, minimum=0)
+        exit_confirm = _int_setting(env, "GENBA_EXIT_CONFIRM_S", DEFAULT_EXIT_CONFIRM_S, minimum=0)
+        max_shift = _int_setting(
+            env,
+            "GENBA_MAX_SHIFT_H",
+            DEFAULT_MAX_SHIFT_H,
+            minimum=MAX_SHIFT_H_MIN,
+            maximum=MAX_SHIFT_H_MAX,
+            unit="hours",
+        )
+        site_hop = _int_setting(env, "GENBA_SITE_HOP_S", DEFAULT_SITE_HOP_S, minimum=0)
         tz_name = env.get("GENBA_TZ") or DEFAULT_TZ
         try:
             ZoneInfo(tz_name)
@@ -125,6 +147,9 @@ class Settings:
             public_base_url=public_base_url,
             secret_key=secret,
             repeat_window_s=repeat,
+            exit_confirm_s=exit_confirm,
+            max_shift_h=max_shift,
+            site_hop_s=site_hop,
             tz_name=tz_name,
             environment=environment,
             vonage_signature_secret=env.get("VONAGE_SIGNATURE_SECRET") or None,
@@ -140,16 +165,25 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
-def _int_setting(env: dict[str, str], name: str, default: int, minimum: int) -> int:
+def _int_setting(
+    env: dict[str, str],
+    name: str,
+    default: int,
+    minimum: int,
+    maximum: int | None = None,
+    unit: str = "seconds",
+) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
         value = int(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name}: {raw!r} is not a whole number of seconds") from exc
+        raise ConfigError(f"{name}: {raw!r} is not a whole number of {unit}") from exc
     if value < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}: must be at most {maximum}, got {value}")
     return value
 
 

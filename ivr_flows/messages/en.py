@@ -22,6 +22,17 @@ CATALOGUE = Catalogue(
             "{name}, your exit at {time} is recorded, closing the night shift that started "
             "yesterday at {since}. Thank you."
         ),
+        "entry_recorded_at": "{name}, your entry at {time} is already recorded.",
+        "exit_confirm_ask": "To record your exit now, press {key}.",
+        "exit_not_recorded": "No exit was recorded. Goodbye.",
+        "recorded_entry_no_exit_yesterday": (
+            "{name}, no exit was recorded after your entry yesterday at {since}. "
+            "Today's entry at {time} is recorded."
+        ),
+        "recorded_entry_no_exit": (
+            "{name}, no exit was recorded after your entry at {since}. "
+            "A new entry at {time} is recorded."
+        ),
         "already_recorded": "{name}, this was already recorded at {time}.",
         "menu_hint": "To change it, press {key}.",
         "menu": (

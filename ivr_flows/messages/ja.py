@@ -22,6 +22,17 @@ CATALOGUE = Catalogue(
             "{name}さん、{time}、退場を記録しました。昨日{since}からの夜間作業です。"
             "お疲れさまでした。"
         ),
+        "entry_recorded_at": "{name}さん、{time}の入場は記録済みです。",
+        "exit_confirm_ask": "退場を記録するときは、{key}を押してください。",
+        "exit_not_recorded": "退場は記録していません。失礼します。",
+        "recorded_entry_no_exit_yesterday": (
+            "{name}さん、昨日{since}の入場のあと、退場が記録されていません。"
+            "今日の入場を{time}に記録しました。"
+        ),
+        "recorded_entry_no_exit": (
+            "{name}さん、{since}の入場のあと、退場が記録されていません。"
+            "新しい入場を{time}に記録しました。"
+        ),
         "already_recorded": "{name}さん、{time}に記録済みです。",
         "menu_hint": "訂正は{key}を押してください。",
         "menu": (

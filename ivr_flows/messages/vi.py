@@ -22,6 +22,16 @@ CATALOGUE = Catalogue(
             "{name}, đã ghi nhận giờ ra về lúc {time}, kết thúc ca đêm bắt đầu hôm qua lúc "
             "{since}. Cảm ơn bạn."
         ),
+        "entry_recorded_at": "{name}, giờ vào lúc {time} đã được ghi nhận rồi.",
+        "exit_confirm_ask": "Muốn ghi giờ ra về bây giờ, hãy bấm phím {key}.",
+        "exit_not_recorded": "Chưa ghi nhận giờ ra về. Tạm biệt.",
+        "recorded_entry_no_exit_yesterday": (
+            "{name}, sau giờ vào hôm qua lúc {since} chưa có giờ ra về. "
+            "Đã ghi nhận giờ vào hôm nay lúc {time}."
+        ),
+        "recorded_entry_no_exit": (
+            "{name}, sau giờ vào lúc {since} chưa có giờ ra về. Đã ghi nhận giờ vào mới lúc {time}."
+        ),
         "already_recorded": "{name}, đã được ghi nhận lúc {time} rồi.",
         "menu_hint": "Muốn sửa, hãy bấm phím {key}.",
         "menu": (

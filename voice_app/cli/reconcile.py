@@ -19,6 +19,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from ivr_flows.days import DayRules
 from jobs.figures import FIGURES
 from jobs.reconcile import reconcile_range, summarize
 from jobs.reports import build_monthly_report
@@ -61,7 +62,7 @@ def reconcile_command(site_code: str | None, date_from: str, date_to: str) -> No
     db().commit()  # end the read; each chunk commits in a session of its own
     rt = runtime()
     results = reconcile_range(
-        rt.session_factory, site_ids, first, last, repeat_window_s=rt.settings.repeat_window_s
+        rt.session_factory, site_ids, first, last, rules=DayRules.of(rt.settings)
     )
     for r in results:
         click.echo(

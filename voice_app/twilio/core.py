@@ -18,6 +18,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from ivr_flows.days import DayRules
 from ivr_flows.flow import Flow
 from ivr_flows.model import Action, CallContext, CallState, RaiseException, Step
 from ivr_flows.policy import Policy
@@ -73,7 +74,7 @@ def answer_step(
     lookup = DbLookup(
         session, now, settings.tz, call.caller if n == 0 else None, commit=session.commit
     )
-    flow = Flow(lookup, Policy(settings.repeat_window_s, settings.tz_name))
+    flow = Flow(lookup, Policy(DayRules.of(settings), settings.tz_name))
     step = flow.start(call) if state is None else flow.resume(call, state, params.digits)
     actions = list(step.actions)
     if replay_xml is not None:
