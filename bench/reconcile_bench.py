@@ -218,7 +218,9 @@ def child(url: str) -> None:
     """Reconcile everything; print seconds, records and this process's peak RSS."""
     from sqlalchemy.orm import sessionmaker
 
+    from ivr_flows.days import DayRules
     from jobs.reconcile import reconcile_range
+    from workers_db import settings as defaults
 
     engine = make_engine(url)
     started = time.perf_counter()
@@ -228,7 +230,12 @@ def child(url: str) -> None:
         None,
         days[0],
         days[-1],
-        repeat_window_s=600,
+        rules=DayRules(
+            defaults.DEFAULT_REPEAT_WINDOW_S,
+            defaults.DEFAULT_EXIT_CONFIRM_S,
+            defaults.DEFAULT_MAX_SHIFT_H * 3600,
+            defaults.DEFAULT_SITE_HOP_S,
+        ),
     )
     seconds = time.perf_counter() - started
     with engine.connect() as conn:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ivr_flows.days import DayRules
 from tests.reference_domain import RefCompany, RefEvent, RefRecord, RefWorker
+from workers_db import settings
 from workers_db.intake import work_date_of
 from workers_db.models import (
     Company,
@@ -288,4 +289,9 @@ def seeded_month(seed: int, first: date, days: int, sites: int = 3, workers: int
 
 # The day rules at their documented defaults (GENBA_REPEAT_WINDOW_S, GENBA_EXIT_CONFIRM_S,
 # GENBA_MAX_SHIFT_H, GENBA_SITE_HOP_S).
-RULES = DayRules(repeat_window_s=600, exit_confirm_s=3600, max_shift_s=16 * 3600, site_hop_s=900)
+RULES = DayRules(
+    settings.DEFAULT_REPEAT_WINDOW_S,
+    settings.DEFAULT_EXIT_CONFIRM_S,
+    settings.DEFAULT_MAX_SHIFT_H * 3600,
+    settings.DEFAULT_SITE_HOP_S,
+)

@@ -5,8 +5,9 @@ otherwise), the schema migrated, demo data seeded (idempotent, `voice_app.demo_d
 Twilio token and a Vonage signature secret generated for the demo when none is set, an admin
 login and API token, an RQ worker in a subprocess, and the web server on
 http://127.0.0.1:5000.  It prints a ready-to-paste `genba-call call` line for each Twilio
-behaviour of docs/ivr.md, then the same calls as Vonage plays them.  Ctrl-C stops the server
-and the worker.
+behaviour of docs/ivr.md, titled with what that call will do now (the flow decides it,
+records nothing, so the lines stay right on a second run), then the same calls as Vonage plays
+them.  Ctrl-C stops the server and the worker.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import shlex
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -27,6 +30,7 @@ from werkzeug.serving import make_server
 
 from jobs.connection import redis_for, redis_url_for, stop_embedded_server
 from voice_app.demo_data import SHARED_NUMBER, UNKNOWN_CALLER, DemoData, seed
+from voice_app.twilio.core import preview
 from workers_db.db import make_engine, make_session_factory, session_scope
 from workers_db.migrate import upgrade
 from workers_db.models import AdminUser, ApiToken
@@ -99,20 +103,44 @@ def _worker_environment(settings: Settings) -> dict[str, str]:
     return {**os.environ, "REDIS_URL": redis_url_for(settings)}
 
 
-def call_lines(data: DemoData, url: str, token: str) -> list[tuple[str, str]]:
-    """(what it shows, the command) for each Twilio behaviour of docs/ivr.md and the extras."""
+# What a line's call will do, as the flow decides it now (a second run of the demo, or a line
+# pasted twice, finds the day further on: the titles follow).
+OUTCOMES = {
+    "entry": "入場 entry",
+    "exit": "退場 exit",
+    "asked_exit": "入場記録済み: asks, key 2 records the exit",
+    "repeat": "記録済み already recorded",
+    "mixed": "entries and exits",
+}
+
+Expect = Callable[[str, str], str]
+
+
+def call_lines(data: DemoData, url: str, token: str, expect: Expect) -> list[tuple[str, str]]:
+    """(what it shows, the command) for each Twilio behaviour of docs/ivr.md and the extras;
+    `expect(caller, dialed)` is the outcome such a call would have now."""
     a, b = data.sites["1001"], data.sites["1002"]
     prefix = f"TWILIO_AUTH_TOKEN={token} genba-call call --url {url}/twilio/voice"
 
     def line(caller: str, dialed: str, *more: str) -> str:
         return " ".join([prefix, "--from", caller, "--to", dialed, *map(shlex.quote, more)])
 
+    def now(caller: str, dialed: str) -> str:
+        outcome = expect(caller, dialed)
+        return OUTCOMES.get(outcome, outcome)
+
     tanaka, a_number = data.phone("tanaka"), a.dial_in_number or ""
+    kimura, b_number = data.phone("kimura"), b.dial_in_number or ""
     retry_sid = "CA" + secrets.token_hex(16)
     return [
-        ("1 入場 entry: known caller, first call today, no key", line(tanaka, a_number)),
-        ("2 記録済み: the same call again within the repeat window", line(tanaka, a_number)),
-        ("3 退場 exit: 木村 entered 3 hours ago (seeded)", line(data.phone("kimura"), a_number)),
+        (f"1 now: {now(tanaka, a_number)} (the day's first call is the entry, no key)",
+         line(tanaka, a_number)),
+        ("2 記録済み: the line above again within the repeat window (10 min)",
+         line(tanaka, a_number)),
+        ("8 the line above again 10-60 min after the entry: the entry is read back, 2 = exit",
+         line(tanaka, a_number, "--digits", "2")),
+        (f"3 now: {now(kimura, a_number)} (木村 entered 3 hours ago, seeded: the exit)",
+         line(kimura, a_number)),
         ("4 shared number: a wrong site code, then 1003#", line(
             tanaka, SHARED_NUMBER, "--digits", "9999#1003#")),
         ("4 three wrong codes: the call ends politely", line(
@@ -121,15 +149,18 @@ def call_lines(data: DemoData, url: str, token: str) -> list[tuple[str, str]]:
             UNKNOWN_CALLER, a_number, "--digits", ".")),
         ("5 withheld caller: 中村さくら identifies with CCUS id and PIN", line(
             "anonymous", a_number, "--digits", "20000000000009#4321#")),
-        ("6 answer mode reject: <Reject/>, recorded all the same", line(
-            tanaka, b.dial_in_number or "")),
-        ("7 a Twilio retry: run this twice, one CallSid, recorded once", line(
-            data.phone("nguyen"), a_number, "--call-sid", retry_sid)),
+        (f"6 answer mode reject: <Reject/>, recorded all the same (now: {now(tanaka, b_number)})",
+         line(tanaka, b_number)),
+        ("7 a Twilio retry: run this twice, one CallSid, recorded once "
+         f"(now: {now(data.phone('nguyen'), a_number)})",
+         line(data.phone("nguyen"), a_number, "--call-sid", retry_sid)),
         ("crew phone: 佐々木's crew, 0 = everyone", line(
             data.phone("sasaki"), a_number, "--digits", "0")),
-        ("English speaker", line(data.phone("smith"), a_number)),
-        ("company not in the site's 施工体制 (added unconfirmed)", line(
-            data.phone("takahashi"), a_number)),
+        (f"English speaker (now: {now(data.phone('smith'), a_number)})",
+         line(data.phone("smith"), a_number)),
+        ("company not in the site's 施工体制 (added unconfirmed; "
+         f"now: {now(data.phone('takahashi'), a_number)})",
+         line(data.phone("takahashi"), a_number)),
         ("menu during the confirmation: 9, then 3 = today's record", line(
             tanaka, a_number, "--digits", "93")),
         ("11 menu 9, then 4 = this month (countable days, last day, 建退共)", line(
@@ -173,12 +204,20 @@ def demo(port: int, host: str) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     engine = make_engine(settings.database_url)
+    url = f"http://{host}:{port}"
     try:
         upgrade(engine)
         with session_scope(make_session_factory(engine)) as session:
             data = seed(session, settings.tz)
             password = _admin_login(session, settings.instance_path)
             api_token = _api_token(session, settings.instance_path)
+            moment = datetime.now(UTC)
+            lines = call_lines(
+                data,
+                url,
+                settings.twilio_auth_token or "",
+                lambda caller, dialed: preview(session, settings, caller, dialed, moment),
+            )
     finally:
         engine.dispose()
 
@@ -187,7 +226,6 @@ def demo(port: int, host: str) -> None:
     app = create_app({"GENBA_SETTINGS": settings})
     server = make_server(host, port, app, threaded=True)
     worker = subprocess.Popen(worker_command(), env=_worker_environment(settings))
-    url = f"http://{host}:{port}"
     token = settings.twilio_auth_token or ""
     click.echo(f"genba-call demo: {url}  (database {engine.url.render_as_string()})")
     click.echo(f"  RQ worker pid {worker.pid}; Redis {settings.redis_url or 'embedded'}")
@@ -197,7 +235,7 @@ def demo(port: int, host: str) -> None:
     click.echo(f"  TWILIO_AUTH_TOKEN ({source}): {token}")
     click.echo(f"  VONAGE_SIGNATURE_SECRET: {settings.vonage_signature_secret}")
     click.echo("\n通話の例 / simulated calls (paste into another terminal):")
-    for title, command in call_lines(data, url, token):
+    for title, command in lines:
         click.echo(f"  # {title}\n  {command}")
     click.echo("\nVonage (NCCO) の例 / the same calls as Vonage plays them:")
     for title, command in vonage_lines(data, url, settings.vonage_signature_secret or ""):

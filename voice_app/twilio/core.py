@@ -10,6 +10,7 @@ committed delivery wins and a retry changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,10 +72,7 @@ def answer_step(
         state = CallState.from_json(previous.state) if previous is not None else None
     # A PIN try is committed on its own before the PIN is evaluated (workers_db.lockout);
     # what follows is the step's own transaction.
-    lookup = DbLookup(
-        session, now, settings.tz, call.caller if n == 0 else None, commit=session.commit
-    )
-    flow = Flow(lookup, Policy(DayRules.of(settings), settings.tz_name))
+    flow = make_flow(session, settings, now, call.caller if n == 0 else None, commit=session.commit)
     step = flow.start(call) if state is None else flow.resume(call, state, params.digits)
     actions = list(step.actions)
     if replay_xml is not None:
@@ -88,6 +86,25 @@ def answer_step(
         return Answer(winner or xml, "retry", repeated=True)
     session.commit()
     return Answer(xml, step.outcome, events_created=created)
+
+
+def make_flow(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    caller: str | None,
+    commit: Callable[[], None] | None = None,
+) -> Flow:
+    """The call flow over the database, with the day rules of `settings`."""
+    lookup = DbLookup(session, now, settings.tz, caller, commit=commit)
+    return Flow(lookup, Policy(DayRules.of(settings), settings.tz_name))
+
+
+def preview(session: Session, settings: Settings, caller: str, dialed: str, now: datetime) -> str:
+    """The outcome the first webhook of a call would have now (`entry`, `exit`,
+    `asked_exit`, `repeat`, …), decided by the flow itself and recorded nowhere."""
+    call = CallContext("preview", caller, caller, dialed, now)
+    return make_flow(session, settings, now, caller).start(call).outcome
 
 
 def _drain(
