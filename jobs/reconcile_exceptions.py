@@ -16,15 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, bindparam, select, text
+from sqlalchemy import Date, Table, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ivr_flows.days import DayRules
 from jobs import reconcile_sql as sql
 from workers_db.audit import audit
-from workers_db.intake import raise_exception
 from workers_db.models import WorkException
 from workers_db.resolutions import DROPPED_REASON
 
@@ -248,13 +249,13 @@ def _overlaps(session: Session, win: Window, dialect: str) -> list[Wanted]:
     return list(wanted.values())
 
 
-def _stale_overlaps(session: Session, win: Window, dialect: str) -> list[int]:
+def _stale_overlaps(session: Session, win: Window, dialect: str) -> list[tuple[int, str]]:
     """Open overlap exceptions near these dates (any site: the other side of a pair, or a
     worker whose events were relinked) whose day no longer overlaps another site's and has
     no site hop any more."""
     statement = text(
         f"""
-        SELECT x.id FROM exceptions x
+        SELECT x.id, x.dedupe_key FROM exceptions x
         WHERE x.kind = 'overlapping_sites' AND x.status = 'open'
           AND x.work_date BETWEEN :scan_first AND :scan_last
           AND NOT EXISTS (
@@ -265,7 +266,7 @@ def _stale_overlaps(session: Session, win: Window, dialect: str) -> list[int]:
           AND NOT {sql.hop_remains(dialect)}
         """
     ).bindparams(bindparam("scan_first", type_=Date()), bindparam("scan_last", type_=Date()))
-    return list(session.scalars(statement, win.params()))
+    return [(row[0], row[1]) for row in session.execute(statement, win.params())]
 
 
 def _clock_unsynced(session: Session, win: Window) -> list[Wanted]:
@@ -325,16 +326,51 @@ def _manual_pending(session: Session, win: Window) -> list[Wanted]:
     ]
 
 
-def _existing(session: Session, keys: Iterable[str]) -> dict[str, WorkException]:
+def _existing(session: Session, keys: Iterable[str]) -> dict[str, Any]:
+    """(id, status, resolved_by, detail) of the stored exceptions with these keys (plain rows:
+    a day of forgotten exits may hold thousands)."""
     keys = list(keys)
-    found: dict[str, WorkException] = {}
+    found: dict[str, Any] = {}
+    columns = (
+        WorkException.dedupe_key,
+        WorkException.id,
+        WorkException.status,
+        WorkException.resolved_by,
+        WorkException.detail,
+    )
     for i in range(0, len(keys), 500):
         chunk = keys[i : i + 500]
-        for row in session.scalars(
-            select(WorkException).where(WorkException.dedupe_key.in_(chunk))
-        ):
+        for row in session.execute(select(*columns).where(WorkException.dedupe_key.in_(chunk))):
             found[row.dedupe_key] = row
     return found
+
+
+def _insert_missing(session: Session, missing: list[Wanted], dialect: str, now: datetime) -> int:
+    """Raise the new ones in a few multi-row INSERTs; the unique `dedupe_key` decides a race
+    with the intake or another job (the row that is there stays)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, WorkException.__table__)
+    statement = (
+        insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    )
+    rows = [
+        {
+            "kind": w.kind,
+            "dedupe_key": w.key,
+            "site_id": w.site_id,
+            "worker_id": w.worker_id,
+            "event_id": w.event_id,
+            "work_date": w.work_date,
+            "detail": w.detail,
+            "status": "open",
+            "created_at": now,
+        }
+        for w in missing
+    ]
+    if not rows:
+        return 0
+    raised = len(session.execute(statement, rows).all())
+    return raised
 
 
 def sync_exceptions(session: Session, win: Window, dialect: str) -> tuple[int, int]:
@@ -350,37 +386,34 @@ def sync_exceptions(session: Session, win: Window, dialect: str) -> tuple[int, i
         )
     }
     existing = _existing(session, wanted)
-    raised = 0
+    raised = _insert_missing(
+        session, [w for key, w in wanted.items() if key not in existing], dialect, now
+    )
     for key, w in wanted.items():
-        row = existing.get(key)
-        if row is None:
-            raise_exception(
-                session,
-                kind=w.kind,
-                dedupe_key=key,
-                site_id=w.site_id,
-                worker_id=w.worker_id,
-                event_id=w.event_id,
-                work_date=w.work_date,
-                detail=w.detail,
-            )
-            raised += 1
-        elif row.status == "resolved" and row.resolved_by == RECONCILE_ACTOR:
+        found = existing.get(key)
+        if found is None:
+            continue
+        if found.status == "resolved" and found.resolved_by == RECONCILE_ACTOR:
+            row = session.get(WorkException, found.id)
+            assert row is not None
             row.status, row.reason_code, row.resolution_note = "open", None, None
             row.resolved_by, row.resolved_at, row.detail = None, None, w.detail
             audit(session, RECONCILE_ACTOR, "reopen_exception", "exception", row.id, kind=row.kind)
             raised += 1
         elif (
-            row.status == "open"
+            found.status == "open"
             and w.kind in _DETAIL_OWNED
             and w.site_id == win.site_id  # the other side of a pair sees only its own half
-            and row.detail != w.detail
+            and found.detail != w.detail
         ):
-            row.detail = w.detail
-    stale = set(_stale_overlaps(session, win, dialect))
-    stale.update(
-        session.scalars(
-            select(WorkException.id).where(
+            session.execute(
+                update(WorkException).where(WorkException.id == found.id).values(detail=w.detail)
+            )
+    candidates = dict(_stale_overlaps(session, win, dialect))
+    candidates.update(
+        (row[0], row[1])
+        for row in session.execute(
+            select(WorkException.id, WorkException.dedupe_key).where(
                 WorkException.kind.in_(_SITE_DAY_KINDS),
                 WorkException.status == "open",
                 WorkException.site_id == win.site_id,
@@ -388,12 +421,11 @@ def sync_exceptions(session: Session, win: Window, dialect: str) -> tuple[int, i
             )
         )
     )
+    stale = [i for i, key in candidates.items() if key not in wanted]
     cleared = 0
     for row in session.scalars(
         select(WorkException).where(WorkException.id.in_(stale)).order_by(WorkException.id)
     ):
-        if row.dedupe_key in wanted:
-            continue
         row.status, row.reason_code, row.resolution_note = "resolved", CLEAR_REASON, CLEAR_NOTE
         row.resolved_by, row.resolved_at = RECONCILE_ACTOR, now
         audit(
