@@ -38,6 +38,17 @@ CATALOGUE = Catalogue(
             "{name}, jam pulang {time} sudah dicatat, untuk shift malam yang mulai kemarin "
             "{since}. Terima kasih."
         ),
+        "entry_recorded_at": "{name}, jam masuk {time} sudah dicatat.",
+        "exit_confirm_ask": "Untuk mencatat jam pulang sekarang, tekan {key}.",
+        "exit_not_recorded": "Jam pulang tidak dicatat. Sampai jumpa.",
+        "recorded_entry_no_exit_yesterday": (
+            "{name}, setelah masuk kemarin {since} tidak ada jam pulang. "
+            "Jam masuk hari ini {time} sudah dicatat."
+        ),
+        "recorded_entry_no_exit": (
+            "{name}, setelah masuk {since} tidak ada jam pulang. "
+            "Jam masuk baru {time} sudah dicatat."
+        ),
         "already_recorded": "{name}, ini sudah dicatat {time}.",
         "menu_hint": "Untuk mengubah, tekan {key}.",
         "menu": (

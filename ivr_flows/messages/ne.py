@@ -53,6 +53,15 @@ CATALOGUE = Catalogue(
             "{name}, तपाईंको प्रस्थान {time} मा दर्ता भयो, हिजो {since} मा सुरु भएको रात्रि "
             "पालीको। धन्यवाद।"
         ),
+        "entry_recorded_at": "{name}, तपाईंको आगमन {time} मा पहिले नै दर्ता भइसकेको छ।",
+        "exit_confirm_ask": "अहिले प्रस्थान दर्ता गर्न {key} थिच्नुहोस्।",
+        "exit_not_recorded": "प्रस्थान दर्ता गरिएको छैन। नमस्ते।",
+        "recorded_entry_no_exit_yesterday": (
+            "{name}, हिजो {since} को आगमनपछि प्रस्थान दर्ता भएको छैन। आजको आगमन {time} मा दर्ता भयो।"
+        ),
+        "recorded_entry_no_exit": (
+            "{name}, {since} को आगमनपछि प्रस्थान दर्ता भएको छैन। नयाँ आगमन {time} मा दर्ता भयो।"
+        ),
         "already_recorded": "{name}, यो {time} मा पहिले नै दर्ता भइसकेको छ।",
         "menu_hint": "सच्याउन {key} थिच्नुहोस्।",
         "menu": (

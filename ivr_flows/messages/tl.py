@@ -51,6 +51,17 @@ CATALOGUE = Catalogue(
             "{name}, naitala na ang labas mo {time}, para sa night shift na nagsimula kahapon "
             "{since}. Salamat."
         ),
+        "entry_recorded_at": "{name}, naitala na ang pasok mo {time}.",
+        "exit_confirm_ask": "Para itala ang labas mo ngayon, pindutin ang {key}.",
+        "exit_not_recorded": "Hindi naitala ang labas. Paalam.",
+        "recorded_entry_no_exit_yesterday": (
+            "{name}, walang naitalang labas pagkatapos ng pasok mo kahapon {since}. "
+            "Naitala na ang pasok mo ngayon {time}."
+        ),
+        "recorded_entry_no_exit": (
+            "{name}, walang naitalang labas pagkatapos ng pasok mo {since}. "
+            "Naitala na ang bagong pasok {time}."
+        ),
         "already_recorded": "{name}, naitala na ito {time}.",
         "menu_hint": "Para baguhin, pindutin ang {key}.",
         "menu": (

@@ -32,6 +32,13 @@ CATALOGUE = Catalogue(
         "recorded_exit_overnight": (
             "{name}，{time}离场已记录，这是昨天{since}开始的夜班。辛苦了。"
         ),
+        "entry_recorded_at": "{name}，{time}的进场已经记录了。",
+        "exit_confirm_ask": "如要现在记录离场，请按{key}。",
+        "exit_not_recorded": "没有记录离场。再见。",
+        "recorded_entry_no_exit_yesterday": (
+            "{name}，昨天{since}进场后没有离场记录。今天{time}的进场已记录。"
+        ),
+        "recorded_entry_no_exit": ("{name}，{since}进场后没有离场记录。新的进场{time}已记录。"),
         "already_recorded": "{name}，{time}已经记录过了。",
         "menu_hint": "如需更正，请按{key}。",
         "menu": ("记录进场请按1，记录离场请按2，听今天的记录请按3，听本月的记录请按4。"),
