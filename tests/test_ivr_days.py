@@ -18,8 +18,9 @@ from jobs.reconcile import reconcile
 from voice_app import create_app
 from workers_db.day_resolutions import resolve_site_hop, set_forgotten_exit
 from workers_db.models import AuditEntry, WorkRecord
-from workers_db.registration import add_card, add_site_company
+from workers_db.registration import add_card
 from workers_db.settings import Settings
+from workers_db.structure import add_site_company
 
 from .helpers import bearer, make_site, make_token
 from .ivr_support import (
@@ -245,7 +246,9 @@ def test_three_sites_within_16_seconds_raise_overlapping_sites_until_the_office_
     sites = [world.site]
     for code, number in zip(("3456", "4567"), numbers, strict=True):
         site = make_site(db_session, world.prime, code=code, dial_in_number=number)
-        add_site_company(db_session, site.id, world.sub.id, parent_company_id=world.prime.id)
+        add_site_company(
+            db_session, site.id, world.sub.id, parent_company_id=world.prime.id, tier=1
+        )
         sites.append(site)
     db_session.commit()
     for number in (SITE_NUMBER, *numbers):
