@@ -190,6 +190,12 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/admin/exceptions/<int:exception_id>/approve"): page(
         MANAGERS, path={"exception_id": "exception"}
     ),
+    ("POST", "/admin/exceptions/<int:exception_id>/exit-time"): page(
+        MANAGERS, path={"exception_id": "exception"}, form={"exit_time": "=15:00"}
+    ),
+    ("POST", "/admin/exceptions/<int:exception_id>/hop"): page(
+        MANAGERS, path={"exception_id": "exception"}, form={"keep": "=1"}
+    ),
     # statistics and exports
     ("GET", "/admin/stats"): page(query=SITE),
     # targets and the site's documents

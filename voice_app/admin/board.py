@@ -21,6 +21,7 @@ from voice_app.admin.scoping import own_company_only, refusing, scope_workers, s
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
+from workers_db.day_marks import board_marks
 from workers_db.intake import raise_exception, record_event
 from workers_db.models import Site, SiteCompany, Worker
 from workers_db.scope import entry_worker_or_raise
@@ -34,6 +35,7 @@ def _board_context(site: Site) -> dict[str, object]:
     return {
         "site": site,
         "board": board,
+        "marks": board_marks(db(), site.id, work_date, settings().tz),
         "is_today": work_date == today(),
         "refresh_s": int(current_app.config.get("ADMIN_BOARD_REFRESH_S", REFRESH_S)),
         "now": datetime.now(settings().tz),

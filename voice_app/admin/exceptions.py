@@ -3,6 +3,7 @@ phone or card to a worker, approving 事後登録 — each audited (`workers_db.
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,7 +16,8 @@ from voice_app.admin.i18n import field_label, translate
 from voice_app.admin.scoping import scope_workers, site_ids_in_scope, site_or_abort
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.admin.worker_ops import link_card_to, link_phone_to
-from voice_app.extensions import db
+from voice_app.extensions import db, settings
+from workers_db.day_resolutions import resolve_site_hop, set_forgotten_exit
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.models import EXCEPTION_KINDS, Company, Event, Site, Worker, WorkException
 from workers_db.resolutions import REASON_CODES, approve_manual_event, resolve_exception
@@ -27,7 +29,7 @@ SUGGESTED: dict[str, tuple[str, ...]] = {
     "withheld_caller": ("caller_id_withheld",),
     "unknown_card": ("card_not_registered", "data_entry_error"),
     "no_exit": ("left_without_exit", "confirmed_correct"),
-    "overlapping_sites": ("data_entry_error", "confirmed_correct"),
+    "overlapping_sites": (),  # keep or drop this site's day (exception_hop)
     "clock_unsynced": ("reader_broken", "confirmed_correct"),
     "company_not_in_structure": ("confirmed_correct",),
     "manual_pending": (),
@@ -76,7 +78,11 @@ def exceptions() -> ResponseReturnValue:
 def _context(rows: list[WorkException]) -> dict[str, dict[int, Any]]:
     """Sites, workers and events the listed exceptions refer to, in three queries."""
     session = db()
-    site_ids = {r.site_id for r in rows if r.site_id}
+    others = {hop["other_site_id"] for r in rows for hop in r.detail.get("hops", [])}
+    visible = site_ids_in_scope()
+    if visible is not None:  # another prime's site is "another site", unnamed
+        others &= set(visible)
+    site_ids = {r.site_id for r in rows if r.site_id} | others
     worker_ids = {r.worker_id for r in rows if r.worker_id}
     event_ids = {r.event_id for r in rows if r.event_id}
     return {
@@ -85,6 +91,22 @@ def _context(rows: list[WorkException]) -> dict[str, dict[int, Any]]:
             w.id: w for w in session.scalars(select(Worker).where(Worker.id.in_(worker_ids)))
         },
         "events": {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))},
+        "moments": {r.id: _moments(r.detail) for r in rows},
+    }
+
+
+def _moments(detail: dict[str, Any]) -> dict[str, Any]:
+    """The times a day-rule exception's detail names (ISO text), as datetimes to show: the
+    next record after a forgotten exit, and each site hop (here, there)."""
+
+    def at(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return {
+        "next_at": at(detail.get("next_at")),
+        "hops": [
+            (h["other_site_id"], at(h["at"]), at(h["other_at"])) for h in detail.get("hops", [])
+        ],
     }
 
 
@@ -230,4 +252,43 @@ def exception_approve(exception_id: int) -> ResponseReturnValue:
         return _back(row)
     db().commit()
     flash(translate("exceptions.approved_flash"), "ok")
+    return _back(row)
+
+
+@bp.post("/exceptions/<int:exception_id>/exit-time")
+@login_required(*MANAGER_ROLES)
+def exception_exit_time(exception_id: int) -> ResponseReturnValue:
+    """Set the exit time of a forgotten exit (`no_exit`) on the entry's work date."""
+    row = _exception_or_abort(exception_id)
+    if row.kind != "no_exit" or row.work_date is None:
+        abort(400)
+    try:
+        at = time.fromisoformat((request.form.get("exit_time") or "").strip())
+    except ValueError:
+        flash(translate("exceptions.bad_time"), "error")
+        return _back(row)
+    tz = settings().tz
+    try:
+        set_forgotten_exit(
+            db(), row.id, datetime.combine(row.work_date, at, tzinfo=tz), actor(), tz
+        )
+    except ValidationFailed as exc:
+        db().rollback()
+        _flash_problems(exc)
+        return _back(row)
+    db().commit()
+    flash(translate("exceptions.exit_set_flash"), "ok")
+    return _back(row)
+
+
+@bp.post("/exceptions/<int:exception_id>/hop")
+@login_required(*MANAGER_ROLES)
+def exception_hop(exception_id: int) -> ResponseReturnValue:
+    """Keep (`keep=1`) or drop this site's day of an `overlapping_sites` exception."""
+    row = _exception_or_abort(exception_id)
+    if row.kind != "overlapping_sites":
+        abort(400)
+    resolve_site_hop(db(), row.id, request.form.get("keep") == "1", actor())
+    db().commit()
+    flash(translate("exceptions.hop_flash"), "ok")
     return _back(row)

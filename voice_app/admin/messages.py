@@ -151,6 +151,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Without a CCUS worker id the day is not a CCUS work record",
     ),
     "board.pending": ("承認待ち", "awaiting approval"),
+    "board.asked": ("再架電・退場は未記録", "called again, no exit recorded"),
+    "board.no_exit": ("退場未記録", "no exit recorded"),
+    "board.hop": ("他現場と重複", "also at another site"),
     # manual entries
     "manual.title": ("事後登録 (記録漏れの入力)", "Missed day (manual entry)"),
     "manual.lead": (

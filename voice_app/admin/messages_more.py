@@ -179,13 +179,25 @@ MORE: dict[str, tuple[str, str]] = {
         "A card that is not registered was touched; link it to its owner.",
     ),
     "kind_help.no_exit": (
-        "入場のあと退場の記録がありません。",
-        "An entry without an exit.",
+        "入場のあと、最長勤務時間を過ぎても退場の記録がありません。退場時刻を入力できます。",
+        "An entry left without an exit for longer than the longest shift. Set the exit time.",
     ),
     "kind_help.overlapping_sites": (
-        "同じ日に複数の現場で記録があります。",
-        "Records at more than one site on the same day.",
+        "同じ時間に別の現場でも記録があります。どちらが正しいか決めてください"
+        "（決めるまでは両方とも就業日です）。",
+        "Recorded at another site at the same time. Decide which is right "
+        "(both days count until then).",
     ),
+    "exceptions.exit_time": ("退場時刻", "Exit time"),
+    "exceptions.set_exit": ("退場時刻を設定", "Set the exit time"),
+    "exceptions.exit_set_flash": ("退場時刻を記録しました。", "The exit time is recorded."),
+    "exceptions.bad_time": ("退場時刻: HH:MM で入力してください", "Exit time: enter HH:MM"),
+    "exceptions.next_event": ("次の記録", "Next record"),
+    "exceptions.other_site": ("他の現場", "Other site"),
+    "exceptions.hop_line": ("{site}: {there}（この現場 {here}）", "{site}: {there} (here {here})"),
+    "exceptions.keep_site": ("この現場で正しい", "This site is right"),
+    "exceptions.drop_site": ("この現場にはいなかった", "Not at this site"),
+    "exceptions.hop_flash": ("この現場の就業日を決めました。", "This site's day is decided."),
     "kind_help.clock_unsynced": (
         "時計が合っていないリーダーからの記録です。時刻を確かめてください。",
         "From a reader whose clock was not synced: check the time.",
