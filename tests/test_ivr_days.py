@@ -221,21 +221,6 @@ def test_a_forgotten_exit_makes_the_morning_call_a_new_days_entry(
     ) == ("resolve_exception")
 
 
-def test_a_night_shift_shorter_than_the_longest_shift_pairs_across_midnight(
-    twilio: Twilio, world: World, db_session: Session, clock: Clock, settings: Settings
-) -> None:
-    clock.now = MORNING.replace(hour=20, minute=0) - timedelta(days=1)
-    twilio.call(TANAKA, SITE_NUMBER).start()
-    clock.now = MORNING.replace(hour=5, minute=30)
-    root = twilio.call(TANAKA, SITE_NUMBER).start()
-    assert "昨日20時からの夜間作業です" in said(root)[0]
-    run_reconcile(db_session, settings, [world.site.id])
-    assert records(db_session, world.tanaka.id) == [
-        (world.site.id, TODAY - timedelta(days=1), "20:00", "05:30", True)
-    ]
-    assert exceptions(db_session, "no_exit") == []
-
-
 # ---------------------------------------------------------------- story 3: site hopping
 
 
