@@ -120,6 +120,43 @@ def test_2_and_3_repeat_then_exit(
     assert "退場を記録しました" in heard.texts[0]
 
 
+def test_8_an_early_second_call_asks_and_only_key_2_records_the_exit(
+    driver: Twilio | Vonage, world: World, db_session: Session, clock: Clock
+) -> None:
+    Phone(driver, TANAKA, SITE_NUMBER).start()
+    clock.advance(minutes=15)
+    unsure = Phone(driver, TANAKA, SITE_NUMBER)
+    heard = unsure.start()
+    assert heard.asks and heard.texts == [
+        "タナカ イチロウさん、7時45分の入場は記録済みです。",
+        "退場を記録するときは、2を押してください。",
+    ]
+    assert unsure.silence(heard).texts == ["退場は記録していません。失礼します。"]
+    assert len(events(db_session, worker_id=world.tanaka.id)) == 1
+    sure = Phone(driver, TANAKA, SITE_NUMBER)
+    assert "退場を記録しました" in sure.press(sure.start(), "2").texts[0]
+    assert [e.direction for e in events(db_session, worker_id=world.tanaka.id)] == [
+        "entry",
+        "exit",
+    ]
+
+
+def test_9_the_call_after_a_forgotten_exit_is_a_new_days_entry(
+    driver: Twilio | Vonage, world: World, db_session: Session, clock: Clock
+) -> None:
+    Phone(driver, TANAKA, SITE_NUMBER).start()  # 7:45, and no exit
+    clock.advance(hours=23)  # 6:45 the next morning
+    heard = Phone(driver, TANAKA, SITE_NUMBER).start()
+    assert heard.texts[0] == (
+        "タナカ イチロウさん、昨日7時45分の入場のあと、退場が記録されていません。"
+        "今日の入場を6時45分に記録しました。"
+    )
+    assert [e.direction for e in events(db_session, worker_id=world.tanaka.id)] == [
+        "entry",
+        "entry",
+    ]
+
+
 def test_4_a_shared_number_asks_the_site_code_three_times(
     driver: Twilio | Vonage, world: World, db_session: Session
 ) -> None:
