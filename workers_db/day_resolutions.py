@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from jobs.queue import request_reconcile
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.intake import record_event, work_date_of
 from workers_db.models import Event, WorkException, utcnow
@@ -71,9 +70,8 @@ def set_forgotten_exit(
         note=(note or "").strip() or "退場時刻の入力 (exit time set by the office)",
     )
     event = recorded.event
-    if recorded.created:
+    if recorded.created:  # the new event marks its day for reconciliation itself
         event.approved_at, event.approved_by = utcnow(), actor
-        request_reconcile(session, event.site_id, event.work_date)
     resolve_exception(
         session, row.id, EXIT_SET_REASON, actor, note=f"exit {exit_at.astimezone(tz):%H:%M}"
     )
@@ -84,7 +82,4 @@ def resolve_site_hop(session: Session, exception_id: int, keep: bool, actor: str
     """Keep or drop this site's day of an `overlapping_sites` exception."""
     row = _open_exception(session, exception_id, "overlapping_sites")
     reason = KEPT_REASON if keep else DROPPED_REASON
-    resolved = resolve_exception(session, row.id, reason, actor)
-    if not keep and resolved.site_id is not None and resolved.work_date is not None:
-        request_reconcile(session, resolved.site_id, resolved.work_date)
-    return resolved
+    return resolve_exception(session, row.id, reason, actor)  # marks the day for reconciling
