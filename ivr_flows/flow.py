@@ -8,12 +8,12 @@ withheld caller, the menu) is a short detour that ends in the same `check_in`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from ivr_flows import exit_confirm, identify, menu
 from ivr_flows.decide import Decision, decide, history_since
+from ivr_flows.formats import is_site_code
 from ivr_flows.lookup import Lookup
 from ivr_flows.model import (
     Action,
@@ -40,8 +40,6 @@ from ivr_flows.policy import (
     SITE_CODE_TRIES,
     Policy,
 )
-
-_SITE_CODE = re.compile(r"^[0-9]{4,8}$")
 
 Handler = Callable[["Flow", CallContext, CallState, str | None], Step]
 
@@ -118,7 +116,7 @@ class Flow:
 
     def on_site_code(self, call: CallContext, state: CallState, digits: str | None) -> Step:
         code = (digits or "").rstrip("#")
-        site = self.lookup.site_by_code(code) if _SITE_CODE.match(code) else None
+        site = self.lookup.site_by_code(code) if is_site_code(code) else None
         if site is not None:
             workers = self.lookup.workers_by_phone(call.caller) if call.caller else []
             return self.at_site(call, state.but(tries=0), site, workers)

@@ -13,9 +13,9 @@ call means "recorded", and an unknown caller must not be told that.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from ivr_flows.formats import is_ccus_id, is_pin
 from ivr_flows.model import (
     CallContext,
     CallState,
@@ -30,9 +30,6 @@ from ivr_flows.policy import CCUS_ID_TRIES, ID_TIMEOUT_S, PIN_TRIES_PER_CALL, pi
 
 if TYPE_CHECKING:
     from ivr_flows.flow import Flow
-
-_CCUS_ID = re.compile(r"^[0-9]{14}$")
-_PIN = re.compile(r"^[0-9]{4,8}$")
 
 
 def anonymous_event_id(call: CallContext) -> str:
@@ -75,7 +72,7 @@ def on_ccus_id(flow: Flow, call: CallContext, state: CallState, digits: str | No
     if digits is None:
         return flow.end(state, "anonymous_goodbye")
     ccus_id = digits.rstrip("#")
-    if not _CCUS_ID.match(ccus_id):
+    if not is_ccus_id(ccus_id):
         tries = state.tries + 1
         if tries >= CCUS_ID_TRIES:
             return flow.end(state.but(tries=tries), "anonymous_goodbye")
@@ -100,7 +97,7 @@ def on_pin(flow: Flow, call: CallContext, state: CallState, digits: str | None) 
     if not flow.lookup.count_pin_try(keys, call.now):  # counted before the PIN is evaluated
         return flow.end(state, "locked_out", "anonymous_goodbye", outcome="locked_out")
     pin = digits.rstrip("#")
-    worker = flow.lookup.verify_pin(state.ccus_id, pin) if _PIN.match(pin) else None
+    worker = flow.lookup.verify_pin(state.ccus_id, pin) if is_pin(pin) else None
     site = flow.lookup.site(state.site_id) if state.site_id else None
     if worker is None or site is None:
         tries = state.tries + 1

@@ -64,6 +64,15 @@ def _recreate_database(url: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI speaks the locale's language (docs/errors.md): tests read its English unless
+    they set a Japanese locale themselves, whatever the developer's shell has."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+
+
 @pytest.fixture(scope="session")
 def database_url() -> str:
     return TEST_DATABASE_URL

@@ -78,9 +78,7 @@ def test_rows_are_numbered_as_excel_numbers_them() -> None:
 def test_a_value_under_no_header_is_not_dropped() -> None:
     text = ",".join(HEADER) + ",\n" + ",".join(worker_row(1)) + ",メモ\n"
     parsed = parse_text(text)
-    assert [str(p) for p in parsed.problems] == [
-        "row 2: (column 11): a value in a column with no header"
-    ]
+    assert [str(p) for p in parsed.problems] == ["row 2: a value in column 11, which has no header"]
 
 
 def test_decode_prefers_utf8_then_cp932() -> None:
@@ -152,7 +150,9 @@ def test_two_companies_of_one_name_need_an_id(db_session: Session) -> None:
     parsed = parse_bytes(csv_bytes([worker_row(1, company="同名建設", company_ccus_id="")]))
     plan = plan_import(db_session, parsed)
     assert [p.column for p in plan.problems] == ["company_ccus_id"]
-    assert "2 companies named '同名建設'" in plan.problems[0].message
+    assert plan.problems[0].code == "import.company_ambiguous"
+    assert "2 companies named '同名建設'" in plan.problems[0].text("en")
+    assert "「同名建設」という会社が2社登録されています" in plan.problems[0].text("ja")
 
 
 def test_a_worker_is_not_moved_to_another_company(db_session: Session) -> None:
@@ -160,4 +160,4 @@ def test_a_worker_is_not_moved_to_another_company(db_session: Session) -> None:
     create_worker(db_session, "作業員 1", company.id, ccus_worker_id="20000000000001")
     plan = plan_import(db_session, parse_bytes(csv_bytes([worker_row(1)])))
     assert [p.column for p in plan.problems] == ["worker_ccus_id"]
-    assert "does not move workers" in plan.problems[0].message
+    assert "does not move workers" in plan.problems[0].text("en")

@@ -100,7 +100,7 @@ def test_embedded_default_init_import_and_api_round_trip(tmp_path: Path) -> None
     genba_call("init-db")
     assert (instance / "genba.db").exists()
     imported = genba_call("import", str(write(tmp_path, excel_cp932(ROWS))))
-    assert "技能者 workers: 2 added" in imported.stdout
+    assert "workers: 2 added" in imported.stdout
     token = genba_call("create-token", "--role", "admin").stdout.strip()
 
     port = _free_port()

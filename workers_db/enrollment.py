@@ -103,7 +103,7 @@ def link_phone(session: Session, e164: str, worker_id: int, actor: str) -> LinkR
 def _worker(session: Session, worker_id: int) -> Worker:
     worker = session.get(Worker, worker_id)
     if worker is None:
-        raise NotFound(f"no worker with id {worker_id}")
+        raise NotFound("worker.not_found", {"id": worker_id})
     return worker
 
 

@@ -3,7 +3,7 @@
 Phones: any way a Japanese number is written (`090-1234-5678`, full-width `０９０－…`,
 `+81 90 1234 5678`) → E.164.  Card UIDs: hex with or without separators, any case, with an
 optional technology prefix → `F:`/`A:`/`B:` + upper-case hex.  CCUS ids: 14 digits.
-Each parser raises `InvalidIdentifier` with a message a site admin can act on.
+Each parser raises `InvalidIdentifier`: a catalogue code (docs/errors.md) a site admin can act on.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import unicodedata
 
 import phonenumbers
 
+from ivr_flows.formats import CCUS_ID_DIGITS, SITE_CODE_DIGITS, is_site_code
+from workers_db.errors import CodedError
+
 DEFAULT_REGION = "JP"
-CCUS_ID_DIGITS = 14
-SITE_CODE_PATTERN = re.compile(r"^[0-9]{4,8}$")
 
 # Hyphen-like characters people (and IMEs) type inside phone numbers and card ids.
 _DASHES = "‐‑‒–—―−ーｰ－"
@@ -29,8 +30,8 @@ CARD_TECHNOLOGIES = {"F": "FeliCa", "A": "ISO 14443 Type A", "B": "ISO 14443 Typ
 _CARD_LENGTHS = {"F": (16,), "A": (8, 14, 20), "B": (8,)}
 
 
-class InvalidIdentifier(ValueError):
-    """The value cannot be read as the identifier asked for; `str()` says why."""
+class InvalidIdentifier(CodedError):
+    """The value cannot be read as the identifier asked for; its code says why."""
 
 
 def _fold(value: str) -> str:
@@ -43,20 +44,18 @@ def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
     """One phone number in E.164, e.g. `+819012345678`."""
     text = _fold(value or "")
     if not text:
-        raise InvalidIdentifier("empty phone number")
+        raise InvalidIdentifier("phone.empty")
     if re.search(r"[^0-9+\-() ]", text):
-        raise InvalidIdentifier(f"{value!r} contains characters that are not part of a number")
+        raise InvalidIdentifier("phone.characters", {"value": value})
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidIdentifier(f"{value!r} is not a phone number ({exc._msg})") from exc
+        raise InvalidIdentifier("phone.unreadable", {"value": value}) from exc
     if not phonenumbers.is_possible_number(parsed):
         digits = re.sub(r"\D", "", text)
-        raise InvalidIdentifier(
-            f"{value!r} has the wrong number of digits ({len(digits)}) for a phone number"
-        )
+        raise InvalidIdentifier("phone.digit_count", {"value": value, "digits": len(digits)})
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidIdentifier(f"{value!r} is not a valid number in any numbering plan")
+        raise InvalidIdentifier("phone.invalid", {"value": value})
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -111,7 +110,7 @@ def canonical_card_uid(value: str, technology: str | None = None) -> str:
     """
     text = _fold(value or "").upper()
     if not text:
-        raise InvalidIdentifier("empty card id")
+        raise InvalidIdentifier("card.empty")
     tech = technology.upper()[:1] if technology else None
     match = re.match(r"^(F|A|B|FELICA|TYPEA|TYPEB)\s*[:/]\s*(.*)$", text)
     if match:
@@ -122,7 +121,7 @@ def canonical_card_uid(value: str, technology: str | None = None) -> str:
     if hexdigits.startswith("0X"):
         hexdigits = hexdigits[2:]
     if not hexdigits or not _HEX.match(hexdigits):
-        raise InvalidIdentifier(f"{value!r} is not hexadecimal (0-9, A-F)")
+        raise InvalidIdentifier("card.not_hex", {"value": value})
     if tech is None:
         if len(hexdigits) == 16:
             tech = "F"
@@ -130,16 +129,20 @@ def canonical_card_uid(value: str, technology: str | None = None) -> str:
             tech = "A"
         else:
             raise InvalidIdentifier(
-                f"{value!r} has {len(hexdigits)} hex digits; a FeliCa IDm has 16, "
-                "a Type A UID 8, 14 or 20 (or prefix it with F:, A: or B:)"
+                "card.length_unknown", {"value": value, "digits": len(hexdigits)}
             )
     if tech not in _CARD_LENGTHS:
-        raise InvalidIdentifier(f"unknown card technology {tech!r} (F, A or B)")
+        raise InvalidIdentifier("card.technology", {"technology": tech})
     if len(hexdigits) not in _CARD_LENGTHS[tech]:
         expected = " or ".join(str(n) for n in _CARD_LENGTHS[tech])
         raise InvalidIdentifier(
-            f"{value!r}: a {CARD_TECHNOLOGIES[tech]} id has {expected} hex digits, "
-            f"not {len(hexdigits)}"
+            "card.length",
+            {
+                "value": value,
+                "technology": CARD_TECHNOLOGIES[tech],
+                "expected": expected,
+                "digits": len(hexdigits),
+            },
         )
     return f"{tech}:{hexdigits}"
 
@@ -148,21 +151,25 @@ def card_technology(canonical_uid: str) -> str:
     return canonical_uid.split(":", 1)[0]
 
 
-def normalize_ccus_id(value: str | None, what: str = "CCUS id") -> str | None:
+def normalize_ccus_id(value: str | None) -> str | None:
     """14 digits, separators and full-width digits allowed in; empty → None (unregistered)."""
     text = _fold(value or "")
     if not text:
         return None
     digits = re.sub(r"[\s\-]", "", text)
     if not digits.isdigit() or not digits.isascii():
-        raise InvalidIdentifier(f"{what} {value!r} must be digits only")
+        raise InvalidIdentifier("ccus.not_digits", {"value": value or ""})
     if len(digits) != CCUS_ID_DIGITS:
-        raise InvalidIdentifier(f"{what} {value!r} has {len(digits)} digits, not 14")
+        raise InvalidIdentifier(
+            "ccus.length", {"value": value or "", "digits": len(digits), "expected": CCUS_ID_DIGITS}
+        )
     return digits
 
 
 def validate_site_code(value: str) -> str:
+    """The one rule for site codes: 4 to 8 digits (full-width digits are read as digits)."""
     text = _fold(value or "")
-    if not SITE_CODE_PATTERN.match(text):
-        raise InvalidIdentifier(f"site code {value!r} must be 4 to 8 digits")
+    if not is_site_code(text):
+        low, high = SITE_CODE_DIGITS
+        raise InvalidIdentifier("site_code.format", {"value": value, "min": low, "max": high})
     return text

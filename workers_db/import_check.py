@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from workers_db.errors import Params
 from workers_db.import_csv import ParsedFile, ParsedRow, RowProblem
 from workers_db.models import Card, Company, Phone, Worker
 
@@ -102,7 +103,7 @@ class ImportPlan:
             workers_existing=len(self.workers) - len(new_workers),
             phones_new=sum(len(w.new_phones) for w in self.workers),
             cards_new=sum(len(w.new_cards) for w in self.workers),
-            problems=sorted(set(self.problems)),
+            problems=sorted(set(self.problems), key=RowProblem.sort_key),
         )
 
 
@@ -125,8 +126,8 @@ def plan_import(
     if problems and not parsed.rows:
         return ImportPlan(parsed, {}, [], problems)
 
-    def bad(row: ParsedRow, column: str, message: str) -> None:
-        problems.append(RowProblem(row.line, parsed.label(column), message))
+    def bad(row: ParsedRow, column: str, code: str, params: Params) -> None:
+        problems.append(RowProblem(row.line, column, code, params))
 
     companies = _companies_of_file(parsed.rows, bad)
     _duplicates_in_file(parsed.rows, bad)
@@ -139,8 +140,7 @@ def plan_import(
     return ImportPlan(parsed, companies, workers, problems)
 
 
-_Bad = Callable[[ParsedRow, str, str], None]
-TAKEN = "is already registered to another worker"  # whose is not told outside the scope
+_Bad = Callable[[ParsedRow, str, str, Params], None]
 
 
 def _companies_of_file(rows: Sequence[ParsedRow], bad: _Bad) -> dict[CompanyKey, CompanyPlan]:
@@ -153,14 +153,18 @@ def _companies_of_file(rows: Sequence[ParsedRow], bad: _Bad) -> dict[CompanyKey,
             continue
         first = by_name.setdefault(row.company, row)
         if first.company_ccus_id != row.company_ccus_id:
-            other = first.company_ccus_id or "no 事業者ID"
-            bad(row, "company_ccus_id", f"{row.company!r} has {other} on row {first.line}")
+            params: Params = {"company": row.company, "row": first.line}
+            if first.company_ccus_id:
+                params = {**params, "ccus": first.company_ccus_id}
+                bad(row, "company_ccus_id", "import.company_ccus_differs", params)
+            else:
+                bad(row, "company_ccus_id", "import.company_ccus_missing", params)
             continue
         if row.company_ccus_id:
             first = by_ccus.setdefault(row.company_ccus_id, row)
             if first.company != row.company:
-                message = f"事業者ID {row.company_ccus_id} is {first.company!r} on row {first.line}"
-                bad(row, "company", message)
+                params = {"ccus": row.company_ccus_id, "company": first.company, "row": first.line}
+                bad(row, "company", "import.ccus_other_company", params)
                 continue
         key = company_key(row)
         plan = companies.get(key)
@@ -169,7 +173,7 @@ def _companies_of_file(rows: Sequence[ParsedRow], bad: _Bad) -> dict[CompanyKey,
                 row.company, row.company_ccus_id, row.sole_proprietor, row.line
             )
         elif row.readable("sole_proprietor") and plan.sole_proprietor != row.sole_proprietor:
-            bad(row, "sole_proprietor", f"differs from row {plan.first_line} (same company)")
+            bad(row, "sole_proprietor", "import.sole_proprietor_differs", {"row": plan.first_line})
     return companies
 
 
@@ -183,19 +187,20 @@ def _duplicates_in_file(rows: Sequence[ParsedRow], bad: _Bad) -> None:
         if row.worker_ccus_id:
             first = ccus.setdefault(row.worker_ccus_id, row.line)
             if first != row.line:
-                bad(row, "worker_ccus_id", f"技能者ID {row.worker_ccus_id} is also on row {first}")
+                params: Params = {"ccus": row.worker_ccus_id, "row": first}
+                bad(row, "worker_ccus_id", "import.worker_ccus_twice", params)
         for e164 in row.phones:
             first = phones.setdefault(e164, row.line)
             if first != row.line:
-                bad(row, "phone", f"{e164} is also on row {first} (one phone, one worker)")
+                bad(row, "phone", "import.phone_twice", {"value": e164, "row": first})
         for uid in row.cards:
             first = cards.setdefault(uid, row.line)
             if first != row.line:
-                bad(row, "card_uid", f"{uid} is also on row {first} (one card, one worker)")
+                bad(row, "card_uid", "import.card_twice", {"value": uid, "row": first})
         if identified_by_name(row) and row.company:
             first = plain.setdefault((company_key(row), row.worker), row.line)
             if first != row.line:
-                bad(row, "worker", f"the same worker as row {first} (add a 技能者ID or phone)")
+                bad(row, "worker", "import.same_worker", {"row": first})
 
 
 def identified_by_name(row: ParsedRow) -> bool:
@@ -229,13 +234,10 @@ def _match_companies(
             companies[("name", name)].existing_id = found[0]
             continue
         listed = ", ".join(str(i) for i in sorted(found))
-        message = (
-            f"{len(found)} companies named {name!r} are registered (ids {listed}); "
-            "give the 事業者ID to say which"
-        )
+        params: Params = {"name": name, "count": len(found), "ids": listed}
         for row in rows:
             if row.company == name and not row.company_ccus_id:
-                bad(row, "company_ccus_id", message)
+                bad(row, "company_ccus_id", "import.company_ambiguous", params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,13 +287,14 @@ def _match_workers(
         if row.worker_ccus_id and row.worker_ccus_id in by_ccus:
             same = by_ccus[row.worker_ccus_id]
             if same.company_id != company_id and not _sees(visible, same.company_id):
-                bad(row, "worker_ccus_id", f"{row.worker_ccus_id} {TAKEN}")
+                bad(row, "worker_ccus_id", "taken_by_other", {"value": row.worker_ccus_id})
             elif same.company_id != company_id:
-                message = (
-                    f"技能者ID {row.worker_ccus_id} is worker {same.id} of company "
-                    f"{same.company_id}; the import does not move workers"
-                )
-                bad(row, "worker_ccus_id", message)
+                params: Params = {
+                    "ccus": row.worker_ccus_id,
+                    "worker_id": same.id,
+                    "company_id": same.company_id,
+                }
+                bad(row, "worker_ccus_id", "import.worker_other_company", params)
         elif not row.worker_ccus_id and len({owner for _, owner, _ in owned}) == 1:
             owner = known[owned[0][1]]
             if owner.company_id == company_id and owner.name == row.worker:
@@ -302,13 +305,15 @@ def _match_workers(
             if same is None or owner_id != same.id:
                 other = known[owner_id]
                 if not _sees(visible, other.company_id):
-                    bad(row, column, f"{value} {TAKEN}")
+                    bad(row, column, "taken_by_other", {"value": value})
                     continue
-                message = (
-                    f"{value} already belongs to worker {owner_id} "
-                    f"({other.name}, company {other.company_id})"
-                )
-                bad(row, column, message)
+                params = {
+                    "value": value,
+                    "worker_id": owner_id,
+                    "name": other.name,
+                    "company_id": other.company_id,
+                }
+                bad(row, column, "import.taken", params)
         if same is not None:
             plan.existing_id = same.id
         plan.new_phones = [p for p in row.phones if p not in phone_owner]

@@ -1,8 +1,9 @@
 """Reading a pre-registration CSV (docs/import.md): decoding, header names, and each row's cells.
 
 This module touches no database.  It turns the file's bytes into `ParsedRow`s with normalised
-values (E.164 phones, canonical card ids, 14-digit CCUS ids) and a list of `RowProblem`s, one
-per bad cell, numbered as Excel numbers rows (the header is row 1).  `workers_db.importer`
+values (E.164 phones, canonical card ids, 14-digit CCUS ids, names by `clean_text`, フリガナ in
+katakana) and a list of `RowProblem`s, one per bad cell, numbered as Excel numbers rows (the
+header is row 1), each a catalogue code rendered in the reader's language.  `workers_db.importer`
 checks the rows against each other and the database and writes them.
 """
 
@@ -16,13 +17,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workers_db.csv_text import ImportFileError, decode
+from workers_db.errors import Params
 from workers_db.identifiers import (
     InvalidIdentifier,
     canonical_card_uid,
     normalize_ccus_id,
     normalize_phone,
 )
-from workers_db.registration import LANGUAGES, PIN_DIGITS
+from workers_db.messages import DEFAULT_LANG, column_label, message, render
+from workers_db.registration import LANGUAGES, PIN_DIGITS, pin_is_valid
+from workers_db.text import clean_text, optional_kana
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "import_template.csv"
 
@@ -80,28 +85,38 @@ LANGUAGE_NAMES = {
 }
 MULTI_VALUE_SEPARATOR = re.compile(r"[;；]")
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
-_EXCEL_TEXT_HINT = "Excel turned it into a number: format the column as text (文字列) and retype"
 
 
-# The per-row problem collector handed to the cell parsers: bad(column, message).
-_Bad = Callable[[str, str], None]
+# The per-row problem collector handed to the cell parsers: bad(column, code, params).
+_Bad = Callable[[str, str, Params], None]
 _Parser = Callable[[str], str]
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (encoding, no header); `str()` says why."""
-
-
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class RowProblem:
-    """One bad cell: printed as `row N: column: problem` (N as Excel numbers the row)."""
+    """One bad cell: shown as `row N: column: problem` (N as Excel numbers the row), in the
+    reader's language.  `column` is the canonical column (None: the row as a whole)."""
 
     line: int
-    column: str
-    message: str
+    column: str | None
+    code: str
+    params: Params = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.line, self.column, self.code, tuple(sorted(self.params.items()))))
+
+    def sort_key(self) -> tuple[int, str, str, str]:
+        return (self.line, self.column or "", self.code, repr(sorted(self.params.items())))
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        problem = render(self, lang)
+        if self.column is None:
+            return message("line.row_only", lang, {"line": self.line, "problem": problem})
+        column = column_label(self.column, lang)
+        return message("line.row", lang, {"line": self.line, "column": column, "problem": problem})
 
     def __str__(self) -> str:
-        return f"row {self.line}: {self.column}: {self.message}"
+        return self.text()
 
 
 @dataclass(slots=True)
@@ -133,31 +148,6 @@ class ParsedFile:
     rows: list[ParsedRow] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
 
-    def label(self, column: str) -> str:
-        return self.labels.get(column, column)
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """The file's text and the name of its encoding: UTF-8 (with or without BOM), else CP932."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError(
-            "the file is UTF-16 (Excel's 'Unicode テキスト'); save it as "
-            "'CSV UTF-8 (コンマ区切り)' or 'CSV (コンマ区切り)'"
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return text, "UTF-8 (BOM)" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
-    try:
-        return data.decode("cp932"), "CP932"
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            f"the file is neither UTF-8 nor CP932 (Shift_JIS): byte 0x{data[exc.start]:02X} "
-            f"at offset {exc.start} cannot be read; save it from Excel as CSV"
-        ) from exc
-
 
 def header_key(name: str) -> str:
     """How header names are compared: NFKC, case-insensitive, spaces, `_` and `-` ignored."""
@@ -181,23 +171,18 @@ def read_header(cells: list[str]) -> tuple[dict[int, str], dict[str, str], list[
             continue  # an unnamed column: its cells must stay empty (checked per row)
         column = _ALIAS_TO_COLUMN.get(header_key(written))
         if column is None:
-            problems.append(
-                RowProblem(
-                    1,
-                    written,
-                    "unknown column (known: " + ", ".join(COLUMNS) + "; see docs/import.md)",
-                )
-            )
+            known = ", ".join(COLUMNS)
+            params = {"header": written, "known": known}
+            problems.append(RowProblem(1, "header", "csv.unknown_column", params))
         elif column in labels:
-            problems.append(
-                RowProblem(1, written, f"the same column as {labels[column]!r}; keep one of them")
-            )
+            params = {"header": written, "other": labels[column]}
+            problems.append(RowProblem(1, "header", "csv.same_column", params))
         else:
             index[position] = column
             labels[column] = written
     for column in REQUIRED_COLUMNS:
         if column not in labels:
-            problems.append(RowProblem(1, column, "required column is missing"))
+            problems.append(RowProblem(1, column, "csv.missing_column"))
     return index, labels, problems
 
 
@@ -220,9 +205,9 @@ def parse_text(
     try:
         header = next(records)
     except StopIteration:
-        raise ImportFileError("the file is empty: the first row must name the columns") from None
+        raise ImportFileError("csv.empty") from None
     except csv.Error as exc:
-        raise ImportFileError(f"row 1: the header row is not valid CSV ({exc})") from exc
+        raise ImportFileError("csv.bad_header", {"detail": str(exc)}) from exc
     index, labels, problems = read_header(header)
     parsed = ParsedFile(encoding=encoding, labels=labels, problems=problems)
     if problems:
@@ -248,7 +233,7 @@ def _numbered(records: Iterator[list[str]], parsed: ParsedFile) -> Iterator[tupl
         except StopIteration:
             return
         except csv.Error as exc:
-            parsed.problems.append(RowProblem(line, "(row)", f"not valid CSV ({exc})"))
+            parsed.problems.append(RowProblem(line, None, "csv.bad_row", {"detail": str(exc)}))
             return
         yield line, cells
 
@@ -263,33 +248,29 @@ def parse_row(
         if column is not None:
             values[column] = cell.strip()
         elif cell.strip():
-            problems.append(
-                RowProblem(line, f"(column {position + 1})", "a value in a column with no header")
-            )
+            params = {"position": position + 1}
+            problems.append(RowProblem(line, None, "csv.cell_without_header", params))
 
     bad_columns: set[str] = set()
 
-    def bad(column: str, message: str) -> None:
+    def bad(column: str, code: str, params: Params | None = None) -> None:
         bad_columns.add(column)
-        problems.append(RowProblem(line, parsed.label(column), message))
+        problems.append(RowProblem(line, column, code, params or {}))
 
-    company = values.get("company", "")
+    company = clean_text(values.get("company"))
     if not company:
         bad("company", "required")
-    worker = values.get("worker", "")
+    worker = clean_text(values.get("worker"))
     if not worker:
         bad("worker", "required")
-    kana = unicodedata.normalize("NFKC", values.get("worker_kana", "")).strip() or None
     row = ParsedRow(
         line=line,
         company=company,
-        company_ccus_id=_ccus(
-            values.get("company_ccus_id", ""), "事業者ID", "company_ccus_id", bad
-        ),
+        company_ccus_id=_ccus(values.get("company_ccus_id", ""), "company_ccus_id", bad),
         sole_proprietor=_boolean(values.get("sole_proprietor", ""), "sole_proprietor", bad),
         worker=worker,
-        worker_kana=kana,
-        worker_ccus_id=_ccus(values.get("worker_ccus_id", ""), "技能者ID", "worker_ccus_id", bad),
+        worker_kana=optional_kana(values.get("worker_kana")),
+        worker_ccus_id=_ccus(values.get("worker_ccus_id", ""), "worker_ccus_id", bad),
         phones=_many(values.get("phone", ""), "phone", normalize_phone, bad),
         cards=_many(values.get("card_uid", ""), "card_uid", canonical_card_uid, bad),
         language=_language(values.get("language", ""), bad),
@@ -299,14 +280,14 @@ def parse_row(
     return row, problems
 
 
-def _ccus(value: str, what: str, column: str, bad: _Bad) -> str | None:
+def _ccus(value: str, column: str, bad: _Bad) -> str | None:
     if _EXCEL_NUMBER.match(value):
-        bad(column, f"{value!r}: {_EXCEL_TEXT_HINT}")
+        bad(column, "csv.excel_number", {"value": value})
         return None
     try:
-        return normalize_ccus_id(value, what)
+        return normalize_ccus_id(value)
     except InvalidIdentifier as exc:
-        bad(column, str(exc))
+        bad(column, exc.code, exc.params)
         return None
 
 
@@ -315,7 +296,7 @@ def _boolean(value: str, column: str, bad: _Bad) -> bool:
     if word in TRUE_WORDS:
         return True
     if word not in FALSE_WORDS:
-        bad(column, f"{value!r}: write 1/0, true/false, yes/no, はい/いいえ or ○/×")
+        bad(column, "import.boolean", {"value": value})
     return False
 
 
@@ -326,15 +307,15 @@ def _many(value: str, column: str, parse: _Parser, bad: _Bad) -> list[str]:
         if not part.strip():
             continue
         if _EXCEL_NUMBER.match(part.strip()):
-            bad(column, f"{part.strip()!r}: {_EXCEL_TEXT_HINT}")
+            bad(column, "csv.excel_number", {"value": part.strip()})
             continue
         try:
             normalised = parse(part)
         except InvalidIdentifier as exc:
-            bad(column, str(exc))
+            bad(column, exc.code, exc.params)
             continue
         if normalised in out:
-            bad(column, f"{normalised} is written twice in this cell")
+            bad(column, "csv.written_twice", {"value": normalised})
         else:
             out.append(normalised)
     return out
@@ -346,23 +327,17 @@ def _language(value: str, bad: _Bad) -> str:
         return "ja"
     code = LANGUAGE_NAMES.get(word) or word.split("-")[0].split("_")[0]
     if code not in LANGUAGES:
-        bad("language", f"{value!r}: use one of {', '.join(LANGUAGES)} (or 日本語, 英語, …)")
+        bad("language", "import.language", {"value": value, "choices": ", ".join(LANGUAGES)})
         return "ja"
     return code
 
 
 def _pin(value: str, bad: _Bad) -> str | None:
     text = unicodedata.normalize("NFKC", value).strip()
-    if not text:
-        return None
+    if pin_is_valid(text):
+        return text or None
     low, high = PIN_DIGITS
-    if not text.isdigit() or not text.isascii():
-        bad("pin", f"must be {low} to {high} digits")
-        return None
-    if len(text) < low:
-        bad("pin", f"must be {low} to {high} digits (Excel drops leading zeros: format as text)")
-        return None
-    if len(text) > high:
-        bad("pin", f"must be {low} to {high} digits")
-        return None
-    return text
+    # Digits but too few: Excel dropped the leading zeros of a number-formatted cell.
+    short = text.isascii() and text.isdigit() and len(text) < low
+    bad("pin", "pin.leading_zeros" if short else "pin.digits", {"min": low, "max": high})
+    return None

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workers_db.audit import audit
+from workers_db.errors import CodedError, Params
 from workers_db.identifiers import card_technology
 from workers_db.import_check import ImportPlan, Progress, ProgressFactory, chunks, no_progress
 from workers_db.models import Card, Company, Phone, Worker, utcnow
@@ -28,7 +29,7 @@ PIN_HASH_THREADS = 4  # argon2 hashes outside the GIL, so threads use every core
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
 
 
-class ImportConflict(RuntimeError):
+class ImportConflict(CodedError):
     """A value of the file was registered by someone else while the import was writing."""
 
 
@@ -64,7 +65,7 @@ def write_plan(
             )
             session.flush()
     except (IntegrityError, psycopg.IntegrityError) as exc:
-        raise ImportConflict(_conflict_message(exc)) from exc
+        raise ImportConflict("import.conflict", _conflict_params(exc)) from exc
     finally:
         bar.close()
 
@@ -185,13 +186,11 @@ _CONFLICT_COLUMNS = (
 )
 
 
-def _conflict_message(exc: Exception) -> str:
+def _conflict_params(exc: Exception) -> Params:
+    """The column whose value was taken, and the database's detail (the value itself)."""
     error = getattr(exc, "orig", None) or exc
     message = str(error)
-    column = next((c for table, c in _CONFLICT_COLUMNS if table in message), "a value")
+    column = next((c for table, c in _CONFLICT_COLUMNS if table in message), "?")
     diag = getattr(error, "diag", None)
     detail = f" ({diag.message_detail})" if diag is not None and diag.message_detail else ""
-    return (
-        f"{column}: registered by someone else while the import was writing{detail}; "
-        "nothing was written, run the import again to see which row"
-    )
+    return {"column": column, "detail": detail}

@@ -69,11 +69,11 @@ Value = str | date | list[str] | None
 
 def _text(raw: object, field: ProfileField, problems: list[FieldProblem]) -> str | None:
     if not isinstance(raw, str):
-        problems.append(FieldProblem(field.name, "must be text"))
+        problems.append(FieldProblem(field.name, "not_text"))
         return None
     value = unicodedata.normalize("NFKC", raw).strip()
     if len(value) > field.max_length:
-        problems.append(FieldProblem(field.name, f"at most {field.max_length} characters"))
+        problems.append(FieldProblem(field.name, "too_long", {"max": field.max_length}))
         return None
     return value or None
 
@@ -82,7 +82,7 @@ def parse_date(raw: object, name: str, problems: list[FieldProblem]) -> date | N
     if isinstance(raw, date):
         return raw
     if not isinstance(raw, str):
-        problems.append(FieldProblem(name, "must be a date YYYY-MM-DD"))
+        problems.append(FieldProblem(name, "date.required"))
         return None
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
@@ -93,7 +93,7 @@ def parse_date(raw: object, name: str, problems: list[FieldProblem]) -> date | N
             raise ValueError
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        problems.append(FieldProblem(name, f"{raw!r} is not a date YYYY-MM-DD"))
+        problems.append(FieldProblem(name, "date.format", {"value": raw}))
         return None
 
 
@@ -103,12 +103,16 @@ def _list(raw: object, field: ProfileField, problems: list[FieldProblem]) -> lis
     elif isinstance(raw, list) and all(isinstance(p, str) for p in raw):
         items = [unicodedata.normalize("NFKC", p).strip() for p in raw]
     else:
-        problems.append(FieldProblem(field.name, "must be a list of texts"))
+        problems.append(FieldProblem(field.name, "not_text_list"))
         return None
     items = [p for p in items if p]
     if len(items) > MAX_QUALIFICATIONS or any(len(p) > MAX_TEXT for p in items):
         problems.append(
-            FieldProblem(field.name, f"at most {MAX_QUALIFICATIONS} items of {MAX_TEXT} characters")
+            FieldProblem(
+                field.name,
+                "qualifications.too_many",
+                {"max": MAX_QUALIFICATIONS, "max_length": MAX_TEXT},
+            )
         )
         return None
     return items or None
@@ -166,7 +170,9 @@ def set_site_company_works(
     first = values.get("works_from", edge.works_from)
     last = values.get("works_to", edge.works_to)
     if isinstance(first, date) and isinstance(last, date) and last < first:
-        problems.append(FieldProblem("works_to", f"{last} is before works_from {first}"))
+        problems.append(
+            FieldProblem("works_to", "works.reversed", {"first": str(first), "last": str(last)})
+        )
     if problems:
         raise ValidationFailed(problems)
     changed = _apply(edge, values)

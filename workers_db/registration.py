@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ivr_flows.formats import PIN_DIGITS, is_pin
 from ivr_flows.languages import CODES
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.identifiers import (
@@ -38,9 +39,18 @@ from workers_db.models import (
     SiteCompany,
     Worker,
 )
+from workers_db.text import clean_text, optional_kana
 
 LANGUAGES = CODES  # the phone's languages: one list, in ivr_flows.languages
-PIN_DIGITS = (4, 8)
+PIN_PROBLEM = FieldProblem("pin", "pin.digits", {"min": PIN_DIGITS[0], "max": PIN_DIGITS[1]})
+
+
+def pin_is_valid(pin: str) -> bool:
+    """Empty (no PIN), or a PIN the phone accepts (`ivr_flows.formats.is_pin`)."""
+    text = pin.strip()
+    return not text or is_pin(text)
+
+
 _hasher = PasswordHasher()
 # PINs have 4 to 8 digits: no hash cost keeps so few values from an offline search, so what
 # guards them is the database's access control and the lock-out after wrong tries.  A lighter
@@ -92,16 +102,17 @@ def create_company(
     name_kana: str | None = None,
 ) -> Company:
     problems: list[FieldProblem] = []
-    if not (name or "").strip():
+    name = clean_text(name)
+    if not name:
         problems.append(FieldProblem("name", "required"))
-    ccus = _ccus(ccus_business_id, "ccus_business_id", "事業者ID", problems)
+    ccus = _ccus(ccus_business_id, "ccus_business_id", problems)
     if ccus and session.scalar(select(Company.id).where(Company.ccus_business_id == ccus)):
-        problems.append(FieldProblem("ccus_business_id", f"{ccus} is already registered"))
+        problems.append(FieldProblem("ccus_business_id", "already_registered", {"value": ccus}))
     if problems:
         raise ValidationFailed(problems)
     company = Company(
-        name=name.strip(),
-        name_kana=(name_kana or "").strip() or None,
+        name=name,
+        name_kana=optional_kana(name_kana),
         ccus_business_id=ccus,
         sole_proprietor=bool(sole_proprietor),
     )
@@ -127,26 +138,28 @@ def create_site(
     try:
         code = validate_site_code(str(site_code or ""))
     except InvalidIdentifier as exc:
-        problems.append(FieldProblem("site_code", str(exc)))
+        problems.append(exc.problem("site_code"))
     if code and session.scalar(select(Site.id).where(Site.site_code == code)):
-        problems.append(FieldProblem("site_code", f"{code} is already used by another site"))
+        problems.append(FieldProblem("site_code", "site_code.taken", {"value": code}))
     if session.get(Company, prime_company_id) is None:
-        problems.append(FieldProblem("prime_company_id", f"no company with id {prime_company_id}"))
+        problems.append(
+            FieldProblem("prime_company_id", "company.not_found", {"id": prime_company_id})
+        )
     dial_in = None
     if dial_in_number:
         try:
             dial_in = normalize_phone(dial_in_number)
         except InvalidIdentifier as exc:
-            problems.append(FieldProblem("dial_in_number", str(exc)))
+            problems.append(exc.problem("dial_in_number"))
         if dial_in and session.scalar(select(Site.id).where(Site.dial_in_number == dial_in)):
-            problems.append(FieldProblem("dial_in_number", f"{dial_in} belongs to another site"))
-    ccus = _ccus(ccus_site_id, "ccus_site_id", "現場ID", problems)
+            problems.append(FieldProblem("dial_in_number", "dial_in.taken", {"value": dial_in}))
+    ccus = _ccus(ccus_site_id, "ccus_site_id", problems)
     if answer_mode not in ("confirm", "reject"):
-        problems.append(FieldProblem("answer_mode", "must be 'confirm' or 'reject'"))
+        problems.append(FieldProblem("answer_mode", "answer_mode"))
     if contract_amount_yen is not None and (
         not isinstance(contract_amount_yen, int) or contract_amount_yen < 0
     ):
-        problems.append(FieldProblem("contract_amount_yen", "must be a whole number of yen ≥ 0"))
+        problems.append(FieldProblem("contract_amount_yen", "contract_amount"))
     if problems:
         raise ValidationFailed(problems)
     assert code is not None
@@ -186,24 +199,25 @@ def create_worker(
 ) -> Worker:
     """A worker with phones and cards; every problem is reported at once, nothing written."""
     problems: list[FieldProblem] = []
-    if not (name or "").strip():
+    name = clean_text(name)
+    if not name:
         problems.append(FieldProblem("name", "required"))
     if session.get(Company, company_id) is None:
-        problems.append(FieldProblem("company_id", f"no company with id {company_id}"))
-    ccus = _ccus(ccus_worker_id, "ccus_worker_id", "技能者ID", problems)
+        problems.append(FieldProblem("company_id", "company.not_found", {"id": company_id}))
+    ccus = _ccus(ccus_worker_id, "ccus_worker_id", problems)
     if ccus and session.scalar(select(Worker.id).where(Worker.ccus_worker_id == ccus)):
-        problems.append(FieldProblem("ccus_worker_id", f"{ccus} belongs to another worker"))
+        problems.append(FieldProblem("ccus_worker_id", "ccus.taken_by_worker", {"value": ccus}))
     lang = (language or "ja").strip().lower() or "ja"
     if lang not in LANGUAGES:
         problems.append(
-            FieldProblem("language", f"{language!r}: use one of {', '.join(LANGUAGES)}")
+            FieldProblem(
+                "language", "one_of", {"value": language or "", "choices": ", ".join(LANGUAGES)}
+            )
         )
-    if pin is not None and str(pin).strip():
-        pin_text = str(pin).strip()
-        if not pin_text.isdigit() or not (PIN_DIGITS[0] <= len(pin_text) <= PIN_DIGITS[1]):
-            problems.append(FieldProblem("pin", "must be 4 to 8 digits"))
+    if pin is not None and not pin_is_valid(str(pin)):
+        problems.append(PIN_PROBLEM)
     if card_level is not None and card_level not in (1, 2, 3, 4):
-        problems.append(FieldProblem("card_level", "must be 1 (white) to 4 (gold)"))
+        problems.append(FieldProblem("card_level", "card_level"))
     e164s = normalize_phones_into(phones, "phones", problems)
     uids = canonical_cards_into(card_uids, "card_uids", problems)
     problems.extend(ownership_problems(session, e164s, uids))
@@ -211,8 +225,8 @@ def create_worker(
         raise ValidationFailed(problems)
 
     worker = Worker(
-        name=name.strip(),
-        name_kana=(name_kana or "").strip() or None,
+        name=name,
+        name_kana=optional_kana(name_kana),
         company_id=company_id,
         ccus_worker_id=ccus,
         language=lang,
@@ -257,7 +271,7 @@ def add_card(session: Session, worker_id: int, card_uid: str) -> Card:
 def add_crew_member(session: Session, phone_e164: str, worker_id: int) -> PhoneCrewMember:
     phone = session.scalar(select(Phone).where(Phone.e164 == phone_e164))
     if phone is None:
-        raise NotFound(f"phone {phone_e164} is not registered")
+        raise NotFound("phone.not_registered", {"value": phone_e164})
     row = session.scalar(
         select(PhoneCrewMember).where(
             PhoneCrewMember.phone_id == phone.id, PhoneCrewMember.worker_id == worker_id
@@ -278,10 +292,10 @@ def normalize_phones_into(
         try:
             e164 = normalize_phone(value)
         except InvalidIdentifier as exc:
-            problems.append(FieldProblem(field, str(exc)))
+            problems.append(exc.problem(field))
             continue
         if e164 in out:
-            problems.append(FieldProblem(field, f"{e164} is listed twice"))
+            problems.append(FieldProblem(field, "listed_twice", {"value": e164}))
         else:
             out.append(e164)
     return out
@@ -295,10 +309,10 @@ def canonical_cards_into(
         try:
             uid = canonical_card_uid(value)
         except InvalidIdentifier as exc:
-            problems.append(FieldProblem(field, str(exc)))
+            problems.append(exc.problem(field))
             continue
         if uid in out:
-            problems.append(FieldProblem(field, f"{uid} is listed twice"))
+            problems.append(FieldProblem(field, "listed_twice", {"value": uid}))
         else:
             out.append(uid)
     return out
@@ -315,17 +329,13 @@ def ownership_problems(
             select(Phone.e164, Phone.worker_id).where(Phone.e164.in_(e164s))
         ):
             if worker_id != owner:
-                problems.append(
-                    FieldProblem("phone", f"{e164} is already registered to another worker")
-                )
+                problems.append(FieldProblem("phone", "taken_by_other", {"value": e164}))
     if uids:
         for uid, worker_id in session.execute(
             select(Card.uid, Card.worker_id).where(Card.uid.in_(uids))
         ):
             if worker_id != owner:
-                problems.append(
-                    FieldProblem("card_uid", f"{uid} is already registered to another worker")
-                )
+                problems.append(FieldProblem("card_uid", "taken_by_other", {"value": uid}))
     return problems
 
 
@@ -368,21 +378,14 @@ def find_site_by_code(session: Session, code: str) -> Site | None:
     return session.scalar(select(Site).where(Site.site_code == code, Site.active.is_(True)))
 
 
-def get_or_404(session: Session, model: type[Any], ident: Any) -> Any:
-    row = session.get(model, ident)
-    if row is None:
-        raise NotFound(f"no {model.__tablename__[:-1]} with id {ident}")
-    return row
-
-
 # ---------------------------------------------------------------- helpers
 
 
-def _ccus(value: str | None, field: str, label: str, problems: list[FieldProblem]) -> str | None:
+def _ccus(value: str | None, field: str, problems: list[FieldProblem]) -> str | None:
     try:
-        return normalize_ccus_id(value, label)
+        return normalize_ccus_id(value)
     except InvalidIdentifier as exc:
-        problems.append(FieldProblem(field, str(exc)))
+        problems.append(exc.problem(field))
         return None
 
 
@@ -404,6 +407,4 @@ def _insert_unique(
     except IntegrityError as exc:
         violated = str(exc.orig)
         field = next((f for word, f in fields if word in violated), field)
-        raise ValidationFailed.one(
-            field, "already registered (a concurrent request registered it first)"
-        ) from exc
+        raise ValidationFailed.one(field, "concurrent_registration") from exc

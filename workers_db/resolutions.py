@@ -45,13 +45,13 @@ def resolve_exception(
     """Close one exception with a reason code; resolving twice keeps the first resolution."""
     row = session.get(WorkException, exception_id)
     if row is None:
-        raise NotFound(f"no exception with id {exception_id}")
+        raise NotFound("exception.not_found", {"id": exception_id})
     if reason_code not in REASON_CODES:
         raise ValidationFailed.one(
-            "reason_code", f"{reason_code!r}: use one of {', '.join(REASON_CODES)}"
+            "reason_code", "one_of", {"value": reason_code, "choices": ", ".join(REASON_CODES)}
         )
     if reason_code == "other" and not (note or "").strip():
-        raise ValidationFailed.one("note", "say what happened when the reason is 'other'")
+        raise ValidationFailed.one("note", "note.required_for_other")
     if row.status == "resolved":
         return row
     row.status = "resolved"
@@ -79,12 +79,10 @@ def approve_manual_event(session: Session, event_id: int, actor: str) -> Event:
     """The prime's approval of a 事後登録; only then does the day count (docs/figures.md)."""
     event = session.get(Event, event_id)
     if event is None:
-        raise NotFound(f"no event with id {event_id}")
+        raise NotFound("event.not_found", {"id": event_id})
     if event.source != "manual":
         raise ValidationFailed.one(
-            "event_id",
-            f"event {event_id} is a {event.source} event, "
-            "only manual entries (事後登録) need approval",
+            "event_id", "event.not_manual", {"event_id": event_id, "source": event.source}
         )
     if event.approved_at is None:
         event.approved_at = utcnow()

@@ -174,7 +174,7 @@ def site_or_raise(
         else principal.can_see_site(session, site_id)
     )
     if not allowed:
-        raise Forbidden("this site is outside your scope")
+        raise Forbidden("scope.site_outside")
     return site
 
 
@@ -184,7 +184,7 @@ def company_or_raise(session: Session, principal: Principal, company_id: int) ->
     if company is None:
         raise NotFound(field="company_id")
     if not principal.can_manage_company(session, company_id):
-        raise Forbidden("this company is outside your scope")
+        raise Forbidden("scope.company_outside")
     return company
 
 

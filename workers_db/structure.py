@@ -95,28 +95,23 @@ def _checked_parent(
     """The parent (default the prime), refused when it is not a confirmed company of the
     site, is the company itself or one under it, or when `tier` is not its tier + 1."""
     if company_id == site.prime_company_id:
-        raise ValidationFailed.one(
-            "company_id", "the prime contractor is the root of its own site's structure"
-        )
+        raise ValidationFailed.one("company_id", "structure.prime_is_root")
     parent_id = site.prime_company_id if parent_id is None else parent_id
     parent = edges.get(parent_id)
     if parent_id == company_id:
-        raise ValidationFailed.one("parent_company_id", "a company cannot be its own parent")
+        raise ValidationFailed.one("parent_company_id", "structure.own_parent")
     if parent is None or not parent.confirmed:
         raise ValidationFailed.one(
-            "parent_company_id",
-            f"company {parent_id} is not in site {site.id}'s structure yet; add it first",
+            "parent_company_id", "structure.parent_outside", {"parent_id": parent_id}
         )
     if parent_id in descendants(edges, company_id):
-        raise ValidationFailed.one(
-            "parent_company_id", f"company {parent_id} works under this company here (a loop)"
-        )
+        raise ValidationFailed.one("parent_company_id", "structure.loop", {"parent_id": parent_id})
     expected = min((parent.tier or 0) + 1, MAX_TIER)
     if tier is not None and tier != expected:
         raise ValidationFailed.one(
             "tier",
-            f"company {parent_id} is tier {parent.tier} here, so its subcontractor is "
-            f"tier {expected}",
+            "structure.tier_of_child",
+            {"parent_id": parent_id, "parent_tier": parent.tier or 0, "expected": expected},
         )
     return parent_id
 
@@ -191,13 +186,13 @@ def place_company(
     site = site_or_raise(session, principal, site_id, manage=True)
     edge = edges_of(session, site.id).get(company_id)
     if edge is None and not may_place_company(session, principal, company_id):
-        raise Forbidden("this company is outside your scope")
+        raise Forbidden("scope.company_outside")
     if parent_company_id is not None and not principal.can_manage_company(
         session, parent_company_id
     ):
-        raise Forbidden("the parent company is outside your scope")
+        raise Forbidden("scope.parent_outside")
     if session.get(Company, company_id) is None:
-        raise ValidationFailed.one("company_id", "not found")
+        raise ValidationFailed.one("company_id", "not_found")
     return _place(session, site, company_id, parent_company_id, tier, source, principal.actor)
 
 
@@ -217,9 +212,9 @@ def add_site_company(
     site = session.get(Site, site_id)
     problems: list[FieldProblem] = []
     if site is None:
-        problems.append(FieldProblem("site_id", "not found"))
+        problems.append(FieldProblem("site_id", "not_found"))
     if session.get(Company, company_id) is None:
-        problems.append(FieldProblem("company_id", "not found"))
+        problems.append(FieldProblem("company_id", "not_found"))
     if problems:
         raise ValidationFailed(problems)
     assert site is not None
@@ -236,7 +231,7 @@ def remove_company(session: Session, principal: Principal, site_id: int, edge_id
     if edge is None or edge.site_id != site.id:
         raise NotFound()
     if edge.company_id == site.prime_company_id:
-        raise ValidationFailed.one("company_id", "the prime contractor cannot be removed")
+        raise ValidationFailed.one("company_id", "structure.prime_stays")
     new_parent = edge.parent_company_id or site.prime_company_id
     for child in edges_of(session, site.id).values():
         if child.parent_company_id == edge.company_id:

@@ -65,7 +65,7 @@ def prime_or_raise(session: Session, caller: Caller, prime_company_id: int) -> C
     """The prime whose targets the caller means; NotFound, or TargetForbidden outside it."""
     company = session.get(Company, prime_company_id)
     if company is None:
-        raise NotFound(f"no company with id {prime_company_id}")
+        raise NotFound("company.not_found", {"id": prime_company_id})
     if not may_manage_targets(caller, prime_company_id):
         raise TargetForbidden("only an admin or this prime's prime_admin sets or reads its targets")
     return company
@@ -77,17 +77,17 @@ def check_figures(figures: TargetFigures, problems: list[FieldProblem]) -> None:
     for name in ("touches_target", "touches_commitment"):
         value = getattr(figures, name)
         if not 0 <= value <= MAX_COUNT:
-            problems.append(FieldProblem(name, f"must be between 0 and {MAX_COUNT}"))
+            problems.append(FieldProblem(name, "between", {"min": 0, "max": MAX_COUNT}))
     for pair in RATE_PAIRS:
         for name in pair:
             value = getattr(figures, name)
             if value is not None and not 0 <= value <= 1:
-                problems.append(FieldProblem(name, f"{value} is not a rate between 0 and 1"))
+                problems.append(FieldProblem(name, "rate_range", {"value": str(value)}))
         target, commitment = (getattr(figures, n) for n in pair)
         if (target is None) != (commitment is None):
             missing = pair[1] if commitment is None else pair[0]
             problems.append(
-                FieldProblem(missing, f"required together with {_other(pair, missing)}")
+                FieldProblem(missing, "required_together", {"other": _other(pair, missing)})
             )
     if not problems:
         for target_name, commitment_name in (("touches_target", "touches_commitment"), *RATE_PAIRS):
@@ -96,7 +96,8 @@ def check_figures(figures: TargetFigures, problems: list[FieldProblem]) -> None:
                 problems.append(
                     FieldProblem(
                         commitment_name,
-                        f"the commitment {commitment} is above the target {target}",
+                        "commitment_above_target",
+                        {"commitment": str(commitment), "target": str(target)},
                     )
                 )
 
@@ -118,11 +119,7 @@ def set_target(
     prime_or_raise(session, caller, prime_company_id)
     problems: list[FieldProblem] = []
     if not MIN_FISCAL_YEAR <= fiscal_year <= MAX_FISCAL_YEAR:
-        problems.append(
-            FieldProblem(
-                "fiscal_year", f"{fiscal_year} is not a fiscal year (年度, e.g. 2026 for 2026-04..)"
-            )
-        )
+        problems.append(FieldProblem("fiscal_year", "fiscal_year.invalid", {"value": fiscal_year}))
     check_figures(figures, problems)
     if problems:
         raise ValidationFailed(problems)
@@ -188,11 +185,11 @@ def set_site_target(
     site is judged against its prime's figures, not its own)."""
     site_or_raise(session, caller, site_id)
     problems = [
-        FieldProblem(name, f"{value} is not a rate between 0 and 1")
+        FieldProblem(name, "rate_range", {"value": str(value)})
         for name, value in rates.items()
         if value is not None and not 0 <= value <= 1
     ]
-    problems += [FieldProblem(n, "unknown figure") for n in rates if n not in SITE_RATES]
+    problems += [FieldProblem(n, "unknown_figure") for n in rates if n not in SITE_RATES]
     if problems:
         raise ValidationFailed(problems)
     row = session.scalar(select(SiteTarget).where(SiteTarget.site_id == site_id))
@@ -219,7 +216,7 @@ def site_or_raise(session: Session, caller: Caller, site_id: int) -> Site:
     """A site whose notified figures the caller may set: an admin, or the site's prime."""
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound(f"no site with id {site_id}")
+        raise NotFound("site.not_found", {"id": site_id})
     if not may_manage_targets(caller, site.prime_company_id):
         raise TargetForbidden("only an admin or the site's prime_admin sets its figures")
     return site

@@ -24,7 +24,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from workers_db.csv_text import decode
+from workers_db.errors import FieldProblem
 from workers_db.identifiers import InvalidIdentifier, canonical_card_uid
+from workers_db.import_csv import RowProblem
 from workers_db.limits import MAX_BATCH
 from workers_db.models import Site
 from workers_db.touch_intake import ingest_touches
@@ -57,18 +60,11 @@ _FALSE = {"0", "false", "no", "n", "いいえ", "未"}
 class ImportReport:
     accepted: int = 0
     duplicates: int = 0
-    problems: list[str] = field(default_factory=list)  # "row N: column: problem"
+    problems: list[RowProblem] = field(default_factory=list)  # row N: column: problem
 
 
 def _key(header: str) -> str:
     return unicodedata.normalize("NFKC", header).strip().lower().replace(" ", "_")
-
-
-def decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp932")
 
 
 def map_headers(headers: list[str]) -> dict[str, str]:
@@ -110,10 +106,14 @@ def _event_id(site: Site, columns: Mapping[str, str], row: Mapping[str, str], wh
     return "csv-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
+# The intake's rejection codes (docs/nfc.md) begin with the field they are about.
+_REJECTED_COLUMNS = ("event_id", "card_uid", "occurred_at", "seq", "clock_synced")
+
+
 def _row_event(
     site: Site, columns: Mapping[str, str], row: Mapping[str, str], tz: ZoneInfo
-) -> dict[str, Any] | tuple[str, str]:
-    """The API's event for one row, or (column, problem)."""
+) -> dict[str, Any] | FieldProblem:
+    """The API's event for one row, or the problem of one of its columns."""
     if "occurred_at" in columns:
         when_text = row.get(columns["occurred_at"], "")
     else:
@@ -121,9 +121,12 @@ def _row_event(
     try:
         when = _timestamp(when_text, tz)
     except ValueError:
-        return columns.get(
-            "occurred_at", columns.get("date", "date")
-        ), f"{when_text!r} is not a time"
+        column = "occurred_at" if "occurred_at" in columns else "date"
+        return FieldProblem(column, "touch.bad_time", {"value": when_text.strip()})
+    try:
+        canonical_card_uid(row.get(columns["card_uid"], ""))
+    except InvalidIdentifier as exc:
+        return exc.problem("card_uid")
     event: dict[str, Any] = {
         "event_id": _event_id(site, columns, row, when),
         "card_uid": row.get(columns["card_uid"], "").strip(),
@@ -132,12 +135,12 @@ def _row_event(
     if "seq" in columns and row.get(columns["seq"], "").strip():
         seq = row[columns["seq"]].strip()
         if not seq.isdigit():
-            return columns["seq"], f"{seq!r} is not a whole number"
+            return FieldProblem("seq", "touch.bad_seq", {"value": seq})
         event["seq"] = int(seq)
     if "clock_synced" in columns and row.get(columns["clock_synced"], "").strip():
         flag = row[columns["clock_synced"]].strip().lower()
         if flag not in _TRUE | _FALSE:
-            return columns["clock_synced"], f"{flag!r}: use true/false"
+            return FieldProblem("clock_synced", "touch.bad_flag", {"value": flag})
         event["clock_synced"] = flag in _TRUE
     return event
 
@@ -147,19 +150,20 @@ def import_touch_csv(
 ) -> ImportReport:
     """Store the good rows (the caller commits, or rolls back for a dry run)."""
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(decode(data)))
+    reader = csv.DictReader(io.StringIO(decode(data)[0]))
     columns = map_headers(list(reader.fieldnames or []))
     missing = [f for f in ("card_uid",) if f not in columns]
     if "occurred_at" not in columns and not {"date", "time_of_day"} <= columns.keys():
-        missing.append("occurred_at (or date + time)")
+        missing.append("occurred_at (date + time_of_day)")
     if missing:
-        report.problems.append(f"row 1: header: no column for {', '.join(missing)}")
+        params = {"columns": ", ".join(missing)}
+        report.problems.append(RowProblem(1, "header", "touch.missing_columns", params))
         return report
     by_device: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for number, row in enumerate(reader, start=2):
         event = _row_event(site, columns, row, tz)
-        if isinstance(event, tuple):
-            report.problems.append(f"row {number}: {event[0]}: {event[1]}")
+        if isinstance(event, FieldProblem):
+            report.problems.append(RowProblem(number, event.field, event.code, event.params))
             continue
         device = (row.get(columns.get("device", ""), "") or "").strip() or default_device
         by_device.setdefault(device, []).append((number, event))
@@ -177,8 +181,13 @@ def import_touch_csv(
             report.accepted += result.accepted
             report.duplicates += result.duplicates
             for rejection in result.rejected:
-                column, _, problem = str(rejection["message"]).partition(": ")
-                column = columns.get(column, column)
-                report.problems.append(f"row {chunk[rejection['index']][0]}: {column}: {problem}")
-    report.problems.sort(key=lambda p: int(p.split()[1].rstrip(":")))
+                line = chunk[rejection["index"]][0]
+                column = next(
+                    (c for c in _REJECTED_COLUMNS if rejection["error"].startswith(c)), None
+                )
+                detail = str(rejection["message"]).removeprefix(f"{column}: ")
+                report.problems.append(
+                    RowProblem(line, column, "touch.rejected", {"detail": detail})
+                )
+    report.problems.sort(key=RowProblem.sort_key)
     return report

@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from voice_app.admin import bp
-from voice_app.admin.i18n import current_lang, field_label, problem_text, translate
+from voice_app.admin.i18n import (
+    column_label,
+    current_lang,
+    field_label,
+    problem_text,
+    translate,
+)
 from voice_app.admin.security import actor, csrf_token
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
@@ -95,7 +101,7 @@ def open_exception_count() -> int:
 def problems_by_field(problems: list[FieldProblem]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for problem in problems:
-        out.setdefault(problem.field, []).append(problem_text(problem.message))
+        out.setdefault(problem.field or "", []).append(problem_text(problem))
     return out
 
 
@@ -155,6 +161,7 @@ def _globals() -> dict[str, Any]:
         "_": translate,
         "field_label": field_label,
         "problem_text": problem_text,
+        "column_label": column_label,
         "lang": current_lang(),
         "csrf_token": csrf_token,
         "user": g.get("user"),

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_int, problems_by_field
-from voice_app.admin.i18n import field_label, translate
+from voice_app.admin.i18n import field_label, problem_text, translate
 from voice_app.admin.scoping import scope_workers, site_ids_in_scope, site_or_abort
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.admin.worker_ops import link_card_to, link_phone_to
@@ -191,13 +191,13 @@ def exception_link(exception_id: int) -> ResponseReturnValue:
         if row.kind == "unknown_caller":
             value = _event_value(row, "caller_e164", ("caller_e164", "caller", "from", "phone"))
             if value is None:
-                raise ValidationFailed.one("phone", "no number recorded")
+                raise ValidationFailed.one("phone", "phone.none_recorded")
             link_phone_to(db(), value, worker.id, actor())
             reason = "phone_not_linked"
         elif row.kind == "unknown_card":
             value = _event_value(row, "card_uid", ("card_uid", "uid"))
             if value is None:
-                raise ValidationFailed.one("card_uid", "no card id recorded")
+                raise ValidationFailed.one("card_uid", "card.none_recorded")
             link_card_to(db(), value, worker.id, actor())
             reason = "card_not_registered"
         else:
@@ -210,7 +210,7 @@ def exception_link(exception_id: int) -> ResponseReturnValue:
         return _back(row)
     except NotFound as exc:
         db().rollback()
-        flash(str(exc), "error")
+        flash(problem_text(exc), "error")
         return _back(row)
     db().commit()
     flash(translate("exceptions.linked_flash", name=worker.name), "ok")
@@ -246,9 +246,13 @@ def exception_approve(exception_id: int) -> ResponseReturnValue:
             assert pending.event_id is not None
             approve_manual_event(db(), pending.event_id, actor())
             resolve_exception(db(), pending.id, "confirmed_correct", actor(), note="approved")
-    except (ValidationFailed, NotFound) as exc:
+    except ValidationFailed as exc:
         db().rollback()
-        flash(str(exc), "error")
+        _flash_problems(exc)
+        return _back(row)
+    except NotFound as exc:
+        db().rollback()
+        flash(problem_text(exc), "error")
         return _back(row)
     db().commit()
     flash(translate("exceptions.approved_flash"), "ok")

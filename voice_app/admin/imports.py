@@ -1,6 +1,6 @@
 """CSV upload of pre-registrations (the same rules as `genba-call import`): everything is
 checked first, any bad row means nothing is written, and every problem is shown as
-`行 N: 列: 問題` with N as Excel numbers the rows.
+`行 N: 列: 問題` with N as Excel numbers the rows, in the UI's language (error catalogue).
 
 On top of the importer's own checks, the upload keeps to the user's scope: a company_admin's
 file may only hold their own company; a prime or site admin's file may name companies they
@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_bool, form_int
+from voice_app.admin.i18n import problem_text, translate
 from voice_app.admin.registry import placement_sites
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
+from workers_db.import_check import company_key
 from workers_db.import_csv import TEMPLATE_PATH, ImportFileError, RowProblem, parse_bytes
 from workers_db.importer import ImportConflict, ImportPlan, ImportReport, plan_import, write_plan
 from workers_db.models import Site, SiteCompany
@@ -50,12 +52,10 @@ def _scope_problems(plan: ImportPlan) -> list[RowProblem]:
             continue
         if company.existing_id in visible:
             continue
-        message = "not your company" if own_only else "this company is not at your sites"
+        code = "import.not_your_company" if own_only else "import.not_at_your_sites"
         for row in plan.parsed.rows:
-            if (
-                ("id", row.company_ccus_id) if row.company_ccus_id else ("name", row.company)
-            ) == key:
-                problems.append(RowProblem(row.line, plan.parsed.label("company"), message))
+            if company_key(row) == key:
+                problems.append(RowProblem(row.line, "company", code))
     return problems
 
 
@@ -88,19 +88,19 @@ def import_csv() -> ResponseReturnValue:
         else:
             site = db().get(Site, site_id)
     if not data:
-        context["file_error"] = "import.no_file"
+        context["file_error"] = translate("import.no_file")
         return render_template("admin/import.html", **context), 422
     if len(data) > MAX_UPLOAD_BYTES:
-        context["file_error"] = "import.too_big"
+        context["file_error"] = translate("import.too_big")
         return render_template("admin/import.html", **context), 413
     try:
         report = _run(data, dry_run, site, filename)
     except ImportFileError as exc:
-        context["file_error"] = str(exc)
+        context["file_error"] = problem_text(exc)
         return render_template("admin/import.html", **context), 422
     except ImportConflict as exc:
         db().rollback()
-        context["file_error"] = str(exc)
+        context["file_error"] = problem_text(exc)
         return render_template("admin/import.html", **context), 409
     context["report"] = report
     status = 422 if report.problems else 200

@@ -1,9 +1,10 @@
 """The admin UI's catalogue: key → (日本語, English).  `tests/test_admin_pages.py` checks that
-every key a template or view uses is here."""
+every key a template or view uses is here.  Error messages and field labels are not: they are
+codes of the error catalogue, `workers_db.messages`, shared with the API and the CLI."""
 
 from __future__ import annotations
 
-from voice_app.admin.messages_documents import DOCUMENT_FIELDS, DOCUMENTS
+from voice_app.admin.messages_documents import DOCUMENTS
 from voice_app.admin.messages_more import MORE
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -83,12 +84,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.show_inactive": ("無効も表示", "Show inactive"),
     "common.unregistered": ("未登録", "not registered"),
     "flash.saved": ("保存しました。", "Saved."),
-    "problem.choose_site": ("現場を選んでください", "choose a site"),
-    "problem.parent_not_in_site": (
-        "上位会社がこの現場の施工体制にありません",
-        "the parent company is not in this site's structure",
-    ),
-    "problem.whole_yen": ("円単位の数字で入力してください", "a whole number of yen"),
     # sites
     "sites.title": ("現場", "Sites"),
     "sites.new": ("現場を追加", "New site"),
@@ -190,33 +185,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "direction.none": ("—", "—"),
     **MORE,
     **DOCUMENTS,
-}
-
-# Field names of forms and of workers_db's FieldProblem, as shown next to a problem.
-FIELDS: dict[str, tuple[str, str]] = {
-    "name": ("名前", "Name"),
-    "name_kana": ("フリガナ", "Kana"),
-    "company_id": ("会社", "Company"),
-    "site_id": ("現場", "Site"),
-    "parent_company_id": ("上位会社", "Parent company"),
-    "ccus_worker_id": ("技能者ID", "CCUS worker id"),
-    "ccus_business_id": ("事業者ID", "CCUS business id"),
-    "ccus_site_id": ("現場ID", "CCUS site id"),
-    "phones": ("電話番号", "Phone"),
-    "phone": ("電話番号", "Phone"),
-    "card_uids": ("カードID", "Card id"),
-    "card_uid": ("カードID", "Card id"),
-    "language": ("言語", "Language"),
-    "pin": ("PIN", "PIN"),
-    "card_level": ("カードレベル", "Card level"),
-    "site_code": ("現場コード", "Site code"),
-    "dial_in_number": ("現場の電話番号", "Site phone number"),
-    "contract_amount_yen": ("請負金額", "Contract amount"),
-    "answer_mode": ("電話の応答", "Call answering"),
-    "reason_code": ("理由", "Reason"),
-    "note": ("メモ", "Note"),
-    "email": ("メールアドレス", "E-mail"),
-    "password": ("パスワード", "Password"),
-    "event_id": ("記録", "Event"),
-    **DOCUMENT_FIELDS,
 }

@@ -106,22 +106,3 @@ DOCUMENTS: dict[str, tuple[str, str]] = {
         "The induction date of each worker who came this month (printed on the roster).",
     ),
 }
-
-# labels of the documents' fields (forms, error messages)
-DOCUMENT_FIELDS: dict[str, tuple[str, str]] = {
-    "trade": ("職種・工種", "Trade"),
-    "birth_date": ("生年月日", "Date of birth"),
-    "hired_on": ("雇入年月日", "Hired on"),
-    "health_insurance": ("健康保険", "Health insurance"),
-    "pension_insurance": ("年金保険", "Pension insurance"),
-    "employment_insurance": ("雇用保険", "Employment insurance"),
-    "emergency_contact": ("緊急連絡先", "Emergency contact"),
-    "qualifications": ("資格・免許", "Qualifications"),
-    "chief_engineer": ("主任技術者", "Chief engineer"),
-    "works_from": ("工期 (開始)", "Works from"),
-    "works_to": ("工期 (終了)", "Works to"),
-    "induction_on": ("受入教育実施日", "Site induction on"),
-    "touches_target": ("タッチ数 目標", "Touches: target"),
-    "touches_commitment": ("タッチ数 コミットメント", "Touches: commitment"),
-    "fiscal_year": ("年度", "Fiscal year"),
-}

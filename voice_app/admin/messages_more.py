@@ -343,12 +343,8 @@ MORE: dict[str, tuple[str, str]] = {
     "users.site_for": ("現場 (現場管理者)", "Site (site admin)"),
     "users.company_for": ("会社 (元請・協力会社管理者)", "Company (prime or company admin)"),
     "users.password_hint": ("{n}文字以上", "at least {n} characters"),
-    "users.password_short": ("{n}文字以上にしてください", "at least {n} characters"),
     "users.new_password": ("新しいパスワード", "New password"),
     "users.set_password": ("パスワード再設定", "Set password"),
     "users.password_set": ("{email} のパスワードを変えました。", "Password of {email} changed."),
     "users.created": ("{email} を作成しました。", "{email} created."),
-    "users.bad_email": ("メールアドレスの形ではありません", "not an e-mail address"),
-    "users.email_taken": ("このメールアドレスは使われています", "already used by another login"),
-    "users.choose_company": ("会社を選んでください", "choose a company"),
 }

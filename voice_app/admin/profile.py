@@ -35,7 +35,7 @@ def _save(change: Callable[[], object]) -> None:
     except ValidationFailed as exc:
         session.rollback()
         for problem in exc.problems:
-            flash(f"{field_label(problem.field)}: {problem_text(problem.message)}", "error")
+            flash(f"{field_label(problem.field)}: {problem_text(problem)}", "error")
     else:
         session.commit()
         flash(translate("flash.saved"), "ok")

@@ -23,6 +23,7 @@ from workers_db.identifiers import InvalidIdentifier, normalize_ccus_id
 from workers_db.models import Company, Site, Worker
 from workers_db.registration import create_company
 from workers_db.structure import place_company
+from workers_db.text import clean_text, optional_kana
 
 PAGE_SIZE = 200
 
@@ -83,7 +84,7 @@ def company_new() -> ResponseReturnValue:
     if request.method == "POST":
         site_id = form_int("site_id")
         if site_id is None and g.user.role != "admin":
-            errors = {"site_id": [translate("problem.choose_site")]}
+            errors = problems_by_field([FieldProblem("site_id", "site.choose")])
         elif site_id is not None and site_id not in {s.id for s in sites}:
             abort(403)
         else:
@@ -137,24 +138,24 @@ def company_edit(company_id: int) -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         problems: list[FieldProblem] = []
-        name = (request.form.get("name") or "").strip()
+        name = clean_text(request.form.get("name"))
         if not name:
             problems.append(FieldProblem("name", "required"))
         ccus = None
         try:
-            ccus = normalize_ccus_id(request.form.get("ccus_business_id"), "事業者ID")
+            ccus = normalize_ccus_id(request.form.get("ccus_business_id"))
         except InvalidIdentifier as exc:
-            problems.append(FieldProblem("ccus_business_id", str(exc)))
+            problems.append(exc.problem("ccus_business_id"))
         if ccus and db().scalar(
             select(Company.id).where(Company.ccus_business_id == ccus, Company.id != company.id)
         ):
-            problems.append(FieldProblem("ccus_business_id", f"{ccus} is already registered"))
+            problems.append(FieldProblem("ccus_business_id", "already_registered", {"value": ccus}))
         if problems:
             errors = problems_by_field(problems)
         else:
             before = {"name": company.name, "ccus_business_id": company.ccus_business_id}
             company.name = name
-            company.name_kana = (request.form.get("name_kana") or "").strip() or None
+            company.name_kana = optional_kana(request.form.get("name_kana"))
             company.ccus_business_id = ccus
             company.sole_proprietor = form_bool("sole_proprietor")
             audit(

@@ -75,7 +75,7 @@ def _amount(problems: list[FieldProblem]) -> int | None:
     if not raw:
         return None
     if not raw.isdigit():
-        problems.append(FieldProblem("contract_amount_yen", translate("problem.whole_yen")))
+        problems.append(FieldProblem("contract_amount_yen", "contract_amount"))
         return None
     return int(raw)
 
@@ -163,23 +163,23 @@ def _site_changes(site: Site, problems: list[FieldProblem]) -> dict[str, object]
         try:
             dial_in = normalize_phone(form["dial_in_number"])
         except InvalidIdentifier as exc:
-            problems.append(FieldProblem("dial_in_number", str(exc)))
+            problems.append(exc.problem("dial_in_number"))
         other = db().scalar(
             select(Site.id).where(Site.dial_in_number == dial_in, Site.id != site.id)
         )
         if dial_in and other:
-            problems.append(FieldProblem("dial_in_number", f"{dial_in} belongs to another site"))
+            problems.append(FieldProblem("dial_in_number", "dial_in.taken", {"value": dial_in}))
     ccus = None
     try:
-        ccus = normalize_ccus_id(form.get("ccus_site_id"), "現場ID")
+        ccus = normalize_ccus_id(form.get("ccus_site_id"))
     except InvalidIdentifier as exc:
-        problems.append(FieldProblem("ccus_site_id", str(exc)))
+        problems.append(exc.problem("ccus_site_id"))
     if ccus and db().scalar(select(Site.id).where(Site.ccus_site_id == ccus, Site.id != site.id)):
-        problems.append(FieldProblem("ccus_site_id", f"{ccus} is already registered"))
+        problems.append(FieldProblem("ccus_site_id", "already_registered", {"value": ccus}))
     amount = _amount(problems)
     mode = form.get("answer_mode", "confirm")
     if mode not in ("confirm", "reject"):
-        problems.append(FieldProblem("answer_mode", "confirm / reject"))
+        problems.append(FieldProblem("answer_mode", "answer_mode"))
     return {
         "name": name,
         "dial_in_number": dial_in,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from jobs.stats import fiscal_year_of
 from voice_app.admin import bp
 from voice_app.admin.common import problems_by_field, today
-from voice_app.admin.i18n import translate
+from voice_app.admin.i18n import problem_text, translate
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
@@ -152,7 +152,9 @@ def site_target(site_id: int) -> ResponseReturnValue:
         session.rollback()
         for problem in exc.problems:
             flash(
-                f"{site.name}: {translate('targets.' + problem.field)}: {problem.message}", "error"
+                f"{site.name}: {translate('targets.' + (problem.field or ''))}: "
+                f"{problem_text(problem)}",
+                "error",
             )
     else:
         session.commit()

@@ -74,7 +74,7 @@ def _password(problems: list[FieldProblem]) -> str:
     password = request.form.get("password") or ""
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(
-            FieldProblem("password", translate("users.password_short", n=MIN_PASSWORD_LENGTH))
+            FieldProblem("password", "password.too_short", {"min": MIN_PASSWORD_LENGTH})
         )
     return password
 
@@ -86,9 +86,9 @@ def user_create() -> ResponseReturnValue:
     email = (request.form.get("email") or "").strip().lower()
     role = request.form.get("role") or ""
     if "@" not in email or len(email) > 254:
-        problems.append(FieldProblem("email", translate("users.bad_email")))
+        problems.append(FieldProblem("email", "email.invalid"))
     elif db().scalar(select(AdminUser.id).where(func.lower(AdminUser.email) == email)):
-        problems.append(FieldProblem("email", translate("users.email_taken")))
+        problems.append(FieldProblem("email", "email.taken"))
     if role not in grantable_roles():
         abort(403)
     user = AdminUser(
@@ -100,9 +100,9 @@ def user_create() -> ResponseReturnValue:
         active=True,
     )
     if role == "site_admin" and user.site_id is None:
-        problems.append(FieldProblem("site_id", translate("problem.choose_site")))
+        problems.append(FieldProblem("site_id", "site.choose"))
     if role in ("prime_admin", "company_admin") and user.company_id is None:
-        problems.append(FieldProblem("company_id", translate("users.choose_company")))
+        problems.append(FieldProblem("company_id", "company.choose"))
     password = _password(problems)
     if (user.site_id is not None or user.company_id is not None) and not manageable(user):
         abort(403)  # outside the user's scope, whatever else is wrong with the form

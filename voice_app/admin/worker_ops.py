@@ -17,7 +17,8 @@ from workers_db.identifiers import (
     normalize_phone,
 )
 from workers_db.models import Worker
-from workers_db.registration import LANGUAGES, PIN_DIGITS, hash_secret
+from workers_db.registration import LANGUAGES, PIN_PROBLEM, hash_secret, pin_is_valid
+from workers_db.text import clean_text, optional_kana
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -28,35 +29,35 @@ def _int_or_none(raw: str | None) -> int | None:
 def worker_changes(session: Session, worker: Worker, form: Mapping[str, str]) -> list[str]:
     """Validate the edit form and apply it to `worker`; returns the names of changed fields."""
     problems: list[FieldProblem] = []
-    name = (form.get("name") or "").strip()
+    name = clean_text(form.get("name"))
     if not name:
         problems.append(FieldProblem("name", "required"))
     ccus = None
     try:
-        ccus = normalize_ccus_id(form.get("ccus_worker_id"), "技能者ID")
+        ccus = normalize_ccus_id(form.get("ccus_worker_id"))
     except InvalidIdentifier as exc:
-        problems.append(FieldProblem("ccus_worker_id", str(exc)))
+        problems.append(exc.problem("ccus_worker_id"))
     if ccus and session.scalar(
         select(Worker.id).where(Worker.ccus_worker_id == ccus, Worker.id != worker.id)
     ):
-        problems.append(FieldProblem("ccus_worker_id", f"{ccus} belongs to another worker"))
+        problems.append(FieldProblem("ccus_worker_id", "ccus.taken_by_worker", {"value": ccus}))
     language = (form.get("language") or "ja").strip().lower()
     if language not in LANGUAGES:
         problems.append(
-            FieldProblem("language", f"{language!r}: use one of {', '.join(LANGUAGES)}")
+            FieldProblem("language", "one_of", {"value": language, "choices": ", ".join(LANGUAGES)})
         )
     level = _int_or_none(form.get("card_level"))
     if level is not None and level not in (1, 2, 3, 4):
-        problems.append(FieldProblem("card_level", "must be 1 (white) to 4 (gold)"))
+        problems.append(FieldProblem("card_level", "card_level"))
     pin = (form.get("pin") or "").strip()
-    if pin and (not pin.isdigit() or not PIN_DIGITS[0] <= len(pin) <= PIN_DIGITS[1]):
-        problems.append(FieldProblem("pin", "must be 4 to 8 digits"))
+    if not pin_is_valid(pin):
+        problems.append(PIN_PROBLEM)
     if problems:
         raise ValidationFailed(problems)
 
     new = {
         "name": name,
-        "name_kana": (form.get("name_kana") or "").strip() or None,
+        "name_kana": optional_kana(form.get("name_kana")),
         "company_id": int(form.get("company_id") or worker.company_id),
         "ccus_worker_id": ccus,
         "language": language,
@@ -79,7 +80,7 @@ def link_phone_to(session: Session, phone: str, worker_id: int, actor: str) -> L
     try:
         e164 = normalize_phone(phone)
     except InvalidIdentifier as exc:
-        raise ValidationFailed.one("phone", str(exc)) from exc
+        raise ValidationFailed([exc.problem("phone")]) from exc
     return link_phone(session, e164, worker_id, actor)
 
 
@@ -88,5 +89,5 @@ def link_card_to(session: Session, card_uid: str, worker_id: int, actor: str) ->
     try:
         uid = canonical_card_uid(card_uid)
     except InvalidIdentifier as exc:
-        raise ValidationFailed.one("card_uid", str(exc)) from exc
+        raise ValidationFailed([exc.problem("card_uid")]) from exc
     return link_card(session, uid, worker_id, actor)

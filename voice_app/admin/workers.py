@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voice_app.admin import bp
@@ -35,6 +35,7 @@ from workers_db.errors import ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, canonical_card_uid, normalize_phone
 from workers_db.models import Card, Company, Event, Phone, Site, Worker
 from workers_db.registration import LANGUAGES, create_worker
+from workers_db.search import search_workers
 from workers_db.worker_month import month_figures
 
 PAGE_SIZE = 200
@@ -48,20 +49,7 @@ def workers() -> ResponseReturnValue:
     company_id = request.args.get("company_id", type=int)
     show_all = request.args.get("show") == "all"
     stmt = scope_workers(select(Worker, Company).join(Company, Company.id == Worker.company_id))
-    if q:
-        like = f"%{q}%"
-        conditions = [
-            Worker.name.ilike(like),
-            Worker.name_kana.ilike(like),
-            Worker.ccus_worker_id.like(like),
-            Company.name.ilike(like),
-        ]
-        try:
-            phone_owner = select(Phone.worker_id).where(Phone.e164 == normalize_phone(q))
-            conditions.append(Worker.id.in_(phone_owner))
-        except InvalidIdentifier:
-            pass
-        stmt = stmt.where(or_(*conditions))
+    stmt = search_workers(stmt, q)
     if company_id:
         stmt = stmt.where(Worker.company_id == company_id)
     if not show_all:

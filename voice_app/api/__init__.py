@@ -3,6 +3,8 @@
 Errors: 401 without or with a wrong token, 403 for the wrong role or an object outside the
 token's scope (`Forbidden`), 404 for an unknown id or a worker outside the scope (`NotFound`:
 whether that worker exists is not told), 422 `{"errors": [{"field", "message"}]}` for bad input.
+Messages come from the error catalogue in the client's language (`Accept-Language: ja` for
+Japanese; docs/errors.md).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from voice_app.api.payload import request_lang
 from workers_db.errors import Forbidden, NotFound, ValidationFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -19,17 +22,18 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.errorhandler(ValidationFailed)
 def _validation(exc: ValidationFailed) -> ResponseReturnValue:
-    return jsonify(errors=[p.as_json() for p in exc.problems]), 422
+    lang = request_lang()
+    return jsonify(errors=[p.as_json(lang) for p in exc.problems]), 422
 
 
 @bp.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> ResponseReturnValue:
-    return jsonify(errors=[{"field": exc.field, "message": str(exc)}]), 404
+    return jsonify(errors=[{"field": exc.field, "message": exc.text(request_lang())}]), 404
 
 
 @bp.errorhandler(Forbidden)
 def _forbidden(exc: Forbidden) -> ResponseReturnValue:
-    return jsonify(errors=[{"field": None, "message": str(exc)}]), 403
+    return jsonify(errors=[{"field": None, "message": exc.text(request_lang())}]), 403
 
 
 @bp.errorhandler(DataError)

@@ -4,6 +4,9 @@ A string where a number is expected (or the reverse), a number where a list is e
 field the endpoint does not know, a body that is not a JSON object: each becomes one
 `{"field", "message"}` of the 422 answer, so a client never has a value silently dropped.
 An empty body is an empty object (every required field is then reported missing).
+
+Messages come from the error catalogue (docs/errors.md) in the client's language: English,
+or Japanese when `Accept-Language` prefers `ja`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 
 from flask import request
 
-from workers_db.errors import FieldProblem, ValidationFailed
+from workers_db.errors import FieldProblem, Params, ValidationFailed
+from workers_db.messages import DEFAULT_LANG, LANGS
 
 MAX_TEXT = 200
 MAX_LIST = 20
@@ -34,9 +38,9 @@ class Payload:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ValidationFailed.one("body", f"not valid JSON ({exc})") from exc
+            raise ValidationFailed.one("body", "body.not_json", {"detail": str(exc)}) from exc
         if not isinstance(data, dict):
-            raise ValidationFailed.one("body", "must be a JSON object {...}")
+            raise ValidationFailed.one("body", "body.not_object")
         return cls(data)
 
     def _get(self, name: str, required: bool) -> Any:
@@ -46,15 +50,15 @@ class Payload:
             self.problem(name, "required")
         return value
 
-    def problem(self, name: str, message: str) -> None:
-        self.problems.append(FieldProblem(name, message))
+    def problem(self, name: str, code: str, params: Params | None = None) -> None:
+        self.problems.append(FieldProblem(name, code, params or {}))
 
     def text(self, name: str, required: bool = False, max_length: int = MAX_TEXT) -> str | None:
         value = self._get(name, required)
         if value is None:
             return None
         if not isinstance(value, str):
-            self.problem(name, f"must be a string, not {_json_type(value)}")
+            self.problem(name, "not_string", {"got": _json_type(value)})
             return None
         value = value.strip()
         if not value:
@@ -62,7 +66,7 @@ class Payload:
                 self.problem(name, "required")
             return None
         if len(value) > max_length:
-            self.problem(name, f"at most {max_length} characters")
+            self.problem(name, "too_long", {"max": max_length})
             return None
         return value
 
@@ -71,7 +75,7 @@ class Payload:
         value = self.data.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool):
             self._read.add(name)
-            self.problem(name, "must be a string (write the digits in quotes)")
+            self.problem(name, "digits_as_string")
             return None
         return self.text(name, required)
 
@@ -86,13 +90,13 @@ class Payload:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(name, f"must be a whole number, not {_json_type(value)}")
+            self.problem(name, "not_integer", {"got": _json_type(value)})
             return None
         if minimum is not None and value < minimum:
-            self.problem(name, f"must be at least {minimum}")
+            self.problem(name, "at_least", {"min": minimum})
             return None
         if maximum is not None and value > maximum:
-            self.problem(name, f"must be at most {maximum}")
+            self.problem(name, "at_most", {"max": maximum})
             return None
         return value
 
@@ -102,7 +106,7 @@ class Payload:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(name, f"must be a number, not {_json_type(value)}")
+            self.problem(name, "not_number", {"got": _json_type(value)})
             return None
         return float(value)
 
@@ -111,7 +115,7 @@ class Payload:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.problem(name, f"must be true or false, not {_json_type(value)}")
+            self.problem(name, "not_boolean", {"got": _json_type(value)})
             return default
         return value
 
@@ -120,15 +124,15 @@ class Payload:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(name, f"must be a list of strings, not {_json_type(value)}")
+            self.problem(name, "not_string_list", {"got": _json_type(value)})
             return []
         if len(value) > max_items:
-            self.problem(name, f"at most {max_items} items")
+            self.problem(name, "too_many_items", {"max": max_items})
             return []
         out: list[str] = []
         for position, item in enumerate(value):
             if not isinstance(item, str):
-                self.problem(f"{name}[{position}]", f"must be a string, not {_json_type(item)}")
+                self.problem(f"{name}[{position}]", "not_string", {"got": _json_type(item)})
             else:
                 out.append(item)
         return out
@@ -140,14 +144,14 @@ class Payload:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            self.problem(name, f"{text!r} is not a date YYYY-MM-DD")
+            self.problem(name, "date.format", {"value": text})
             return None
 
     def check(self) -> None:
         """Raise every problem at once, including fields this endpoint does not know."""
         for name in sorted(set(self.data) - self._read):
             known = ", ".join(sorted(self._read))
-            self.problem(name, f"unknown field (this endpoint takes: {known})")
+            self.problem(name, "unknown_field", {"known": known})
         if self.problems:
             raise ValidationFailed(self.problems)
 
@@ -162,18 +166,29 @@ def query_int(name: str, required: bool = False) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ValidationFailed.one(name, f"{raw!r} is not a whole number") from None
+        raise ValidationFailed.one(name, "not_whole_number", {"value": raw}) from None
 
 
 def _json_type(value: Any) -> str:
+    """The JSON name of a value's type (the same word in every language)."""
     if isinstance(value, bool):
-        return "true/false"
+        return "boolean"
     if isinstance(value, int | float):
-        return "a number"
+        return "number"
     if isinstance(value, str):
-        return "a string"
+        return "string"
     if isinstance(value, list):
-        return "a list"
+        return "array"
     if isinstance(value, dict):
-        return "an object"
+        return "object"
     return type(value).__name__
+
+
+def request_lang() -> str:
+    """The language of the API's messages: the first of the client's `Accept-Language`
+    preferences (by quality) that the catalogue has, else English."""
+    for value, _quality in request.accept_languages:
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in LANGS:
+            return primary
+    return DEFAULT_LANG

@@ -17,15 +17,15 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def parse_day(raw: object, name: str, problems: list[FieldProblem]) -> date | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        problems.append(FieldProblem(name, "required (YYYY-MM-DD)"))
+        problems.append(FieldProblem(name, "date.required"))
         return None
     if not isinstance(raw, str) or not _DATE.fullmatch(raw.strip()):
-        problems.append(FieldProblem(name, f"{raw!r} is not a date YYYY-MM-DD"))
+        problems.append(FieldProblem(name, "date.format", {"value": str(raw)}))
         return None
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        problems.append(FieldProblem(name, f"{raw!r} is not a real date"))
+        problems.append(FieldProblem(name, "date.unreal", {"value": raw}))
         return None
 
 
@@ -41,13 +41,18 @@ def check_range(
     if last < first:
         problems.append(
             FieldProblem(
-                to_name, f"{last} is before {from_name} {first}; give {from_name} ≤ {to_name}"
+                to_name,
+                "date.range_reversed",
+                {
+                    "first": first.isoformat(),
+                    "last": last.isoformat(),
+                    "from_name": from_name,
+                    "to_name": to_name,
+                },
             )
         )
     elif (last - first).days + 1 > MAX_RANGE_DAYS:
-        problems.append(
-            FieldProblem(to_name, f"the range covers more than {MAX_RANGE_DAYS} days; split it")
-        )
+        problems.append(FieldProblem(to_name, "date.range_too_long", {"days": MAX_RANGE_DAYS}))
 
 
 def query_day(name: str) -> date:

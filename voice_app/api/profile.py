@@ -45,9 +45,7 @@ def _body(fields: tuple[ProfileField, ...]) -> dict[str, Any]:
     if unknown:
         raise ValidationFailed(
             [
-                FieldProblem(
-                    name, f"unknown field (this endpoint takes: {', '.join(sorted(known))})"
-                )
+                FieldProblem(name, "unknown_field", {"known": ", ".join(sorted(known))})
                 for name in unknown
             ]
         )
@@ -66,7 +64,7 @@ def _visible_worker(worker_id: int) -> Worker:
     session = db()
     worker = session.get(Worker, worker_id)
     if worker is None or not current_principal().can_see_worker(session, worker):
-        raise NotFound(f"no worker with id {worker_id}")
+        raise NotFound("worker.not_found", {"id": worker_id})
     return worker
 
 
@@ -94,7 +92,7 @@ def put_site_company(site_id: int, company_id: int) -> ResponseReturnValue:
     )
     if edge is None or not current_principal().can_manage_company(session, company_id):
         # an unconfirmed company (a call added it) is nobody's to describe yet
-        raise NotFound(f"company {company_id} is not in the 施工体制 of site {site_id}")
+        raise NotFound("structure.not_in_site", {"company_id": company_id, "site_id": site_id})
     set_site_company_works(session, edge, raw, actor_of(current_principal()))
     session.commit()
     return jsonify(

@@ -149,9 +149,9 @@ def post_manual_entry() -> ResponseReturnValue:
     tz = settings().tz
     today = datetime.now(tz).date()
     if day is not None and day > today:
-        problems.append(FieldProblem("work_date", f"{day} is in the future"))
+        problems.append(FieldProblem("work_date", "date.future", {"day": day.isoformat()}))
     elif day is not None and (today - day).days > MAX_MANUAL_AGE_DAYS:
-        problems.append(FieldProblem("work_date", f"more than {MAX_MANUAL_AGE_DAYS} days ago"))
+        problems.append(FieldProblem("work_date", "date.too_old", {"days": MAX_MANUAL_AGE_DAYS}))
     body.check()
     assert site_id is not None and worker_id is not None and day is not None
     _, worker = entry_worker_or_raise(session, principal, site_id, worker_id)
@@ -181,10 +181,10 @@ def _parse_time(raw: str | None, problems: list[FieldProblem]) -> time | None:
     try:
         parsed = time.fromisoformat(raw)
     except ValueError:
-        problems.append(FieldProblem("time", f"{raw!r} is not a time HH:MM"))
+        problems.append(FieldProblem("time", "time.format", {"value": raw}))
         return None
     if parsed.tzinfo is not None:
-        problems.append(FieldProblem("time", "give the local time without an offset"))
+        problems.append(FieldProblem("time", "time.no_offset"))
         return None
     return parsed
 
@@ -197,13 +197,12 @@ def approve_event(event_id: int) -> ResponseReturnValue:
     session = db()
     event = session.get(Event, event_id)
     if event is None:
-        raise NotFound(f"no event with id {event_id}")
+        raise NotFound("event.not_found", {"id": event_id})
     if not principal.can_manage_site(session, event.site_id):
         abort(403, f"site {event.site_id} is outside this token's scope")
     if event.source != "manual":
         raise ValidationFailed.one(
-            "event_id",
-            f"event {event_id} is a {event.source} event; only manual entries need approval",
+            "event_id", "event.not_manual", {"event_id": event_id, "source": event.source}
         )
     approve_manual_event(session, event_id, actor_of(principal))
     session.commit()

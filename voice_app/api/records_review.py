@@ -64,11 +64,11 @@ def list_exceptions() -> ResponseReturnValue:
     kind = request.args.get("kind") or None
     problems: list[FieldProblem] = []
     if status not in (None, "open", "resolved"):
-        problems.append(FieldProblem("status", "must be 'open' or 'resolved'"))
+        problems.append(FieldProblem("status", "exceptions.status"))
     if kind is not None and kind not in EXCEPTION_KINDS:
-        problems.append(FieldProblem("kind", f"use one of {', '.join(EXCEPTION_KINDS)}"))
+        problems.append(FieldProblem("kind", "use_one_of", {"choices": ", ".join(EXCEPTION_KINDS)}))
     if not 1 <= limit <= MAX_EXCEPTIONS:
-        problems.append(FieldProblem("limit", f"must be 1 to {MAX_EXCEPTIONS}"))
+        problems.append(FieldProblem("limit", "between", {"min": 1, "max": MAX_EXCEPTIONS}))
     if problems:
         raise ValidationFailed(problems)
     query = select(WorkException).order_by(WorkException.id.desc()).limit(limit)
@@ -94,7 +94,7 @@ def post_resolve(exception_id: int) -> ResponseReturnValue:
     session = db()
     row = session.get(WorkException, exception_id)
     if row is None:
-        raise NotFound(f"no exception with id {exception_id}")
+        raise NotFound("exception.not_found", {"id": exception_id})
     allowed = (
         principal.is_admin
         if row.site_id is None
@@ -106,7 +106,7 @@ def post_resolve(exception_id: int) -> ResponseReturnValue:
     reason = body.text("reason_code", required=True, max_length=40)
     note = body.text("note", max_length=1000)
     if reason is not None and reason not in REASON_CODES:
-        body.problem("reason_code", f"{reason!r}: use one of {', '.join(REASON_CODES)}")
+        body.problem("reason_code", "one_of", {"value": reason, "choices": ", ".join(REASON_CODES)})
     body.check()
     assert reason is not None
     resolve_exception(session, exception_id, reason, actor_of(principal), note)
@@ -155,22 +155,22 @@ def get_stats() -> ResponseReturnValue:
     first, last = query_range()
     series = request.args.get("series") or None
     if series is not None and series not in SERIES:
-        raise ValidationFailed.one("series", f"use one of {', '.join(SERIES)}")
+        raise ValidationFailed.one("series", "use_one_of", {"choices": ", ".join(SERIES)})
     if site_id is not None and prime_id is not None:
-        raise ValidationFailed.one("prime_company_id", "give site_id or prime_company_id, not both")
+        raise ValidationFailed.one("prime_company_id", "scope.site_or_prime")
     if site_id is None and prime_id is None:
         if principal.role == "site_admin":
             site_id = principal.site_id
         elif principal.role == "prime_admin":
             prime_id = principal.company_id
         elif principal.role != "admin":
-            raise ValidationFailed.one("site_id", "required (or prime_company_id)")
+            raise ValidationFailed.one("site_id", "scope.site_required")
     company_id = principal.company_id if principal.role == "company_admin" else None
     if site_id is not None:
         visible_site_or_403(principal, site_id)
     elif prime_id is not None:
         if session.get(Company, prime_id) is None:
-            raise NotFound(f"no company with id {prime_id}")
+            raise NotFound("company.not_found", {"id": prime_id})
         if not (
             principal.is_admin
             or (principal.role == "prime_admin" and principal.company_id == prime_id)

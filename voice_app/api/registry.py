@@ -148,7 +148,7 @@ def manageable_site(site_id: int) -> Site:
     try:
         return site_or_raise(db(), current_principal(), site_id, manage=True)
     except NotFound:
-        raise ValidationFailed.one("site_id", "not found") from None
+        raise ValidationFailed.one("site_id", "not_found") from None
 
 
 # ---------------------------------------------------------------- 施工体制

@@ -8,6 +8,7 @@ constraints decide a race between two requests (the loser gets 422, field `phone
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 
@@ -20,7 +21,7 @@ from voice_app.api.payload import Payload, query_int
 from voice_app.api.registry import ALL_ADMINS, manageable_site
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
-from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.errors import NotFound, ValidationFailed
 from workers_db.intake import record_event
 from workers_db.models import Worker
 from workers_db.registration import create_worker
@@ -72,7 +73,7 @@ def post_worker() -> ResponseReturnValue:
     try:
         company_or_raise(session, principal, company_id)
     except NotFound:
-        raise ValidationFailed.one("company_id", "not found") from None
+        raise ValidationFailed.one("company_id", "not_found") from None
     try:
         worker = create_worker(
             session,
@@ -89,7 +90,7 @@ def post_worker() -> ResponseReturnValue:
         )
     except ValidationFailed as exc:
         raise ValidationFailed(
-            [FieldProblem(_REQUEST_FIELDS.get(p.field, p.field), p.message) for p in exc.problems]
+            [replace(p, field=_REQUEST_FIELDS.get(p.field or "", p.field)) for p in exc.problems]
         ) from exc
     audit(session, principal.actor, "create", "worker", worker.id)
     session.commit()
@@ -103,9 +104,9 @@ def list_workers() -> ResponseReturnValue:
     limit = query_int("limit") or DEFAULT_LIMIT
     offset = query_int("offset") or 0
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed.one("limit", f"must be 1 to {MAX_LIMIT}")
+        raise ValidationFailed.one("limit", "between", {"min": 1, "max": MAX_LIMIT})
     if offset < 0:
-        raise ValidationFailed.one("offset", "must be 0 or more")
+        raise ValidationFailed.one("offset", "not_negative")
     workers = workers_in_scope(db(), current_principal(), company_id, limit, offset)
     return jsonify([worker_json(w) for w in workers])
 
@@ -131,7 +132,7 @@ def post_roster() -> ResponseReturnValue:
     site, worker = entry_worker_or_raise(session, principal, site.id, worker_id, manage=True)
     tz = settings().tz
     if work_date > datetime.now(tz).date():
-        raise ValidationFailed.one("work_date", f"{work_date.isoformat()} is in the future")
+        raise ValidationFailed.one("work_date", "date.future", {"day": work_date.isoformat()})
     recorded = record_event(
         session,
         external_id=f"roster:{site.id}:{worker.id}:{work_date.isoformat()}",

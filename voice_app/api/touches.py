@@ -44,15 +44,15 @@ def post_touches() -> ResponseReturnValue:
         abort(403, "this device token belongs to no active site")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ValidationFailed.one("events", 'send a JSON object {"events": [...]}')
+        raise ValidationFailed.one("events", "events.not_object")
     if _claims_other_site(body, site):
         abort(403, f"this device token is for site {site.site_code} only")
     events = body.get("events")
     if not isinstance(events, list):
-        raise ValidationFailed.one("events", "required: a list of touch events")
+        raise ValidationFailed.one("events", "events.required")
     if len(events) > MAX_BATCH:
         raise ValidationFailed.one(
-            "events", f"at most {MAX_BATCH} events per request, got {len(events)}"
+            "events", "events.too_many", {"max": MAX_BATCH, "got": len(events)}
         )
     result = ingest_touches(
         session, site=site, device=principal.name, items=events, tz=settings().tz

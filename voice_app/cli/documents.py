@@ -20,6 +20,7 @@ from voice_app.extensions import db, runtime
 from workers_db.attendance import attendance_sheet, parse_month
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, normalize_phone
+from workers_db.messages import locale_lang
 from workers_db.models import Site
 from workers_db.scope import Principal
 from workers_db.structure_tree import load_tree
@@ -76,7 +77,8 @@ def set_target_command(
         names = {"touches_target": "--touches", "touches_commitment": "--touches-commitment"}
         raise click.ClickException(
             "; ".join(
-                f"{names.get(p.field, '--' + p.field.replace('_', '-'))}: {p.message}"
+                f"{names.get(p.field or '', '--' + (p.field or '').replace('_', '-'))}: "
+                f"{p.text(locale_lang())}"
                 for p in exc.problems
             )
         ) from None

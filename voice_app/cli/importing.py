@@ -1,4 +1,7 @@
-"""`genba-call import FILE.csv [--dry-run]`: pre-registration from a CSV (docs/import.md)."""
+"""`genba-call import FILE.csv [--dry-run]`: pre-registration from a CSV (docs/import.md).
+
+Messages come from the error catalogue in the locale's language: Japanese when LC_ALL,
+LC_MESSAGES or LANG starts with `ja`, English otherwise (docs/errors.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from tqdm import tqdm
 from voice_app.extensions import db
 from workers_db.import_csv import ImportFileError
 from workers_db.importer import ImportConflict, ImportReport, Progress, import_csv
+from workers_db.messages import locale_lang, message
 
 PROGRESS_MIN_ROWS = 1_000  # smaller files finish before a bar would be worth drawing
 
@@ -38,6 +42,7 @@ def import_command(file: Path, dry_run: bool) -> None:
     All or nothing: any bad row means nothing is written, and every bad row is listed on
     stderr as `row N: column: problem` (N as Excel numbers rows: the header is row 1).
     """
+    lang = locale_lang()
     session = db()
     try:
         report = import_csv(
@@ -50,36 +55,41 @@ def import_command(file: Path, dry_run: bool) -> None:
         )
     except (ImportFileError, ImportConflict) as exc:
         session.rollback()
-        raise click.ClickException(f"{file.name}: {exc}") from exc
+        params = {"file": file.name, "problem": exc.text(lang)}
+        raise click.ClickException(message("line.file", lang, params)) from exc
     if report.problems:
         session.rollback()
         for problem in report.problems:
-            click.echo(str(problem), err=True)
-        click.echo(
-            f"{report.bad_rows} 行にエラーがあるため、何も登録していません。"
-            f" / {report.bad_rows} bad row(s) of {report.rows}: nothing was written.",
-            err=True,
-        )
+            click.echo(problem.text(lang), err=True)
+        counts = {"bad": report.bad_rows, "rows": report.rows}
+        click.echo(message("cli.import.bad_rows", lang, counts), err=True)
         sys.exit(1)
     if dry_run:
         session.rollback()
-        click.echo(f"確認のみ・書き込みなし / dry run, nothing written ({report.encoding}).")
-        click.echo(_summary(report, "would add"))
+        click.echo(message("cli.import.dry_run", lang, {"encoding": report.encoding}))
+        click.echo(_summary(report, lang, "cli.import.would_"))
         return
     session.commit()
-    click.echo(f"登録しました / imported {file.name} ({report.encoding}).")
-    click.echo(_summary(report, "added"))
+    done = {"file": file.name, "encoding": report.encoding}
+    click.echo(message("cli.import.done", lang, done))
+    click.echo(_summary(report, lang, "cli.import."))
 
 
-def _summary(report: ImportReport, verb: str) -> str:
+def _summary(report: ImportReport, lang: str, prefix: str) -> str:
     lines = [
-        f"  行 rows: {report.rows:,}",
-        f"  会社 companies: {report.companies_new:,} {verb}, "
-        f"{report.companies_existing:,} already registered",
-        f"  技能者 workers: {report.workers_new:,} {verb}, "
-        f"{report.workers_existing:,} already registered",
-        f"  電話番号 phones: {report.phones_new:,} {verb}",
-        f"  カード cards: {report.cards_new:,} {verb}",
+        message("cli.import.rows", lang, {"rows": report.rows}),
+        message(
+            prefix + "companies",
+            lang,
+            {"new": report.companies_new, "existing": report.companies_existing},
+        ),
+        message(
+            prefix + "workers",
+            lang,
+            {"new": report.workers_new, "existing": report.workers_existing},
+        ),
+        message(prefix + "phones", lang, {"new": report.phones_new}),
+        message(prefix + "cards", lang, {"new": report.cards_new}),
     ]
     return "\n".join(lines)
 

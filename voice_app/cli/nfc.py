@@ -16,6 +16,7 @@ from sqlalchemy import select
 from voice_app.extensions import db, settings
 from workers_db.enrollment import link_card
 from workers_db.errors import NotFound, ValidationFailed
+from workers_db.messages import locale_lang
 from workers_db.models import Site, Worker
 from workers_db.touch_csv import import_touch_csv
 
@@ -45,10 +46,11 @@ def link_card_command(
     try:
         result = link_card(session, card_uid, worker_id, _actor(actor))
     except ValidationFailed as exc:
-        problems = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
+        lang = locale_lang()
+        problems = "; ".join(f"{p.field}: {p.text(lang)}" for p in exc.problems)
         raise click.ClickException(problems) from exc
     except NotFound as exc:
-        raise click.ClickException(f"--worker: {exc}") from exc
+        raise click.ClickException(f"--worker: {exc.text(locale_lang())}") from exc
     session.commit()
     click.echo(
         f"カード {result.identifier} → 作業員 worker {worker_id}: "
@@ -77,8 +79,9 @@ def import_touches(file: Path, site_code: str, device: str | None, dry_run: bool
         session.rollback()
     else:
         session.commit()
+    lang = locale_lang()
     for problem in report.problems:
-        click.echo(problem, err=True)
+        click.echo(problem.text(lang), err=True)
     verb = "would import" if dry_run else "imported"
     click.echo(
         f"{verb}: accepted {report.accepted}, duplicates {report.duplicates}, "
