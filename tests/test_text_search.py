@@ -111,8 +111,8 @@ def test_the_data_migration_normalises_rows_written_before_it(db_session: Sessio
     old = Worker(name="大野　健太", name_kana="ｵｵﾉ ｹﾝﾀ", company_id=company.id, language="ja")
     db_session.add(old)
     db_session.flush()
-    path = ROOT / "workers_db" / "migrations" / "versions" / "0003_normalise_names.py"
-    spec = importlib.util.spec_from_file_location("migration_0003", path)
+    path = ROOT / "workers_db" / "migrations" / "versions" / "0004_normalise_names.py"
+    spec = importlib.util.spec_from_file_location("migration_0004", path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)

@@ -4,8 +4,8 @@ Names are stored by `clean_text` and readings (フリガナ) by `kana_text` sinc
 (docs/import.md, "Names and readings"): rows written before it are brought to the same form, so
 the admin search finds them by a plain comparison.  Data only; the schema does not change.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01
 """
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from alembic import op
 
 from workers_db.text import clean_text, optional_kana
 
-revision: str = '0003'
-down_revision: str | Sequence[str] | None = '0002'
+revision: str = '0004'
+down_revision: str | Sequence[str] | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
