@@ -116,7 +116,9 @@ def test_targets_entered_in_the_ui_show_on_the_statistics_page(
             "touches_commitment": "20",
         },
     )
-    assert bad.status_code == 200 and "above the target" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "コミットメント 20 が目標 10 を超えています" in bad.get_data(
+        as_text=True
+    )
     notified = client.post(
         f"/admin/targets/sites/{world.a.site.id}",
         data={"csrf_token": CSRF, "accumulation_rate": "50", "worker_rate": ""},
