@@ -28,7 +28,7 @@ KEPT_REASON = "site_kept"
 def _open_exception(session: Session, exception_id: int, kind: str) -> WorkException:
     row = session.get(WorkException, exception_id)
     if row is None or row.kind != kind:
-        raise NotFound(f"no {kind} exception with id {exception_id}")
+        raise NotFound("exception.not_found", {"id": exception_id})
     return row
 
 
@@ -46,17 +46,17 @@ def set_forgotten_exit(
     A resolved exception is refused (its day is settled)."""
     row = _open_exception(session, exception_id, "no_exit")
     if row.status != "open":
-        raise ValidationFailed.one("exception_id", "is already resolved")
+        raise ValidationFailed.one("exception_id", "exception.resolved")
     entry = session.get(Event, row.event_id) if row.event_id else None
     if entry is None or entry.direction == "exit" or row.worker_id is None:
-        raise ValidationFailed.one("exception_id", "this exception names no entry to close")
+        raise ValidationFailed.one("exception_id", "exception.no_entry")
     if exit_at <= entry.occurred_at:
-        raise ValidationFailed.one("exit_at", "must be after the entry")
+        raise ValidationFailed.one("exit_at", "exit.before_entry")
     if exit_at > utcnow():
-        raise ValidationFailed.one("exit_at", "is in the future")
+        raise ValidationFailed.one("exit_at", "exit.future")
     if work_date_of(exit_at, tz) != entry.work_date:
         raise ValidationFailed.one(
-            "exit_at", f"must be on the entry's work date {entry.work_date.isoformat()}"
+            "exit_at", "exit.other_day", {"day": entry.work_date.isoformat()}
         )
     recorded = record_event(
         session,
