@@ -22,7 +22,6 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import settings as hypothesis_settings
 from redis import Redis
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import runtime as job_runtime
@@ -31,6 +30,8 @@ from workers_db.db import make_engine
 from workers_db.migrate import upgrade
 from workers_db.models import Base
 from workers_db.settings import Settings
+
+from .databases import recreate_database
 
 TEST_DATABASE_URL = os.environ.get(
     "GENBA_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/genba_test"
@@ -43,25 +44,6 @@ VONAGE_TEST_SECRET = "test-vonage-signature-secret-32bytes"
 hypothesis_settings.register_profile("genba", deadline=None, print_blob=True)
 hypothesis_settings.load_profile("genba")
 PUBLIC_BASE_URL = "https://genba.test"
-
-
-def _recreate_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = make_engine(
-        parsed.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": parsed.database},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +63,7 @@ def database_url() -> str:
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     """A fresh database, migrated by Alembic (the real migrations, not create_all)."""
-    _recreate_database(database_url)
+    recreate_database(database_url)
     eng = make_engine(database_url)
     upgrade(eng)
     yield eng

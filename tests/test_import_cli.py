@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskCliRunner
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from workers_db.db import make_engine
 from workers_db.import_csv import TEMPLATE_PATH
 from workers_db.models import Card, Company, Phone, Worker
 from workers_db.registration import create_worker, verify_secret
 
 from .conftest import TEST_REDIS_URL
+from .databases import drop_database, recreate_database
 from .helpers import make_company
 from .import_support import (
     FULL_WIDTH,
@@ -39,16 +39,11 @@ GENBA_CALL = str(Path(sys.executable).parent / "genba-call")
 def test_init_db_twice_in_a_row_succeeds(engine: Engine, tmp_path: Path) -> None:
     url = make_url(engine.url.render_as_string(hide_password=False))
     scratch = url.set(database=f"{url.database}_initdb")
-    admin = make_engine(
-        url.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{scratch.database}"'))
+    scratch_url = scratch.render_as_string(hide_password=False)
+    recreate_database(scratch_url)
     env = {
         **os.environ,
-        "DATABASE_URL": scratch.render_as_string(hide_password=False),
+        "DATABASE_URL": scratch_url,
         "REDIS_URL": TEST_REDIS_URL,
         "GENBA_INSTANCE": str(tmp_path / "instance"),
     }
@@ -60,9 +55,7 @@ def test_init_db_twice_in_a_row_succeeds(engine: Engine, tmp_path: Path) -> None
         assert second.returncode == 0, second.stderr
         assert "already at the newest revision" in second.stdout
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(scratch_url)
 
 
 def test_excel_cp932_file_with_full_width_phones_imports(
