@@ -156,7 +156,7 @@ def test_csv_bad_row_exception_resolution_and_chart(page: Any, live: Live) -> No
     expect(page.locator(f"#exc-{exception_id}")).to_have_count(0)
 
     page.goto(f"{live.url}/admin/stats?site_id={site_a}")
-    chart = page.locator("#chart-daily svg")
+    chart = page.locator("#chart-daily .chart-wide svg")
     expect(chart).to_be_visible()
     box = chart.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 80

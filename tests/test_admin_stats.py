@@ -94,7 +94,8 @@ def test_prime_statistics_with_target_and_charts(
     assert _tile(html, "accumulation_rate") == "62.5%"
     assert _tile(html, "worker_registration_rate") == "50.0%"
     assert _tile(html, "kentaikyo_yen") == "¥1,600"
-    assert html.count("<svg") == 4  # daily counts, rates, card levels, target
+    # daily counts, rates, card levels, target: each drawn for a desktop and for a phone
+    assert html.count("<svg") == 8 and html.count('class="chart-narrow"') == 4
     daily = html[html.index('id="chart-daily"') : html.index('id="chart-rates"')]
     assert daily.count("<rect") >= 5 + 3  # a countable bar per day, three uncounted on top
     assert "レベル3" in html or "銀" in html

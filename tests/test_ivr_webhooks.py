@@ -194,6 +194,7 @@ def test_5_withheld_caller_identifies_with_ccus_id_and_pin(
     assert "タナカ イチロウさん、7時45分、入場を記録しました。" in said(root)
     [exc] = exceptions(db_session, "withheld_caller")
     assert exc.detail["identified_worker_id"] == world.tanaka.id
+    assert exc.worker_id == world.tanaka.id  # the exception card names the worker
 
 
 def test_5_pin_failures_lock_out_the_number_and_the_worker_id(

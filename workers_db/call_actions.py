@@ -111,3 +111,5 @@ def _identified(session: Session, action: PinSucceeded) -> None:
         )
         if row is not None:  # the office can link the number to this worker in one step
             row.detail = {**row.detail, "identified_worker_id": action.worker_id, "by": "pin"}
+            if row.worker_id is None:  # and the card names the worker the PIN identified
+                row.worker_id = action.worker_id

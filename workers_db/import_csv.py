@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workers_db.csv_text import ImportFileError, decode
-from workers_db.errors import Params
+from workers_db.errors import FieldProblem, Params
 from workers_db.identifiers import (
     InvalidIdentifier,
     canonical_card_uid,
@@ -26,10 +26,13 @@ from workers_db.identifiers import (
     normalize_phone,
 )
 from workers_db.messages import DEFAULT_LANG, column_label, message, render
+from workers_db.profile import WORKER_FIELDS, parse_fields
 from workers_db.registration import LANGUAGES, PIN_DIGITS, pin_is_valid
 from workers_db.text import clean_text, optional_kana
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "import_template.csv"
+PROFILE_COLUMNS = tuple(f.name for f in WORKER_FIELDS)
+_PROFILE_ALIASES = {"qualifications": ("資格・免許", "免許"), "emergency_contact": ("家族連絡先",)}
 
 COLUMNS = (
     "company",
@@ -42,6 +45,7 @@ COLUMNS = (
     "card_uid",
     "language",
     "pin",
+    *PROFILE_COLUMNS,  # the roster's fields, all optional (docs/documents.md)
 )
 REQUIRED_COLUMNS = ("company", "worker")
 # Japanese header names accepted for each column (docs/import.md lists them).
@@ -56,6 +60,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "card_uid": ("カードID", "カードUID"),
     "language": ("言語",),
     "pin": ("PIN", "暗証番号"),
+    **{f.name: (f.ja, *_PROFILE_ALIASES.get(f.name, ())) for f in WORKER_FIELDS},
 }
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "はい", "○", "〇", "◯", "有"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "いいえ", "×", "✕", "x", "無"})
@@ -135,6 +140,7 @@ class ParsedRow:
     language: str
     pin: str | None
     bad_columns: set[str] = field(default_factory=set)  # canonical names of unreadable cells
+    profile: dict[str, object] = field(default_factory=dict)  # roster fields given in the row
 
     def readable(self, *columns: str) -> bool:
         """True when none of `columns` failed to parse (cross-row checks skip the rest)."""
@@ -276,6 +282,11 @@ def parse_row(
         language=_language(values.get("language", ""), bad),
         pin=_pin(values.get("pin", ""), bad),
     )
+    field_problems: list[FieldProblem] = []
+    given = {c: values[c] for c in PROFILE_COLUMNS if values.get(c)}
+    row.profile = dict(parse_fields(given, WORKER_FIELDS, field_problems))
+    for problem in field_problems:
+        bad(problem.field or "", problem.code, problem.params)
     row.bad_columns = bad_columns
     return row, problems
 

@@ -9,11 +9,12 @@ registration took a phone, card or id after the check, the savepoint rolls back 
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from workers_db.audit import audit
 from workers_db.errors import CodedError, Params
 from workers_db.identifiers import card_technology
 from workers_db.import_check import ImportPlan, Progress, ProgressFactory, chunks, no_progress
+from workers_db.import_csv import PROFILE_COLUMNS
 from workers_db.models import Card, Company, Phone, Worker, utcnow
 from workers_db.registration import hash_pin
 
@@ -103,12 +105,19 @@ def _write(session: Session, plan: ImportPlan, bar: Progress) -> None:
             "kentaikyo": False,
             "active": True,
             "created_at": now,
+            **{name: w.row.profile.get(name) for name in PROFILE_COLUMNS},
         }
         for w, pin in zip(new_workers, pins, strict=True)
     ]
     worker_ids = bulk_insert(connection, Worker, worker_rows, bar)
     for worker, new_id in zip(new_workers, worker_ids, strict=True):
         worker.existing_id = new_id
+    created = {id(w) for w in new_workers}
+    for known in plan.workers:  # a known worker's roster fields, where the file gives them
+        if known.row.profile and id(known) not in created and known.existing_id is not None:
+            connection.execute(
+                update(Worker).where(Worker.id == known.existing_id).values(**known.row.profile)
+            )
 
     phones = [
         {"e164": e164, "worker_id": w.existing_id, "created_at": now}
@@ -163,9 +172,14 @@ def bulk_insert(
     with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for batch in chunks(rows, INSERT_BATCH):
             for row in batch:
-                copy.write_row([row[c] for c in columns])
+                copy.write_row([_copy_value(row[c]) for c in columns])
             bar.update(len(batch))
     return ids
+
+
+def _copy_value(value: Any) -> Any:
+    """COPY writes Python lists as PostgreSQL arrays: a JSON column gets JSON text."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
 
 
 def hash_pins(pins: list[str | None]) -> list[str | None]:

@@ -6,12 +6,13 @@ that the office resolves with one click and the reports can count why things wen
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers_db.audit import audit
 from workers_db.changes import mark_reconcile
 from workers_db.errors import NotFound, ValidationFailed
-from workers_db.models import Event, WorkException, utcnow
+from workers_db.models import Event, Worker, WorkException, utcnow
 
 # code → (日本語, English)
 REASON_CODES: dict[str, tuple[str, str]] = {
@@ -73,6 +74,32 @@ def resolve_exception(
         mark_reconcile(session, row.site_id, row.work_date)  # a resolution may change the day
     session.flush()
     return row
+
+
+STRUCTURE_EXCEPTION = "company_not_in_structure"
+
+
+def resolve_structure_exceptions(
+    session: Session, site_id: int, company_id: int, actor: str
+) -> int:
+    """A company a call added has been confirmed in the site's 施工体制: its open
+    `company_not_in_structure` exceptions are settled by that (reason `confirmed_correct`).
+    Returns how many were closed."""
+    rows = session.scalars(
+        select(WorkException)
+        .join(Worker, Worker.id == WorkException.worker_id)
+        .where(
+            WorkException.kind == STRUCTURE_EXCEPTION,
+            WorkException.site_id == site_id,
+            WorkException.status != "resolved",
+            Worker.company_id == company_id,
+        )
+    ).all()
+    for row in rows:
+        resolve_exception(
+            session, row.id, "confirmed_correct", actor, note="施工体制で確認 / confirmed"
+        )
+    return len(rows)
 
 
 def approve_manual_event(session: Session, event_id: int, actor: str) -> Event:

@@ -23,6 +23,7 @@ from workers_db.audit import audit
 from workers_db.db import insert_ignoring_conflict
 from workers_db.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
 from workers_db.models import Company, Site, SiteCompany
+from workers_db.resolutions import resolve_structure_exceptions
 from workers_db.scope import Principal, may_place_company, site_or_raise
 
 MAX_TIER = 9
@@ -271,9 +272,13 @@ def confirm_company(
     edge = site_edge(session, principal, site_id, edge_id)
     site = session.get(Site, site_id)
     assert site is not None
-    return _place(
+    was_confirmed = edge.confirmed
+    placed = _place(
         session, site, edge.company_id, parent_company_id, None, edge.source, principal.actor
     )
+    if not was_confirmed:  # the office's answer to the call's question
+        resolve_structure_exceptions(session, site_id, edge.company_id, principal.actor)
+    return placed
 
 
 def add_call_edge(

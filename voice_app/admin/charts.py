@@ -40,6 +40,22 @@ def nice_ceiling(value: float) -> float:
     return 10 ** (exponent + 1)
 
 
+def axis_ticks(value: float, most: int = 5) -> list[int]:
+    """Whole-number gridlines from 0 to a round maximum at or above `value`, at most `most`
+    steps, each step 1, 2 or 5 × 10^n: every label is the value of its line (0 2 4 6 8)."""
+    top = max(value, 1)
+    exponent = 0
+    while True:
+        for base in (1, 2, 5):
+            step = base * 10**exponent
+            if math.ceil(top / step) <= most:
+                return [step * i for i in range(math.ceil(top / step) + 1)]
+        exponent += 1
+
+
+RATE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
 def _text(
     x: float,
     y: float,
@@ -55,9 +71,28 @@ def _text(
     )
 
 
-def _legend(items: Sequence[tuple[str, str, bool]], x: float, y: float) -> str:
+def _legend_width(label: str) -> float:
+    return 28 + 13 * len(label) * (1.0 if label.isascii() else 1.05)
+
+
+def legend_rows(items: Sequence[tuple[str, str, bool]], x: float, right: float) -> int:
+    """How many lines the legend takes when it wraps at `right`."""
+    rows, at = 1, x
+    for label, _, _ in items:
+        if at > x and at + _legend_width(label) > right:
+            rows, at = rows + 1, x
+        at += _legend_width(label)
+    return rows
+
+
+def _legend(
+    items: Sequence[tuple[str, str, bool]], x: float, y: float, right: float = WIDTH
+) -> str:
     parts = []
+    start = x
     for label, color, dashed in items:
+        if x > start and x + _legend_width(label) > right:  # wrap onto the next line
+            x, y = start, y + 18
         if dashed:
             parts.append(
                 f'<line x1="{x:.1f}" y1="{y - 4:.1f}" x2="{x + 16:.1f}" y2="{y - 4:.1f}" '
@@ -68,7 +103,7 @@ def _legend(items: Sequence[tuple[str, str, bool]], x: float, y: float) -> str:
                 f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="12" height="12" rx="2" fill="{color}"/>'
             )
         parts.append(_text(x + 20, y, label, anchor="start", color=INK))
-        x += 28 + 13 * len(label) * (1.0 if label.isascii() else 1.05)
+        x += _legend_width(label)
     return "".join(parts)
 
 
@@ -85,14 +120,14 @@ def _y_axis(
     right: float,
     top: float,
     bottom: float,
-    maximum: float,
+    ticks: Sequence[float],
     fmt: str = "{:,.0f}",
-    ticks: int = 4,
 ) -> str:
+    """A gridline and its label at each tick value (the last tick is the axis maximum)."""
     parts = []
-    for i in range(ticks + 1):
-        value = maximum * i / ticks
-        y = bottom - (bottom - top) * i / ticks
+    maximum = ticks[-1] or 1
+    for value in ticks:
+        y = bottom - (bottom - top) * value / maximum
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
@@ -101,8 +136,8 @@ def _y_axis(
     return "".join(parts)
 
 
-def _x_labels(labels: Sequence[str], left: float, step: float, y: float) -> str:
-    every = max(1, math.ceil(len(labels) / 12))
+def _x_labels(labels: Sequence[str], left: float, step: float, y: float, width: int = WIDTH) -> str:
+    every = max(1, math.ceil(len(labels) / max(width // 80, 4)))
     return "".join(
         _text(left + step * (i + 0.5), y, label, size=11)
         for i, label in enumerate(labels)
@@ -118,15 +153,19 @@ def stacked_bars(
     upper_label: str,
     title: str,
     tooltips: Sequence[str] | None = None,
+    width: int = WIDTH,
 ) -> Markup:
     """Daily counts: `lower` (e.g. countable work-history records) with `upper` on top."""
-    width, height = WIDTH, 300
-    left, right, top, bottom = 52.0, width - 14.0, 34.0, height - 30.0
+    legend = [(lower_label, "#2b6cb0", False), (upper_label, "#f0a35e", False)]
+    extra = 18 * (legend_rows(legend, 52.0, width - 14.0) - 1)
+    height = 300 + extra
+    left, right, top, bottom = 52.0, width - 14.0, 34.0 + extra, height - 30.0
     n = max(len(labels), 1)
-    maximum = nice_ceiling(max([a + b for a, b in zip(lower, upper, strict=True)] or [0]))
+    ticks = axis_ticks(max([a + b for a, b in zip(lower, upper, strict=True)] or [0]))
+    maximum = ticks[-1]
     step = (right - left) / n
     bar = max(step * 0.72, 1.0)
-    parts = [_y_axis(left, right, top, bottom, maximum)]
+    parts = [_y_axis(left, right, top, bottom, ticks)]
     for i, (a, b) in enumerate(zip(lower, upper, strict=True)):
         x = left + step * i + (step - bar) / 2
         h_a = (bottom - top) * a / maximum
@@ -143,13 +182,11 @@ def stacked_bars(
                 f'height="{h_b:.1f}" fill="#f0a35e" rx="1.5"/>'
             )
         parts.append("</g>")
-        if n <= 16 and a + b:
+        if n <= width // 60 and a + b:
             parts.append(_text(x + bar / 2, bottom - h_a - h_b - 4, str(a), size=11, color=INK))
     parts.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#b8c1cf"/>')
-    parts.append(_x_labels(labels, left, step, height - 10))
-    parts.append(
-        _legend([(lower_label, "#2b6cb0", False), (upper_label, "#f0a35e", False)], left, 18)
-    )
+    parts.append(_x_labels(labels, left, step, height - 10, width))
+    parts.append(_legend(legend, left, 18, right))
     return _svg(width, height, title, "".join(parts))
 
 
@@ -157,14 +194,17 @@ def rate_lines(
     labels: Sequence[str],
     series: Sequence[Series],
     title: str,
+    width: int = WIDTH,
 ) -> Markup:
     """Shares between 0 and 1 over time; a None value breaks its line.  Later series are
     drawn thinner on top, so that two series with the same values both stay visible."""
-    width, height = WIDTH, 300
-    left, right, top, bottom = 52.0, width - 14.0, 34.0, height - 30.0
+    legend = [(s.label, s.color, s.dashed) for s in series]
+    extra = 18 * (legend_rows(legend, 52.0, width - 14.0) - 1)
+    height = 300 + extra
+    left, right, top, bottom = 52.0, width - 14.0, 34.0 + extra, height - 30.0
     n = max(len(labels), 1)
     step = (right - left) / n
-    parts = [_y_axis(left, right, top, bottom, 1.0, fmt="{:.0%}")]
+    parts = [_y_axis(left, right, top, bottom, RATE_TICKS, fmt="{:.0%}")]
 
     def point(i: int, value: float) -> tuple[float, float]:
         return left + step * (i + 0.5), bottom - (bottom - top) * max(0.0, min(1.0, value))
@@ -204,19 +244,21 @@ def rate_lines(
                         f"{escape(labels[i])} {escape(s.label)}: {value:.0%}</title>"
                         f"</circle>"
                     )
-    parts.append(_x_labels(labels, left, step, height - 10))
-    parts.append(_legend([(s.label, s.color, s.dashed) for s in series], left, 18))
+    parts.append(_x_labels(labels, left, step, height - 10, width))
+    parts.append(_legend(legend, left, 18, right))
     return _svg(width, height, title, "".join(parts))
 
 
 def horizontal_bars(
-    items: Sequence[tuple[str, int, float | None, str]], unit: str, title: str
+    items: Sequence[tuple[str, int, float | None, str]],
+    unit: str,
+    title: str,
+    width: int = WIDTH,
 ) -> Markup:
     """(label, count, share, colour) per row, e.g. the card-level distribution."""
-    width = WIDTH
     row = 38
     height = 16 + row * max(len(items), 1)
-    left, right = 150.0, width - 120.0
+    left, right = (150.0, width - 120.0) if width >= 600 else (110.0, width - 92.0)
     maximum = max([count for _, count, _, _ in items] or [0]) or 1
     parts = []
     for i, (label, count, share, color) in enumerate(items):
@@ -254,10 +296,11 @@ def target_bullet(
     full: float | None,
     title: str,
     count_label: str,
+    width: int = WIDTH,
 ) -> Markup:
     """The year's count as a bar against marks (pro-rated commitment and target) on a scale
     up to the full-year target."""
-    width, height = WIDTH, 118
+    height = 118
     left, right = 16.0, width - 16.0
     maximum = nice_ceiling(max([count, full or 0, *[v for _, v, _ in marks]]))
     scale = (right - left) / maximum
@@ -290,7 +333,7 @@ def target_bullet(
             f'<line x1="{x:.1f}" y1="34" x2="{x:.1f}" y2="76" stroke="{color}" '
             f'stroke-width="3"><title>{escape(label)}: {value:,.0f}</title></line>'
         )
-        anchor = "end" if x > width * 0.75 else "start"
+        anchor = "end" if x > width * 0.6 else "start"
         parts.append(
             _text(
                 x + (-4 if anchor == "end" else 4),
@@ -303,3 +346,12 @@ def target_bullet(
             )
         )
     return _svg(width, height, title, "".join(parts))
+
+
+NARROW = 400  # a phone's chart: drawn for ~390 px, so its text stays about 11 px
+
+
+def responsive(wide: Markup, narrow: Markup) -> Markup:
+    """Both drawings; the page's CSS shows the one that fits (`.chart-wide` /
+    `.chart-narrow`): a 960-unit chart shrunk onto a phone would have 4 px text."""
+    return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>')

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request, send_file
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_bool, form_int
@@ -21,9 +20,16 @@ from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.import_check import company_key
 from workers_db.import_csv import TEMPLATE_PATH, ImportFileError, RowProblem, parse_bytes
-from workers_db.importer import ImportConflict, ImportPlan, ImportReport, plan_import, write_plan
-from workers_db.models import Site, SiteCompany
-from workers_db.structure import add_site_company
+from workers_db.importer import (
+    ImportConflict,
+    ImportPlan,
+    ImportReport,
+    new_company_keys,
+    place_new_companies,
+    plan_import,
+    write_plan,
+)
+from workers_db.models import Site
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -116,23 +122,10 @@ def _run(data: bytes, dry_run: bool, site: Site | None, filename: str) -> Import
     if report.problems or dry_run:
         session.rollback()
         return report
-    new_keys = [k for k, c in plan.companies.items() if c.existing_id is None]
+    new_keys = new_company_keys(plan)
     write_plan(session, plan, actor=actor(), source_name=filename)
     if site is not None:
-        placed = set(
-            session.scalars(select(SiteCompany.company_id).where(SiteCompany.site_id == site.id))
-        )
-        for key in new_keys:
-            company_id = plan.companies[key].existing_id
-            if company_id is not None and company_id not in placed:
-                add_site_company(
-                    session,
-                    site.id,
-                    company_id,
-                    parent_company_id=site.prime_company_id,
-                    source="import",
-                    actor=actor(),
-                )
+        place_new_companies(session, plan, new_keys, site, actor())
     session.commit()
     report.written = True
     return report

@@ -13,7 +13,16 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from voice_app.admin import bp
-from voice_app.admin.charts import Series, horizontal_bars, rate_lines, stacked_bars, target_bullet
+from voice_app.admin.charts import (
+    NARROW,
+    WIDTH,
+    Series,
+    horizontal_bars,
+    rate_lines,
+    responsive,
+    stacked_bars,
+    target_bullet,
+)
 from voice_app.admin.common import date_range_args, today
 from voice_app.admin.i18n import current_lang, translate
 from voice_app.admin.security import current_principal, login_required
@@ -40,6 +49,12 @@ def _label(item: dict[str, Any]) -> str:
 
 
 def charts(series: list[dict[str, Any]], figures: dict[str, Any]) -> dict[str, Markup]:
+    """Every chart drawn twice, for a desktop and for a phone (`charts.responsive`)."""
+    wide, narrow = _charts(series, figures, WIDTH), _charts(series, figures, NARROW)
+    return {key: responsive(wide[key], narrow[key]) for key in wide}
+
+
+def _charts(series: list[dict[str, Any]], figures: dict[str, Any], width: int) -> dict[str, Markup]:
     labels = [_label(item) for item in series]
     counted = [int(item["work_history_count"]) for item in series]
     uncounted = [int(item["worker_days"]) - int(item["work_history_count"]) for item in series]
@@ -61,6 +76,7 @@ def charts(series: list[dict[str, Any]], figures: dict[str, Any]) -> dict[str, M
             translate("stats.not_counted"),
             translate("stats.chart_daily"),
             tips,
+            width,
         ),
         "rates": rate_lines(
             labels,
@@ -88,6 +104,7 @@ def charts(series: list[dict[str, Any]], figures: dict[str, Any]) -> dict[str, M
                 ),
             ],
             translate("stats.chart_rates"),
+            width,
         ),
     }
     ja = current_lang() == "ja"
@@ -101,7 +118,7 @@ def charts(series: list[dict[str, Any]], figures: dict[str, Any]) -> dict[str, M
         for row in figures["card_levels"]
     ]
     out["levels"] = horizontal_bars(
-        levels, translate("common.people"), translate("stats.chart_levels")
+        levels, translate("common.people"), translate("stats.chart_levels"), width
     )
     target = figures.get("target")
     if target:
@@ -123,6 +140,7 @@ def charts(series: list[dict[str, Any]], figures: dict[str, Any]) -> dict[str, M
             float(target["touches_target"]),
             translate("stats.chart_target"),
             translate("stats.fy_count"),
+            width,
         )
     return out
 

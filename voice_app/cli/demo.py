@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -91,6 +92,15 @@ def _api_token(session: Session, instance: Path) -> str:
     return token
 
 
+def genba_call_path() -> str:
+    """How to run genba-call from any terminal: the console script next to this interpreter
+    (a new terminal has no virtualenv on its PATH), else whatever PATH finds."""
+    script = Path(sys.executable).with_name("genba-call")
+    if script.is_file():
+        return str(script)
+    return shutil.which("genba-call") or "genba-call"
+
+
 def worker_command() -> list[str]:
     """`genba-call worker`, in this interpreter."""
     return [sys.executable, "-c", "from voice_app.cli import main; main()", "worker"]
@@ -120,7 +130,8 @@ def call_lines(data: DemoData, url: str, token: str, expect: Expect) -> list[tup
     """(what it shows, the command) for each Twilio behaviour of docs/ivr.md and the extras;
     `expect(caller, dialed)` is the outcome such a call would have now."""
     a, b = data.sites["1001"], data.sites["1002"]
-    prefix = f"TWILIO_AUTH_TOKEN={token} genba-call call --url {url}/twilio/voice"
+    program = shlex.quote(genba_call_path())
+    prefix = f"TWILIO_AUTH_TOKEN={token} {program} call --url {url}/twilio/voice"
 
     def line(caller: str, dialed: str, *more: str) -> str:
         return " ".join([prefix, "--from", caller, "--to", dialed, *map(shlex.quote, more)])
@@ -171,8 +182,9 @@ def call_lines(data: DemoData, url: str, token: str, expect: Expect) -> list[tup
 def vonage_lines(data: DemoData, url: str, secret: str) -> list[tuple[str, str]]:
     """The same flow as Vonage plays it (NCCO): after the Twilio lines, the same workers."""
     a, b = data.sites["1001"], data.sites["1002"]
+    program = shlex.quote(genba_call_path())
     prefix = (
-        f"VONAGE_SIGNATURE_SECRET={secret} genba-call call --provider vonage "
+        f"VONAGE_SIGNATURE_SECRET={secret} {program} call --provider vonage "
         f"--url {url}/vonage/answer"
     )
 

@@ -6,6 +6,7 @@ Each command lives in a module of this package and is listed in `COMMAND_MODULES
 
 from __future__ import annotations
 
+import copy
 import importlib
 
 import click
@@ -22,6 +23,7 @@ COMMAND_MODULES = (
     "voice_app.cli.worker",
     "voice_app.cli.reconcile",
     "voice_app.cli.documents",
+    "voice_app.cli.listing",
     "voice_app.cli.nfc",
     "voice_app.cli.agent",
 )
@@ -31,11 +33,21 @@ COMMAND_MODULES = (
     cls=FlaskGroup,
     create_app=create_app,
     add_version_option=False,
-    add_default_commands=True,
+    add_default_commands=False,  # Flask's run, shell and routes are not genba-call's commands
     load_dotenv=False,
 )
 def cli() -> None:
     """genba-call: telephone and NFC check-in for construction sites (現場入退場)."""
+
+
+def _hide_flask_options() -> None:
+    """Flask's own group options (--env-file, --app, --debug) keep working for whoever knows
+    them, but `genba-call --help` lists only genba-call's commands."""
+    for index, param in enumerate(cli.params):
+        if isinstance(param, click.Option) and param.name in ("env_file", "app", "debug"):
+            hidden = copy.copy(param)
+            hidden.hidden = True
+            cli.params[index] = hidden
 
 
 def _register() -> None:
@@ -46,3 +58,4 @@ def _register() -> None:
 
 
 _register()
+_hide_flask_options()

@@ -12,6 +12,7 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from voice_app.cli.reconcile import _site
 from voice_app.extensions import db
 from workers_db.import_csv import ImportFileError
 from workers_db.importer import ImportConflict, ImportReport, Progress, import_csv
@@ -35,8 +36,13 @@ def terminal_progress(description: str, total: int) -> Progress:
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="check everything, write nothing")
+@click.option(
+    "--site",
+    "site_code",
+    help="the site whose 施工体制 the new companies join (under its prime), as on the upload page",
+)
 @with_appcontext
-def import_command(file: Path, dry_run: bool) -> None:
+def import_command(file: Path, dry_run: bool, site_code: str | None) -> None:
     """Pre-register companies, workers, phones and cards from FILE (CSV, UTF-8 or CP932).
 
     All or nothing: any bad row means nothing is written, and every bad row is listed on
@@ -44,6 +50,7 @@ def import_command(file: Path, dry_run: bool) -> None:
     """
     lang = locale_lang()
     session = db()
+    site = _site(site_code) if site_code else None
     try:
         report = import_csv(
             session,
@@ -52,6 +59,7 @@ def import_command(file: Path, dry_run: bool) -> None:
             actor="cli",
             source_name=file.name,
             progress=terminal_progress,
+            site=site,
         )
     except (ImportFileError, ImportConflict) as exc:
         session.rollback()
@@ -72,6 +80,8 @@ def import_command(file: Path, dry_run: bool) -> None:
     session.commit()
     done = {"file": file.name, "encoding": report.encoding}
     click.echo(message("cli.import.done", lang, done))
+    if site is not None:
+        click.echo(message("cli.import.placed", lang, {"site": site.site_code}))
     click.echo(_summary(report, lang, "cli.import."))
 
 

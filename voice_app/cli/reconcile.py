@@ -25,14 +25,20 @@ from jobs.reconcile import reconcile_range, summarize
 from jobs.reports import build_monthly_report
 from jobs.stats import compute_stats
 from voice_app.extensions import db, runtime
+from workers_db.attendance import parse_month
 from workers_db.models import Company, Site
 
 
 def _day(value: str, option: str) -> date:
+    """A date written YYYY-MM-DD; anything else is a usage error (exit 2) naming the option."""
     try:
+        if len(value) != 10:
+            raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise click.ClickException(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise click.BadParameter(
+            f"{value!r} is not a date: write YYYY-MM-DD, e.g. 2026-12-01", param_hint=option
+        ) from None
 
 
 def _range(date_from: str, date_to: str) -> tuple[date, date]:
@@ -184,12 +190,12 @@ def stats_command(
 @with_appcontext
 def report_command(prime_id: int, month: str, out_dir: Path | None) -> None:
     """月次フォローアップ報告 (HTML, CSV) / monthly follow-up report."""
-    parsed = _day(f"{month}-01", "--month") if len(month) == 7 else None
+    parsed = parse_month(month)
     if parsed is None:
-        raise click.ClickException(f"--month: {month!r} is not a month (YYYY-MM)")
+        raise click.BadParameter(f"{month!r} is not a month: write YYYY-MM", param_hint="--month")
     settings = runtime().settings
     try:
-        report = build_monthly_report(db(), prime_id, parsed.year, parsed.month, settings.tz)
+        report = build_monthly_report(db(), prime_id, parsed[0], parsed[1], settings.tz)
     except LookupError as exc:
         raise click.ClickException(f"--prime: {exc}") from None
     folder = out_dir or settings.instance_path / "reports" / report.month

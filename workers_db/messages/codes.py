@@ -156,6 +156,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "cli.import.bad_rows": ("bad", "rows"),
     "cli.import.dry_run": ("encoding",),
     "cli.import.done": ("file", "encoding"),
+    "cli.import.placed": ("site",),
     "cli.import.rows": ("rows",),
     "cli.import.companies": ("new", "existing"),
     "cli.import.workers": ("new", "existing"),

@@ -169,6 +169,7 @@ MESSAGES: dict[str, str] = {
     "cli.import.bad_rows": "{bad} bad row(s) of {rows}: nothing was written.",
     "cli.import.dry_run": "dry run, nothing written ({encoding}).",
     "cli.import.done": "imported {file} ({encoding}).",
+    "cli.import.placed": "  new companies joined the 施工体制 of site {site}, under its prime",
     "cli.import.rows": "  rows: {rows:,}",
     "cli.import.companies": "  companies: {new:,} added, {existing:,} already registered",
     "cli.import.workers": "  workers: {new:,} added, {existing:,} already registered",

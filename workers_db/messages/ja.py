@@ -171,6 +171,7 @@ MESSAGES: dict[str, str] = {
     "cli.import.bad_rows": "{rows}行中{bad}行にエラーがあるため、何も登録していません。",
     "cli.import.dry_run": "確認のみ・書き込みなし ({encoding})。",
     "cli.import.done": "{file} を登録しました ({encoding})。",
+    "cli.import.placed": "  新しい会社は現場 {site} の施工体制に元請の下で入りました",
     "cli.import.rows": "  行数: {rows:,}",
     "cli.import.companies": "  会社: 新規 {new:,}、登録済み {existing:,}",
     "cli.import.workers": "  技能者: 新規 {new:,}、登録済み {existing:,}",
