@@ -125,6 +125,7 @@ def main() -> None:
         phone.screenshot(path=str(args.out / "attendance-phone.png"), full_page=False)
         phone.goto(f"{args.url}/admin/stats?prime_company_id={args.prime}&{period}")
         phone.screenshot(path=str(args.out / "stats-phone.png"), full_page=False)
+        phone.locator("#chart-daily").screenshot(path=str(args.out / "stats-chart-phone.png"))
         # the documents, downloaded with the same login
         files = {
             "attendance.xlsx": f"/admin/sites/{args.site}/attendance.xlsx?month={month}",

@@ -12,7 +12,8 @@ none, the one company with the same name.  A worker of the file is one in the da
 - its 技能者ID is that worker's (of the same company), or
 - it has no 技能者ID and its phones/cards belong to one worker with the same company and name,
 - it has no 技能者ID, phone or card and its company has a worker of that name without one.
-Existing companies and workers are never changed; phones and cards that are new in the file
+Existing companies and workers are never changed, except a known worker's roster fields the
+row gives (職種, 生年月日, …: docs/documents.md); phones and cards that are new in the file
 are added to the worker of their row.  Any other collision is a problem of the row.
 """
 
