@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from jobs.reconcile import reconcile
 from jobs.stats import fiscal_year_of
+from tests.reconcile_support import RULES
 from voice_app.demo_data import SITE_A, seed
 from workers_db.intake import record_event
 from workers_db.models import Site
@@ -53,9 +54,7 @@ def _month_of_calls(session: Session) -> tuple[Site, date]:
                     worker_id=worker.id,
                     direction=direction,
                 )
-    reconcile(
-        session, site.id, first - timedelta(days=1), first + timedelta(days=3), repeat_window_s=600
-    )
+    reconcile(session, site.id, first - timedelta(days=1), first + timedelta(days=3), rules=RULES)
     make_user(session, "prime@example.jp", "prime_admin", company=site.prime_company)
     session.commit()
     return site, first

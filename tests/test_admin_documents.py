@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from jobs.reconcile import reconcile
 from jobs.stats import fiscal_year_of
 from tests.admin_support import CSRF, TOKYO, World, login_as, world_fixture  # noqa: F401
+from tests.reconcile_support import RULES
 from workers_db.intake import record_event
 from workers_db.models import SiteCompany, SiteTarget, Target, Worker
 from workers_db.registration import create_worker
@@ -80,7 +81,7 @@ def _days(session: Session, world: World) -> tuple[Worker, date]:
                 worker_id=worker.id,
                 direction=direction,
             )
-    reconcile(session, world.a.site.id, first - timedelta(days=1), today, repeat_window_s=600)
+    reconcile(session, world.a.site.id, first - timedelta(days=1), today, rules=RULES)
     session.commit()
     return worker, first
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from jobs.reconcile import reconcile
 from tests import reference_domain as ref
 from tests.helpers import bearer, make_company, make_site, make_token, make_worker
-from tests.reconcile_support import TOKYO, Loaded, load, seeded_month
+from tests.reconcile_support import RULES, TOKYO, Loaded, load, seeded_month
 from voice_app.cli.group import cli
 from workers_db.models import AuditEntry, Target
 from workers_db.structure import add_site_company
@@ -182,10 +182,10 @@ def june(db_session: Session) -> tuple[Loaded, list[ref.RefRecord]]:
             site_id,
             FIRST - timedelta(days=3),
             LAST + timedelta(days=2),
-            repeat_window_s=600,
+            rules=RULES,
         )
     db_session.commit()
-    records, _ = ref.reconcile(loaded.events, 600)
+    records, _ = ref.reconcile(loaded.events, RULES)
     return loaded, [r for r in records.values() if FIRST <= r.work_date <= LAST]
 
 
