@@ -5,7 +5,7 @@ a site hop), `clock_unsynced` and `manual_pending`.
 For one (site, date range) the wanted set is computed from the data (set-based queries; the
 rows are few).  Missing ones are raised (idempotent on `dedupe_key`); open ones whose
 condition vanished are closed, never deleted: status `resolved`, reason `confirmed_correct`,
-`resolved_by = "reconcile"`, with an audit row, so the trail shows that the data, not a
+`resolved_by = "system:reconcile"`, with an audit row, so the trail shows that the data, not a
 person, settled it.  An exception a person resolved stays resolved; one that reconciliation
 closed is reopened (and audited) if its condition comes back.  Kinds raised at intake
 (`unknown_caller`, …) are never touched here.
@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 
 from ivr_flows.days import DayRules
 from jobs import reconcile_sql as sql
-from workers_db.audit import audit
+from workers_db.audit import audit, system_actor
 from workers_db.models import WorkException
 from workers_db.resolutions import DROPPED_REASON
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-RECONCILE_ACTOR = "reconcile"
+RECONCILE_ACTOR = system_actor("reconcile")
+# Rows closed before the audit trail had one actor format carry the bare job name.
+_CLOSED_BY_RECONCILE = (RECONCILE_ACTOR, "reconcile")
 CLEAR_REASON = "confirmed_correct"
 CLEAR_NOTE = (
     "条件が解消したため自動でクローズ (condition no longer holds; closed by reconciliation)"
@@ -393,7 +395,7 @@ def sync_exceptions(session: Session, win: Window, dialect: str) -> tuple[int, i
         found = existing.get(key)
         if found is None:
             continue
-        if found.status == "resolved" and found.resolved_by == RECONCILE_ACTOR:
+        if found.status == "resolved" and found.resolved_by in _CLOSED_BY_RECONCILE:
             row = session.get(WorkException, found.id)
             assert row is not None
             row.status, row.reason_code, row.resolution_note = "open", None, None

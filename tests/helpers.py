@@ -6,6 +6,7 @@ import threading
 from itertools import count
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers_db.models import ApiToken, Company, Site, Worker
@@ -69,6 +70,12 @@ def make_token(
     )
     session.flush()
     return token
+
+
+def token_actor(session: Session, token: str) -> str:
+    """How the audit trail names this token (`token:<id>`)."""
+    token_id = session.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_token(token)))
+    return f"token:{token_id}"
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -57,10 +57,9 @@ def test_login_logs_in_and_audits(client: FlaskClient, world: World, db_session:
     board = client.get(answer.headers["Location"], follow_redirects=True)
     assert board.status_code == 200
     assert world.a.site.name in board.get_data(as_text=True)
+    actor = f"user:{world.a.users['site_admin'].id}"
     assert db_session.scalar(
-        select(AuditEntry).where(
-            AuditEntry.action == "login", AuditEntry.actor == "admin-ui:sitea@example.jp"
-        )
+        select(AuditEntry).where(AuditEntry.action == "login", AuditEntry.actor == actor)
     )
 
 

@@ -179,7 +179,7 @@ def test_resolve_with_a_reason_in_one_click(
     assert (exc.status, exc.reason_code, exc.resolved_by) == (
         "resolved",
         "data_entry_error",
-        "admin-ui:sitea@example.jp",
+        f"user:{world.a.users['site_admin'].id}",
     )
     assert db_session.scalar(
         select(AuditEntry).where(
@@ -240,7 +240,8 @@ def test_manual_entry_counts_after_approval(
     assert post(client, f"/admin/exceptions/{pending[0].id}/approve").status_code == 302
     for event in events:
         db_session.refresh(event)
-        assert event.approved_at is not None and event.approved_by == "admin-ui:primea@example.jp"
+        assert event.approved_at is not None
+        assert event.approved_by == f"user:{world.a.users['prime_admin'].id}"
     for row in pending:
         db_session.refresh(row)
         assert row.status == "resolved"

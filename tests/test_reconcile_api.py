@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobs.reconcile import reconcile
-from tests.helpers import bearer, make_company, make_token
+from tests.helpers import bearer, make_company, make_token, token_actor
 from tests.reconcile_support import (
     RULES,
     TOKYO,
@@ -187,7 +187,9 @@ def test_manual_entry_counts_only_after_the_primes_approval(
         == 403
     )
     approved = client.post(f"/api/v1/events/{event_id}/approve", headers=bearer(prime_admin))
-    assert approved.status_code == 200 and approved.json["approved_by"].startswith("prime_admin")
+    assert approved.status_code == 200 and approved.json["approved_by"] == token_actor(
+        db_session, prime_admin
+    )
     reconcile(db_session, site, day, day, rules=RULES)
     records = get(
         client, prime_admin, "/api/v1/work-records", site_id=site, **{"from": day, "to": day}
@@ -287,7 +289,7 @@ def test_resolve_an_exception_with_a_reason(
     assert ok.status_code == 200
     assert (ok.json["status"], ok.json["reason_code"]) == ("resolved", "phone_not_linked")
     trail = db_session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(row.id)))
-    assert trail is not None and trail.actor == "site_admin:site_admin"
+    assert trail is not None and trail.actor == token_actor(db_session, site_admin)
     other = make_token(db_session, "site_admin", site_id=data.site_ids[1])
     assert get(client, other, "/api/v1/exceptions", site_id=site).status_code == 403
     assert [

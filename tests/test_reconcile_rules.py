@@ -180,7 +180,7 @@ def test_overlapping_sites_raised_on_both_sides_and_cleared_with_audit(db_sessio
         select(WorkException).where(WorkException.kind == "overlapping_sites")
     ).all()
     assert {(x.status, x.reason_code, x.resolved_by) for x in cleared} == {
-        ("resolved", "confirmed_correct", "reconcile")
+        ("resolved", "confirmed_correct", "system:reconcile")
     }
     audits = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == "clear_exception")
@@ -210,7 +210,7 @@ def test_manual_pending_clears_on_approval_and_a_persons_resolution_stays(
     auto = by_key[f"manual_pending:{first.id}"]
     db_session.refresh(auto)
     db_session.refresh(person)
-    assert (auto.status, auto.resolved_by) == ("resolved", "reconcile")
+    assert (auto.status, auto.resolved_by) == ("resolved", "system:reconcile")
     assert (person.status, person.reason_code, person.resolved_by) == ("resolved", "other", "test")
     assert record(db_session, loaded, D)[3] is True  # type: ignore[index]  (countable now)
 

@@ -17,11 +17,18 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workers_db.audit import system_actor
+from workers_db.directory import (
+    company_by_name,
+    site_by_code,
+    worker_by_ccus_id,
+    worker_by_name,
+    worker_by_phone,
+)
 from workers_db.intake import record_event
-from workers_db.models import Company, Phone, Site, Worker
+from workers_db.models import Company, Site, Worker
 from workers_db.registration import (
     add_crew_member,
     create_company,
@@ -51,6 +58,8 @@ STRUCTURE = {
     "1002": [("rebar", "prime", 1), ("plumbing", "prime", 1)],
     "1003": [("rebar", "prime", 1)],
 }
+
+DEMO_ACTOR = system_actor("demo")  # who made the demo data, in the audit trail
 
 
 class DemoWorker(NamedTuple):
@@ -137,17 +146,21 @@ def seed(session: Session, tz: ZoneInfo, now: datetime | None = None) -> DemoDat
 
 
 def _company(session: Session, name: str, kana: str, ccus: str | None, sole: bool) -> Company:
-    found = session.scalar(select(Company).where(Company.name == name).limit(1))
-    return found or create_company(session, name, ccus, sole_proprietor=sole, name_kana=kana)
+    found = company_by_name(session, name)
+    return found or create_company(
+        session, name, ccus, sole_proprietor=sole, name_kana=kana, actor=DEMO_ACTOR
+    )
 
 
 def _site(
     session: Session, code: str, name: str, number: str | None, mode: str, prime_id: int
 ) -> Site:
-    found = session.scalar(select(Site).where(Site.site_code == code))
+    found = site_by_code(session, code)
     if found is not None:
         return found
-    return create_site(session, name, code, prime_id, dial_in_number=number, answer_mode=mode)
+    return create_site(
+        session, name, code, prime_id, dial_in_number=number, answer_mode=mode, actor=DEMO_ACTOR
+    )
 
 
 def _worker(
@@ -162,13 +175,11 @@ def _worker(
     pin: str | None,
 ) -> Worker:
     if phone:
-        found = session.scalar(select(Worker).join(Phone).where(Phone.e164 == phone))
+        found = worker_by_phone(session, phone)
     elif ccus:
-        found = session.scalar(select(Worker).where(Worker.ccus_worker_id == ccus))
+        found = worker_by_ccus_id(session, ccus)
     else:
-        found = session.scalar(
-            select(Worker).where(Worker.name == name, Worker.company_id == companies[company].id)
-        )
+        found = worker_by_name(session, companies[company].id, name)
     if found is not None:
         return found
     return create_worker(
@@ -181,4 +192,5 @@ def _worker(
         language=language,
         pin=pin,
         kentaikyo=ccus is not None,
+        actor=DEMO_ACTOR,
     )

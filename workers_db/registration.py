@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ivr_flows.formats import PIN_DIGITS, is_pin
 from ivr_flows.languages import CODES
+from workers_db.audit import SETUP_ACTOR, audit
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.identifiers import (
     InvalidIdentifier,
@@ -100,7 +101,11 @@ def create_company(
     ccus_business_id: str | None = None,
     sole_proprietor: bool = False,
     name_kana: str | None = None,
+    *,
+    actor: str = SETUP_ACTOR,
+    **audit_detail: Any,
 ) -> Company:
+    """A company; `audit_detail` adds what the caller knows (e.g. the site it was added for)."""
     problems: list[FieldProblem] = []
     name = clean_text(name)
     if not name:
@@ -117,6 +122,9 @@ def create_company(
         sole_proprietor=bool(sole_proprietor),
     )
     _insert_unique(session, "ccus_business_id", company)
+    audit(
+        session, actor, "create_company", "company", company.id, name=company.name, **audit_detail
+    )
     return company
 
 
@@ -130,6 +138,8 @@ def create_site(
     contract_amount_yen: int | None = None,
     answer_mode: str = "confirm",
     model_works: bool = False,
+    *,
+    actor: str = SETUP_ACTOR,
 ) -> Site:
     problems: list[FieldProblem] = []
     if not (name or "").strip():
@@ -178,6 +188,7 @@ def create_site(
     # The prime is the root of its own site's structure.
     session.add(SiteCompany(site_id=site.id, company_id=prime_company_id, tier=0, source="admin"))
     session.flush()
+    audit(session, actor, "create_site", "site", site.id, site_code=site.site_code)
     return site
 
 
@@ -196,6 +207,8 @@ def create_worker(
     pin: str | None = None,
     kentaikyo: bool = False,
     card_level: int | None = None,
+    *,
+    actor: str = SETUP_ACTOR,
 ) -> Worker:
     """A worker with phones and cards; every problem is reported at once, nothing written."""
     problems: list[FieldProblem] = []
@@ -237,6 +250,17 @@ def create_worker(
     worker.phones = [Phone(e164=e164) for e164 in e164s]
     worker.cards = [Card(uid=uid, technology=card_technology(uid)) for uid in uids]
     _insert_unique(session, "phones", worker, _WORKER_UNIQUES)
+    audit(
+        session,
+        actor,
+        "create_worker",
+        "worker",
+        worker.id,
+        name=worker.name,
+        company_id=company_id,
+        phones=e164s,
+        cards=uids,
+    )
     return worker
 
 
@@ -337,45 +361,6 @@ def ownership_problems(
             if worker_id != owner:
                 problems.append(FieldProblem("card_uid", "taken_by_other", {"value": uid}))
     return problems
-
-
-# ---------------------------------------------------------------- look-ups
-
-
-def find_workers_by_phone(session: Session, e164: str) -> list[Worker]:
-    """The owner first, then crew members registered on the same phone; active workers only."""
-    phone = session.scalar(select(Phone).where(Phone.e164 == e164))
-    if phone is None:
-        return []
-    owner = session.get(Worker, phone.worker_id)
-    crew = session.scalars(
-        select(Worker)
-        .join(PhoneCrewMember, PhoneCrewMember.worker_id == Worker.id)
-        .where(PhoneCrewMember.phone_id == phone.id, Worker.active.is_(True))
-        .order_by(Worker.id)
-    ).all()
-    found = [owner] if owner is not None and owner.active else []
-    return found + [w for w in crew if w not in found]
-
-
-def find_worker_by_card(session: Session, canonical_uid: str) -> Worker | None:
-    return session.scalar(
-        select(Worker)
-        .join(Card, Card.worker_id == Worker.id)
-        .where(Card.uid == canonical_uid, Card.active.is_(True), Worker.active.is_(True))
-    )
-
-
-def find_worker_by_ccus_id(session: Session, ccus_worker_id: str) -> Worker | None:
-    return session.scalar(select(Worker).where(Worker.ccus_worker_id == ccus_worker_id))
-
-
-def find_site_by_dial_in(session: Session, e164: str) -> Site | None:
-    return session.scalar(select(Site).where(Site.dial_in_number == e164, Site.active.is_(True)))
-
-
-def find_site_by_code(session: Session, code: str) -> Site | None:
-    return session.scalar(select(Site).where(Site.site_code == code, Site.active.is_(True)))
 
 
 # ---------------------------------------------------------------- helpers

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, exists, false, select, union
 from sqlalchemy.orm import Session
 
+from workers_db.audit import actor_of
 from workers_db.errors import Forbidden, NotFound
 from workers_db.models import AuditEntry, Company, Site, SiteCompany, Worker
 
@@ -36,8 +37,6 @@ S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 ROLES = ("admin", "prime_admin", "site_admin", "company_admin", "device")
 MANAGER_ROLES = ("admin", "prime_admin", "site_admin")
-# The audit actions that record the creation of a company (admin UI, API).
-COMPANY_CREATED = ("create_company", "create")
 
 
 @dataclass(frozen=True)
@@ -57,13 +56,8 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the audit trail names this caller: `api:<role>:<token id>` for a token,
-        `admin-ui:<email>` for a login."""
-        if self.token_id is not None:
-            return f"api:{self.role}:{self.token_id}"
-        if self.user_id is not None:
-            return f"admin-ui:{self.name}"
-        return f"{self.role}:{self.name}"
+        """How the audit trail names this caller (`token:<id>`, `user:<id>`: workers_db.audit)."""
+        return actor_of(self)
 
     # The methods below are the rule read as sets, for code that needs the ids themselves.
 
@@ -221,7 +215,7 @@ def created_by(session: Session, principal: Principal, company_id: int) -> bool:
                 exists().where(
                     AuditEntry.object_type == "company",
                     AuditEntry.object_id == str(company_id),
-                    AuditEntry.action.in_(COMPANY_CREATED),
+                    AuditEntry.action == "create_company",
                     AuditEntry.actor == principal.actor,
                 )
             )

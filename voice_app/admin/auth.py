@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 
 from voice_app.admin import bp
 from voice_app.admin.common import nav_site
@@ -24,9 +23,10 @@ from voice_app.admin.security import (
 )
 from voice_app.extensions import db
 from workers_db import lockout
-from workers_db.audit import audit
+from workers_db.accounts import user_by_email
+from workers_db.audit import ANONYMOUS, audit, user_actor
 from workers_db.logins import end_all_sessions
-from workers_db.models import AdminUser, utcnow
+from workers_db.models import utcnow
 from workers_db.registration import hash_secret, verify_secret
 
 _DUMMY_HASH: list[str] = []
@@ -57,17 +57,13 @@ def login() -> ResponseReturnValue:
             "admin/login.html", next_url=next_url, error="login.locked", email=email
         ), 429
 
-    user = (
-        session_db.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email))
-        if email
-        else None
-    )
+    user = user_by_email(session_db, email) if email else None
     ok = verify_secret(user.password_hash if user else _dummy_hash(), password)
     if user is None or not user.active or not ok:
         if verdict.locks:
             audit(
                 session_db,
-                f"admin-ui:{email or '?'}",
+                ANONYMOUS,
                 "login_locked",
                 "admin_user",
                 None,
@@ -83,9 +79,7 @@ def login() -> ResponseReturnValue:
     lockout.clear(session_db, [email_key])
     lockout.forgive(session_db, address_key, address_limit)
     user.last_login_at = utcnow()
-    audit(
-        session_db, f"admin-ui:{user.email}", "login", "admin_user", user.id, ip=request.remote_addr
-    )
+    audit(session_db, user_actor(user.id), "login", "admin_user", user.id, ip=request.remote_addr)
     session_db.commit()
     start_session(user)
     return redirect(next_url or url_for("admin.home"))

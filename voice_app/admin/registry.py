@@ -95,14 +95,7 @@ def company_new() -> ResponseReturnValue:
                     ccus_business_id=request.form.get("ccus_business_id") or None,
                     sole_proprietor=form_bool("sole_proprietor"),
                     name_kana=request.form.get("name_kana") or None,
-                )
-                audit(
-                    db(),
-                    actor(),
-                    "create_company",
-                    "company",
-                    company.id,
-                    name=company.name,
+                    actor=actor(),
                     site_id=site_id,
                 )
                 if site_id is not None:

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 from voice_app.admin import bp
 from voice_app.admin.i18n import DEFAULT_LANG, LANGS
 from voice_app.extensions import db
+from workers_db.audit import ANONYMOUS
 from workers_db.models import AdminUser
 from workers_db.scope import Principal
 
@@ -145,9 +146,9 @@ def current_principal() -> Principal:
 
 
 def actor() -> str:
-    """How the audit trail names the person acting: `admin-ui:<email>`."""
+    """How the audit trail names the person acting (`user:<id>`, workers_db.audit)."""
     principal: Principal | None = g.get("principal")
-    return principal.actor if principal is not None else "admin-ui:anonymous"
+    return principal.actor if principal is not None else ANONYMOUS
 
 
 def safe_next(target: str | None) -> str | None:

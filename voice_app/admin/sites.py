@@ -104,12 +104,12 @@ def site_new() -> ResponseReturnValue:
                 contract_amount_yen=amount,
                 answer_mode=request.form.get("answer_mode", "confirm"),
                 model_works=form_bool("model_works"),
+                actor=actor(),
             )
         except ValidationFailed as exc:
             db().rollback()
             errors = problems_by_field(exc.problems)
         else:
-            audit(db(), actor(), "create_site", "site", site.id, site_code=site.site_code)
             db().commit()
             flash(translate("flash.saved"), "ok")
             return redirect(url_for("admin.board", site_id=site.id))

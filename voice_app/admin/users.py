@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_bool, form_int, problems_by_field, save_active_flag
@@ -16,13 +15,17 @@ from voice_app.admin.i18n import translate
 from voice_app.admin.registry import placement_sites
 from voice_app.admin.scoping import company_choices
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
-from voice_app.cli.accounts import MIN_PASSWORD_LENGTH
 from voice_app.extensions import db
-from workers_db.audit import audit
+from workers_db.accounts import (
+    MIN_PASSWORD_LENGTH,
+    all_users,
+    create_user,
+    email_taken,
+    set_password,
+)
 from workers_db.errors import FieldProblem
 from workers_db.logins import end_all_sessions
 from workers_db.models import ROLES, AdminUser
-from workers_db.registration import hash_secret
 
 
 def manageable(user: AdminUser) -> bool:
@@ -53,8 +56,11 @@ def grantable_roles() -> tuple[str, ...]:
 @bp.get("/users")
 @login_required(*MANAGER_ROLES)
 def users() -> ResponseReturnValue:
-    rows = [u for u in db().scalars(select(AdminUser).order_by(AdminUser.email)) if manageable(u)]
-    return _page(rows, {}, None)
+    return _page(_manageable_users(), {}, None)
+
+
+def _manageable_users() -> list[AdminUser]:
+    return [u for u in all_users(db()) if manageable(u)]
 
 
 def _page(rows: list[AdminUser], errors: dict[str, list[str]], form: object) -> str:
@@ -87,7 +93,7 @@ def user_create() -> ResponseReturnValue:
     role = request.form.get("role") or ""
     if "@" not in email or len(email) > 254:
         problems.append(FieldProblem("email", "email.invalid"))
-    elif db().scalar(select(AdminUser.id).where(func.lower(AdminUser.email) == email)):
+    elif email_taken(db(), email):
         problems.append(FieldProblem("email", "email.taken"))
     if role not in grantable_roles():
         abort(403)
@@ -107,23 +113,16 @@ def user_create() -> ResponseReturnValue:
     if (user.site_id is not None or user.company_id is not None) and not manageable(user):
         abort(403)  # outside the user's scope, whatever else is wrong with the form
     if problems:
-        rows = [
-            u for u in db().scalars(select(AdminUser).order_by(AdminUser.email)) if manageable(u)
-        ]
-        return _page(rows, problems_by_field(problems), request.form), 422
-    user.password_hash = hash_secret(password)
-    db().add(user)
-    db().flush()
-    audit(
+        return _page(_manageable_users(), problems_by_field(problems), request.form), 422
+    create_user(
         db(),
-        actor(),
-        "create_user",
-        "admin_user",
-        user.id,
         email=email,
+        password=password,
         role=role,
         site_id=user.site_id,
         company_id=user.company_id,
+        language=user.language,
+        actor=actor(),
     )
     db().commit()
     flash(translate("users.created", email=email), "ok")
@@ -163,9 +162,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
             for message in messages:
                 flash(message, "error")
         return redirect(url_for("admin.users"))
-    user.password_hash = hash_secret(password)
-    end_all_sessions(db(), user)
-    audit(db(), actor(), "set_password", "admin_user", user.id, email=user.email)
+    set_password(db(), user, password, actor())
     db().commit()
     flash(translate("users.password_set", email=user.email), "ok")
     return redirect(url_for("admin.users"))

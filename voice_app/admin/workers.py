@@ -105,22 +105,12 @@ def worker_new() -> ResponseReturnValue:
                 pin=request.form.get("pin") or None,
                 kentaikyo=form_bool("kentaikyo"),
                 card_level=form_int("card_level"),
+                actor=actor(),
             )
         except ValidationFailed as exc:
             db().rollback()
             errors = problems_by_field(exc.problems)
         else:
-            audit(
-                db(),
-                actor(),
-                "create_worker",
-                "worker",
-                worker.id,
-                name=worker.name,
-                company_id=company_id,
-                phones=[p.e164 for p in worker.phones],
-                cards=[c.uid for c in worker.cards],
-            )
             db().commit()
             flash(translate("workers.created", name=worker.name), "ok")
             return redirect(url_for("admin.worker_edit", worker_id=worker.id))

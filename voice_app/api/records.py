@@ -25,7 +25,7 @@ from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload, query_int
 from voice_app.api.periods import iso_local, parse_day, query_day, query_range
 from voice_app.extensions import db, settings
-from workers_db.audit import audit
+from workers_db.audit import actor_of, audit
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.identifiers import mask_phone
 from workers_db.intake import record_manual_entry
@@ -36,10 +36,6 @@ from workers_db.scope import Principal, entry_worker_or_raise, site_or_raise
 _Q = TypeVar("_Q")
 MAX_NOTE = 500
 MAX_MANUAL_AGE_DAYS = 366
-
-
-def actor_of(principal: Principal) -> str:
-    return f"{principal.role}:{principal.name}"
 
 
 def visible_site_or_403(principal: Principal, site_id: int) -> Site:

@@ -17,7 +17,7 @@ from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload
 from voice_app.extensions import db
-from workers_db.audit import audit
+from workers_db.audit import actor_of
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.models import Company, Site, SiteCompany
 from workers_db.registration import create_company, create_site
@@ -83,9 +83,13 @@ def post_company() -> ResponseReturnValue:
     assert name is not None
     session = db()
     company = create_company(
-        session, name, ccus_business_id=ccus, sole_proprietor=sole, name_kana=name_kana
+        session,
+        name,
+        ccus_business_id=ccus,
+        sole_proprietor=sole,
+        name_kana=name_kana,
+        actor=actor_of(current_principal()),
     )
-    audit(session, current_principal().actor, "create", "company", company.id)
     session.commit()
     return jsonify(company_json(company)), 201
 
@@ -130,8 +134,8 @@ def post_site() -> ResponseReturnValue:
         contract_amount_yen=amount,
         answer_mode=answer_mode,
         model_works=model_works,
+        actor=actor_of(principal),
     )
-    audit(session, principal.actor, "create", "site", site.id)
     session.commit()
     return jsonify(site_json(site)), 201
 

@@ -20,7 +20,7 @@ from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload, query_int
 from voice_app.api.registry import ALL_ADMINS, manageable_site
 from voice_app.extensions import db, settings
-from workers_db.audit import audit
+from workers_db.audit import actor_of, audit
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.intake import record_event
 from workers_db.models import Worker
@@ -87,12 +87,12 @@ def post_worker() -> ResponseReturnValue:
             pin=pin,
             kentaikyo=kentaikyo,
             card_level=card_level,
+            actor=actor_of(principal),
         )
     except ValidationFailed as exc:
         raise ValidationFailed(
             [replace(p, field=_REQUEST_FIELDS.get(p.field or "", p.field)) for p in exc.problems]
         ) from exc
-    audit(session, principal.actor, "create", "worker", worker.id)
     session.commit()
     return jsonify(worker_json(worker)), 201
 

@@ -6,17 +6,16 @@ import os
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from voice_app.extensions import db
-from workers_db.models import ROLES, AdminUser, ApiToken, Company, Site
-from workers_db.registration import hash_secret, hash_token, new_token
-
-MIN_PASSWORD_LENGTH = 10
+from workers_db.accounts import MIN_PASSWORD_LENGTH, create_token, create_user, email_taken
+from workers_db.audit import cli_actor
+from workers_db.directory import site_by_code
+from workers_db.models import ROLES, Company, Site
 
 
 def _site_by_code(code: str) -> Site:
-    site = db().scalar(select(Site).where(Site.site_code == code))
+    site = site_by_code(db(), code)
     if site is None:
         raise click.ClickException(f"--site: no site with code {code!r}")
     return site
@@ -28,7 +27,7 @@ def _site_by_code(code: str) -> Site:
 @click.option("--site", "site_code", help="site code (for --device, and site_admin tokens)")
 @click.option("--company", "company_id", type=int, help="company id (prime_admin, company_admin)")
 @with_appcontext
-def create_token(
+def create_token_command(
     role: str | None, device_name: str | None, site_code: str | None, company_id: int | None
 ) -> None:
     """Print a new token once; only its hash is stored."""
@@ -48,19 +47,14 @@ def create_token(
             raise click.UsageError(f"a {role} token needs --company ID")
         if session.get(Company, company_id) is None:
             raise click.ClickException(f"--company: no company with id {company_id}")
-    token = new_token()
-    session.add(
-        ApiToken(
-            token_hash=hash_token(token),
-            role=role,
-            name=device_name or role,
-            device_name=device_name,
-            site_id=site.id if site else None,
-            company_id=company_id,
-        )
+    token = create_token(
+        session,
+        role=role,
+        actor=cli_actor(),
+        device_name=device_name,
+        site=site,
+        company_id=company_id,
     )
-    if device_name and site is not None:
-        site.reader_present = True
     session.commit()
     click.echo(token)
 
@@ -71,7 +65,9 @@ def create_token(
 @click.option("--site", "site_code", help="site code (site_admin)")
 @click.option("--company", "company_id", type=int, help="company id (prime_admin, company_admin)")
 @with_appcontext
-def create_user(email: str, role: str, site_code: str | None, company_id: int | None) -> None:
+def create_user_command(
+    email: str, role: str, site_code: str | None, company_id: int | None
+) -> None:
     """Create an admin-UI login; the password is read from GENBA_PASSWORD or asked for."""
     email = email.strip().lower()
     if "@" not in email:
@@ -84,24 +80,24 @@ def create_user(email: str, role: str, site_code: str | None, company_id: int | 
         raise click.UsageError(f"role {role} needs --company ID")
     if company_id is not None and session.get(Company, company_id) is None:
         raise click.ClickException(f"--company: no company with id {company_id}")
-    if session.scalar(select(AdminUser.id).where(AdminUser.email == email)):
+    if email_taken(session, email):
         raise click.ClickException(f"--email: a user {email} already exists")
     password = os.environ.get("GENBA_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"password: at least {MIN_PASSWORD_LENGTH} characters")
-    session.add(
-        AdminUser(
-            email=email,
-            password_hash=hash_secret(password),
-            role=role,
-            site_id=site.id if site else None,
-            company_id=company_id,
-        )
+    create_user(
+        session,
+        email=email,
+        password=password,
+        role=role,
+        site_id=site.id if site else None,
+        company_id=company_id,
+        actor=cli_actor(),
     )
     session.commit()
     click.echo(f"created {role} {email}")
 
 
-COMMANDS = [create_token, create_user]
+COMMANDS = [create_token_command, create_user_command]

@@ -25,17 +25,17 @@ from pathlib import Path
 from types import FrameType
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from jobs.connection import redis_for, redis_url_for, stop_embedded_server
-from voice_app.demo_data import SHARED_NUMBER, UNKNOWN_CALLER, DemoData, seed
+from voice_app.demo_data import DEMO_ACTOR, SHARED_NUMBER, UNKNOWN_CALLER, DemoData, seed
 from voice_app.twilio.core import preview
+from workers_db.accounts import create_user, set_password, token_known, user_by_email
 from workers_db.db import make_engine, make_session_factory, session_scope
 from workers_db.migrate import upgrade
-from workers_db.models import AdminUser, ApiToken
-from workers_db.registration import hash_secret, hash_token, new_token, verify_secret
+from workers_db.models import ApiToken
+from workers_db.registration import hash_token, new_token, verify_secret
 from workers_db.settings import ConfigError, Settings
 
 DEMO_EMAIL = "demo@genba.example"
@@ -77,17 +77,25 @@ def prepare_environment(host: str, port: int) -> tuple[Settings, bool]:
 
 def _admin_login(session: Session, instance: Path) -> str:
     password = _instance_secret(instance, "demo_admin_password", secrets.token_urlsafe(12))
-    user = session.scalar(select(AdminUser).where(AdminUser.email == DEMO_EMAIL))
+    user = user_by_email(session, DEMO_EMAIL)
     if user is None:
-        session.add(AdminUser(email=DEMO_EMAIL, password_hash=hash_secret(password), role="admin"))
+        create_user(
+            session,
+            email=DEMO_EMAIL,
+            password=password,
+            role="admin",
+            site_id=None,
+            company_id=None,
+            actor=DEMO_ACTOR,
+        )
     elif not verify_secret(user.password_hash, password):
-        user.password_hash = hash_secret(password)
+        set_password(session, user, password, DEMO_ACTOR)
     return password
 
 
 def _api_token(session: Session, instance: Path) -> str:
     token = _instance_secret(instance, "demo_api_token", new_token())
-    if session.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))) is None:
+    if not token_known(session, token):
         session.add(ApiToken(token_hash=hash_token(token), role="admin", name="demo"))
     return token
 

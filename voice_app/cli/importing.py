@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from voice_app.cli.reconcile import _site
 from voice_app.extensions import db
+from workers_db.audit import cli_actor
 from workers_db.import_csv import ImportFileError
 from workers_db.importer import ImportConflict, ImportReport, Progress, import_csv
 from workers_db.messages import locale_lang, message
@@ -56,7 +57,7 @@ def import_command(file: Path, dry_run: bool, site_code: str | None) -> None:
             session,
             file.read_bytes(),
             dry_run=dry_run,
-            actor="cli",
+            actor=cli_actor(),
             source_name=file.name,
             progress=terminal_progress,
             site=site,

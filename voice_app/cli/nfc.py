@@ -6,30 +6,25 @@ Both run where the database is (they use the app's session); the reader agent's 
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from voice_app.extensions import db, settings
+from workers_db.audit import cli_actor
+from workers_db.directory import site_by_code, worker_by_ccus_id
 from workers_db.enrollment import link_card
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.messages import locale_lang
-from workers_db.models import Site, Worker
 from workers_db.touch_csv import import_touch_csv
-
-
-def _actor(actor: str | None) -> str:
-    return actor or f"cli:{getpass.getuser()}"
 
 
 @click.command("link-card")
 @click.argument("card_uid")
 @click.option("--worker", "worker_id", type=int, help="the worker's id")
 @click.option("--ccus-id", help="or the worker's 技能者ID (14 digits)")
-@click.option("--actor", help="who links it (audit trail) [default: cli:$USER]")
+@click.option("--actor", help="who links it (audit trail: cli:NAME) [default: $USER]")
 @with_appcontext
 def link_card_command(
     card_uid: str, worker_id: int | None, ccus_id: str | None, actor: str | None
@@ -39,12 +34,13 @@ def link_card_command(
         raise click.UsageError("give either --worker ID or --ccus-id 技能者ID")
     session = db()
     if ccus_id is not None:
-        worker_id = session.scalar(select(Worker.id).where(Worker.ccus_worker_id == ccus_id))
-        if worker_id is None:
+        worker = worker_by_ccus_id(session, ccus_id)
+        if worker is None:
             raise click.ClickException(f"--ccus-id: no worker with 技能者ID {ccus_id}")
+        worker_id = worker.id
     assert worker_id is not None
     try:
-        result = link_card(session, card_uid, worker_id, _actor(actor))
+        result = link_card(session, card_uid, worker_id, cli_actor(actor))
     except ValidationFailed as exc:
         lang = locale_lang()
         problems = "; ".join(f"{p.field}: {p.text(lang)}" for p in exc.problems)
@@ -69,7 +65,7 @@ def link_card_command(
 def import_touches(file: Path, site_code: str, device: str | None, dry_run: bool) -> None:
     """Import a touch log (CSV) exported by another reader or app; re-importing is harmless."""
     session = db()
-    site = session.scalar(select(Site).where(Site.site_code == site_code))
+    site = site_by_code(session, site_code)
     if site is None:
         raise click.ClickException(f"--site: no site with code {site_code!r}")
     report = import_touch_csv(

@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from ivr_flows.days import DayRules
 from jobs.figures import FIGURES
@@ -26,6 +25,7 @@ from jobs.reports import build_monthly_report
 from jobs.stats import compute_stats
 from voice_app.extensions import db, runtime
 from workers_db.attendance import parse_month
+from workers_db.directory import site_by_code, site_codes
 from workers_db.models import Company, Site
 
 
@@ -49,7 +49,7 @@ def _range(date_from: str, date_to: str) -> tuple[date, date]:
 
 
 def _site(code: str) -> Site:
-    site = db().scalar(select(Site).where(Site.site_code == code))
+    site = site_by_code(db(), code)
     if site is None:
         raise click.ClickException(f"--site: no site with code {code!r}")
     return site
@@ -64,7 +64,7 @@ def reconcile_command(site_code: str | None, date_from: str, date_to: str) -> No
     """就業履歴を今すぐ再集計 / rebuild work records now (synchronously)."""
     first, last = _range(date_from, date_to)
     site_ids = [_site(site_code).id] if site_code else None
-    codes = {site_id: code for site_id, code in db().execute(select(Site.id, Site.site_code))}
+    codes = site_codes(db())
     db().commit()  # end the read; each chunk commits in a session of its own
     rt = runtime()
     results = reconcile_range(
