@@ -218,7 +218,7 @@ def create_worker(
     if session.get(Company, company_id) is None:
         problems.append(FieldProblem("company_id", "company.not_found", {"id": company_id}))
     ccus = _ccus(ccus_worker_id, "ccus_worker_id", problems)
-    if ccus and session.scalar(select(Worker.id).where(Worker.ccus_worker_id == ccus)):
+    if ccus and ccus_worker_taken(session, ccus):
         problems.append(FieldProblem("ccus_worker_id", "ccus.taken_by_worker", {"value": ccus}))
     lang = (language or "ja").strip().lower() or "ja"
     if lang not in LANGUAGES:
@@ -361,6 +361,14 @@ def ownership_problems(
             if worker_id != owner:
                 problems.append(FieldProblem("card_uid", "taken_by_other", {"value": uid}))
     return problems
+
+
+def ccus_worker_taken(session: Session, ccus: str, except_worker_id: int | None = None) -> bool:
+    """Another worker (than `except_worker_id`) has this 技能者ID."""
+    stmt = select(Worker.id).where(Worker.ccus_worker_id == ccus)
+    if except_worker_id is not None:
+        stmt = stmt.where(Worker.id != except_worker_id)
+    return session.scalar(stmt.limit(1)) is not None
 
 
 # ---------------------------------------------------------------- helpers

@@ -15,12 +15,12 @@ from voice_app.admin.common import form_int, problems_by_field
 from voice_app.admin.i18n import field_label, problem_text, translate
 from voice_app.admin.scoping import scope_workers, site_ids_in_scope, site_or_abort
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
-from voice_app.admin.worker_ops import link_card_to, link_phone_to
 from voice_app.extensions import db, settings
 from workers_db.day_resolutions import resolve_site_hop, set_forgotten_exit
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.models import EXCEPTION_KINDS, Company, Event, Site, Worker, WorkException
 from workers_db.resolutions import REASON_CODES, approve_manual_event, resolve_exception
+from workers_db.worker_edit import link_card_to, link_phone_to
 
 PAGE_SIZE = 100
 # The reasons offered as one-click buttons per kind (every reason stays in the full list).

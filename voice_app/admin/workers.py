@@ -27,15 +27,14 @@ from voice_app.admin.scoping import (
 )
 from voice_app.admin.searches import search_text
 from voice_app.admin.security import actor, login_required
-from voice_app.admin.worker_ops import link_card_to, link_phone_to, worker_changes
 from voice_app.extensions import db
-from workers_db.audit import audit
 from workers_db.enrollment import LinkResult
 from workers_db.errors import ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, canonical_card_uid, normalize_phone
 from workers_db.models import Card, Company, Event, Phone, Site, Worker
 from workers_db.registration import LANGUAGES, create_worker
 from workers_db.search import search_workers
+from workers_db.worker_edit import link_card_to, link_phone_to, remove_phone, worker_changes
 from workers_db.worker_month import month_figures
 
 PAGE_SIZE = 200
@@ -136,11 +135,10 @@ def worker_edit(worker_id: int) -> ResponseReturnValue:
         if form_int("company_id") not in {c.id for c in companies}:
             abort(403)
         try:
-            changed = worker_changes(db(), worker, request.form)
+            worker_changes(db(), worker, request.form, actor())
         except ValidationFailed as exc:
             errors = problems_by_field(exc.problems)
         else:
-            audit(db(), actor(), "edit_worker", "worker", worker.id, changed=changed)
             db().commit()
             flash(translate("flash.saved"), "ok")
             return redirect(url_for("admin.worker_edit", worker_id=worker.id))
@@ -212,8 +210,7 @@ def worker_phone_delete(worker_id: int, phone_id: int) -> ResponseReturnValue:
     phone = db().get(Phone, phone_id)
     if phone is None or phone.worker_id != worker.id:
         abort(404)
-    audit(db(), actor(), "remove_phone", "phone", phone.id, worker_id=worker.id, e164=phone.e164)
-    db().delete(phone)
+    remove_phone(db(), phone, actor())
     db().commit()
     flash(translate("flash.saved"), "ok")
     return redirect(url_for("admin.worker_edit", worker_id=worker.id))

@@ -1,13 +1,14 @@
-"""Changing a worker from a form, and linking a phone or card to a worker, with validation
-that names each field (nothing is written when any field is wrong)."""
+"""Changing a worker from the admin form, and linking a phone or card (any spelling) to a
+worker, with validation that names each field (nothing is written when any field is wrong);
+each change is audited here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workers_db.audit import audit
 from workers_db.enrollment import LinkResult, link_card, link_phone
 from workers_db.errors import FieldProblem, ValidationFailed
 from workers_db.identifiers import (
@@ -16,8 +17,14 @@ from workers_db.identifiers import (
     normalize_ccus_id,
     normalize_phone,
 )
-from workers_db.models import Worker
-from workers_db.registration import LANGUAGES, PIN_PROBLEM, hash_secret, pin_is_valid
+from workers_db.models import Phone, Worker
+from workers_db.registration import (
+    LANGUAGES,
+    PIN_PROBLEM,
+    ccus_worker_taken,
+    hash_secret,
+    pin_is_valid,
+)
 from workers_db.text import clean_text, optional_kana
 
 
@@ -26,7 +33,9 @@ def _int_or_none(raw: str | None) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def worker_changes(session: Session, worker: Worker, form: Mapping[str, str]) -> list[str]:
+def worker_changes(
+    session: Session, worker: Worker, form: Mapping[str, str], actor: str
+) -> list[str]:
     """Validate the edit form and apply it to `worker`; returns the names of changed fields."""
     problems: list[FieldProblem] = []
     name = clean_text(form.get("name"))
@@ -37,9 +46,7 @@ def worker_changes(session: Session, worker: Worker, form: Mapping[str, str]) ->
         ccus = normalize_ccus_id(form.get("ccus_worker_id"))
     except InvalidIdentifier as exc:
         problems.append(exc.problem("ccus_worker_id"))
-    if ccus and session.scalar(
-        select(Worker.id).where(Worker.ccus_worker_id == ccus, Worker.id != worker.id)
-    ):
+    if ccus and ccus_worker_taken(session, ccus, worker.id):
         problems.append(FieldProblem("ccus_worker_id", "ccus.taken_by_worker", {"value": ccus}))
     language = (form.get("language") or "ja").strip().lower()
     if language not in LANGUAGES:
@@ -71,7 +78,23 @@ def worker_changes(session: Session, worker: Worker, form: Mapping[str, str]) ->
         worker.pin_hash = hash_secret(pin)
         changed.append("pin")
     session.flush()
+    audit(session, actor, "edit_worker", "worker", worker.id, changed=changed)
     return changed
+
+
+def remove_phone(session: Session, phone: Phone, actor: str) -> None:
+    """Take a phone number off its worker (their earlier calls stay theirs)."""
+    audit(
+        session,
+        actor,
+        "remove_phone",
+        "phone",
+        phone.id,
+        worker_id=phone.worker_id,
+        e164=phone.e164,
+    )
+    session.delete(phone)
+    session.flush()
 
 
 def link_phone_to(session: Session, phone: str, worker_id: int, actor: str) -> LinkResult:
