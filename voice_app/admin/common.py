@@ -8,7 +8,6 @@ from typing import Any
 import phonenumbers
 from flask import flash, g, render_template, request, session
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from voice_app.admin import bp
@@ -21,9 +20,10 @@ from voice_app.admin.i18n import (
 )
 from voice_app.admin.security import actor, csrf_token
 from voice_app.extensions import db, settings
-from workers_db.audit import audit
+from workers_db.activation import set_active
 from workers_db.errors import FieldProblem
-from workers_db.models import Event, Site, WorkException
+from workers_db.models import Site
+from workers_db.sites import busiest_site, open_exception_total
 
 SESSION_SITE = "site_id"
 
@@ -74,28 +74,14 @@ def nav_site() -> Site | None:
         if site is not None:
             return site
     # no site chosen yet: the busiest site today (where the calls are coming in), else by name
-    busy = (
-        select(func.count(Event.id))
-        .where(Event.site_id == Site.id, Event.work_date == today())
-        .scalar_subquery()
-    )
-    stmt = (
-        select(Site).where(Site.active.is_(True)).order_by(busy.desc(), Site.name, Site.id).limit(1)
-    )
-    if ids is not None:
-        stmt = stmt.where(Site.id.in_(ids))
-    return session_db.scalar(stmt)
+    return busiest_site(session_db, ids, today())
 
 
 def open_exception_count() -> int:
     principal = g.get("principal")
     if principal is None or principal.role == "company_admin":
         return 0
-    stmt = select(func.count(WorkException.id)).where(WorkException.status == "open")
-    ids = principal.visible_site_ids(db())
-    if ids is not None:
-        stmt = stmt.where(WorkException.site_id.in_(ids))
-    return int(db().scalar(stmt) or 0)
+    return open_exception_total(db(), principal.visible_site_ids(db()))
 
 
 def problems_by_field(problems: list[FieldProblem]) -> dict[str, list[str]]:
@@ -112,9 +98,7 @@ def form_bool(name: str) -> bool:
 def save_active_flag(row: Any, kind: str, object_type: str, **detail: Any) -> None:
     """Set `row.active` from the form's `active` field, audit it as `activate_<kind>` or
     `deactivate_<kind>`, commit, and tell the user it was saved (deactivating keeps history)."""
-    row.active = form_bool("active")
-    action = f"{'activate' if row.active else 'deactivate'}_{kind}"
-    audit(db(), actor(), action, object_type, row.id, **detail)
+    set_active(db(), row, form_bool("active"), kind, object_type, actor(), **detail)
     db().commit()
     flash(translate("flash.saved"), "ok")
 

@@ -4,11 +4,10 @@ phone or card to a worker, approving 事後登録 — each audited (`workers_db.
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_int, problems_by_field
@@ -18,8 +17,14 @@ from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, lo
 from voice_app.extensions import db, settings
 from workers_db.day_resolutions import resolve_site_hop, set_forgotten_exit
 from workers_db.errors import NotFound, ValidationFailed
-from workers_db.models import EXCEPTION_KINDS, Company, Event, Site, Worker, WorkException
-from workers_db.resolutions import REASON_CODES, approve_manual_event, resolve_exception
+from workers_db.exception_queue import (
+    approve_manual_day,
+    exception_context,
+    exception_page,
+    recorded_value,
+)
+from workers_db.models import EXCEPTION_KINDS, Company, Worker, WorkException
+from workers_db.resolutions import REASON_CODES, resolve_exception
 from workers_db.worker_edit import link_card_to, link_phone_to
 
 PAGE_SIZE = 100
@@ -38,11 +43,6 @@ SUGGESTED: dict[str, tuple[str, ...]] = {
 }
 
 
-def _scoped(stmt: Any) -> Any:
-    ids = site_ids_in_scope()
-    return stmt if ids is None else stmt.where(WorkException.site_id.in_(ids))
-
-
 @bp.get("/exceptions")
 @login_required(*MANAGER_ROLES)
 def exceptions() -> ResponseReturnValue:
@@ -50,16 +50,14 @@ def exceptions() -> ResponseReturnValue:
     status = request.args.get("status", "open")
     kind = request.args.get("kind") or None
     site = site_or_abort(site_id, manage=True) if site_id else None
-    stmt = _scoped(select(WorkException))
-    if site is not None:
-        stmt = stmt.where(WorkException.site_id == site.id)
-    if status in ("open", "resolved"):
-        stmt = stmt.where(WorkException.status == status)
-    if kind in EXCEPTION_KINDS:
-        stmt = stmt.where(WorkException.kind == kind)
-    total = db().scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    order = WorkException.created_at.desc() if status == "resolved" else WorkException.created_at
-    rows = list(db().scalars(stmt.order_by(order, WorkException.id).limit(PAGE_SIZE)))
+    rows, total = exception_page(
+        db(),
+        site_ids=site_ids_in_scope(),
+        site_id=site.id if site is not None else None,
+        status=status,
+        kind=kind,
+        limit=PAGE_SIZE,
+    )
     return render_template(
         "admin/exceptions.html",
         rows=rows,
@@ -70,44 +68,9 @@ def exceptions() -> ResponseReturnValue:
         kinds=EXCEPTION_KINDS,
         reasons=REASON_CODES,
         suggested=SUGGESTED,
-        context=_context(rows),
+        context=exception_context(db(), rows, site_ids_in_scope()),
         link_workers=_link_workers(rows),
     )
-
-
-def _context(rows: list[WorkException]) -> dict[str, dict[int, Any]]:
-    """Sites, workers and events the listed exceptions refer to, in three queries."""
-    session = db()
-    others = {hop["other_site_id"] for r in rows for hop in r.detail.get("hops", [])}
-    visible = site_ids_in_scope()
-    if visible is not None:  # another prime's site is "another site", unnamed
-        others &= set(visible)
-    site_ids = {r.site_id for r in rows if r.site_id} | others
-    worker_ids = {r.worker_id for r in rows if r.worker_id}
-    event_ids = {r.event_id for r in rows if r.event_id}
-    return {
-        "sites": {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))},
-        "workers": {
-            w.id: w for w in session.scalars(select(Worker).where(Worker.id.in_(worker_ids)))
-        },
-        "events": {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))},
-        "moments": {r.id: _moments(r.detail) for r in rows},
-    }
-
-
-def _moments(detail: dict[str, Any]) -> dict[str, Any]:
-    """The times a day-rule exception's detail names (ISO text), as datetimes to show: the
-    next record after a forgotten exit, and each site hop (here, there)."""
-
-    def at(value: str | None) -> datetime | None:
-        return datetime.fromisoformat(value) if value else None
-
-    return {
-        "next_at": at(detail.get("next_at")),
-        "hops": [
-            (h["other_site_id"], at(h["at"]), at(h["other_at"])) for h in detail.get("hops", [])
-        ],
-    }
 
 
 def _link_workers(rows: list[WorkException]) -> list[tuple[Worker, Company]]:
@@ -168,14 +131,6 @@ def exception_resolve(exception_id: int) -> ResponseReturnValue:
     return _back(row)
 
 
-def _event_value(row: WorkException, attribute: str, detail_keys: tuple[str, ...]) -> str | None:
-    event = db().get(Event, row.event_id) if row.event_id else None
-    value = getattr(event, attribute, None) if event is not None else None
-    for key in detail_keys:
-        value = value or row.detail.get(key)
-    return str(value) if value else None
-
-
 @bp.post("/exceptions/<int:exception_id>/link")
 @login_required(*MANAGER_ROLES)
 def exception_link(exception_id: int) -> ResponseReturnValue:
@@ -189,13 +144,15 @@ def exception_link(exception_id: int) -> ResponseReturnValue:
         abort(403)
     try:
         if row.kind == "unknown_caller":
-            value = _event_value(row, "caller_e164", ("caller_e164", "caller", "from", "phone"))
+            value = recorded_value(
+                db(), row, "caller_e164", ("caller_e164", "caller", "from", "phone")
+            )
             if value is None:
                 raise ValidationFailed.one("phone", "phone.none_recorded")
             link_phone_to(db(), value, worker.id, actor())
             reason = "phone_not_linked"
         elif row.kind == "unknown_card":
-            value = _event_value(row, "card_uid", ("card_uid", "uid"))
+            value = recorded_value(db(), row, "card_uid", ("card_uid", "uid"))
             if value is None:
                 raise ValidationFailed.one("card_uid", "card.none_recorded")
             link_card_to(db(), value, worker.id, actor())
@@ -225,27 +182,8 @@ def exception_approve(exception_id: int) -> ResponseReturnValue:
     row = _exception_or_abort(exception_id)
     if row.kind != "manual_pending" or row.event_id is None:
         abort(400)
-    same_day = (
-        list(
-            db().scalars(
-                select(WorkException).where(
-                    WorkException.kind == "manual_pending",
-                    WorkException.status == "open",
-                    WorkException.site_id == row.site_id,
-                    WorkException.worker_id == row.worker_id,
-                    WorkException.work_date == row.work_date,
-                    WorkException.event_id.is_not(None),
-                )
-            )
-        )
-        if row.worker_id is not None
-        else []
-    )
     try:
-        for pending in same_day or [row]:
-            assert pending.event_id is not None
-            approve_manual_event(db(), pending.event_id, actor())
-            resolve_exception(db(), pending.id, "confirmed_correct", actor(), note="approved")
+        approve_manual_day(db(), row, actor())
     except ValidationFailed as exc:
         db().rollback()
         _flash_problems(exc)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_bool, form_int, problems_by_field, save_active_flag
@@ -17,13 +17,11 @@ from voice_app.admin.scoping import company_or_abort, scope_companies, visible_s
 from voice_app.admin.searches import search_text
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.extensions import db
-from workers_db.audit import audit
+from workers_db.companies import active_worker_counts, edit_company, workers_of
 from workers_db.errors import FieldProblem, ValidationFailed
-from workers_db.identifiers import InvalidIdentifier, normalize_ccus_id
-from workers_db.models import Company, Site, Worker
+from workers_db.models import Company, Site
 from workers_db.registration import create_company
 from workers_db.structure import place_company
-from workers_db.text import clean_text, optional_kana
 
 PAGE_SIZE = 200
 
@@ -48,19 +46,7 @@ def companies() -> ResponseReturnValue:
     if not show_all:
         stmt = stmt.where(Company.active.is_(True))
     rows = list(db().scalars(stmt))
-    counts = (
-        dict(
-            db()
-            .execute(
-                select(Worker.company_id, func.count(Worker.id))
-                .where(Worker.company_id.in_([c.id for c in rows]), Worker.active.is_(True))
-                .group_by(Worker.company_id)
-            )
-            .all()
-        )
-        if rows
-        else {}
-    )
+    counts = active_worker_counts(db(), [c.id for c in rows])
     return render_template(
         "admin/companies.html",
         companies=rows,
@@ -130,47 +116,24 @@ def company_edit(company_id: int) -> ResponseReturnValue:
     company = company_or_abort(company_id)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        problems: list[FieldProblem] = []
-        name = clean_text(request.form.get("name"))
-        if not name:
-            problems.append(FieldProblem("name", "required"))
-        ccus = None
         try:
-            ccus = normalize_ccus_id(request.form.get("ccus_business_id"))
-        except InvalidIdentifier as exc:
-            problems.append(exc.problem("ccus_business_id"))
-        if ccus and db().scalar(
-            select(Company.id).where(Company.ccus_business_id == ccus, Company.id != company.id)
-        ):
-            problems.append(FieldProblem("ccus_business_id", "already_registered", {"value": ccus}))
-        if problems:
-            errors = problems_by_field(problems)
-        else:
-            before = {"name": company.name, "ccus_business_id": company.ccus_business_id}
-            company.name = name
-            company.name_kana = optional_kana(request.form.get("name_kana"))
-            company.ccus_business_id = ccus
-            company.sole_proprietor = form_bool("sole_proprietor")
-            audit(
+            edit_company(
                 db(),
-                actor(),
-                "edit_company",
-                "company",
-                company.id,
-                before=before,
-                name=company.name,
-                ccus_business_id=ccus,
+                company,
+                name=request.form.get("name") or "",
+                name_kana=request.form.get("name_kana"),
+                ccus_business_id=request.form.get("ccus_business_id"),
+                sole_proprietor=form_bool("sole_proprietor"),
+                actor=actor(),
             )
+        except ValidationFailed as exc:
+            db().rollback()
+            errors = problems_by_field(exc.problems)
+        else:
             db().commit()
             flash(translate("flash.saved"), "ok")
             return redirect(url_for("admin.companies"))
-    workers = list(
-        db().scalars(
-            select(Worker)
-            .where(Worker.company_id == company.id)
-            .order_by(Worker.active.desc(), Worker.name_kana, Worker.name)
-        )
-    )
+    workers = workers_of(db(), company.id)
     return render_template(
         "admin/company_form.html",
         company=company,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_bool, problems_by_field, today
@@ -13,13 +12,16 @@ from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import site_or_abort, visible_sites
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
-from workers_db.audit import audit
 from workers_db.errors import FieldProblem, ValidationFailed
-from workers_db.identifiers import InvalidIdentifier, normalize_ccus_id, normalize_phone
-from workers_db.models import Company, Event, Site, WorkException
+from workers_db.models import Company
 from workers_db.registration import create_site
-
-SITE_FIELDS = ("name", "site_code", "dial_in_number", "ccus_site_id", "contract_amount_yen")
+from workers_db.sites import (
+    companies_by_id,
+    edit_site,
+    open_exceptions_per_site,
+    prime_choices,
+    workers_today,
+)
 
 
 @bp.get("/sites")
@@ -27,47 +29,19 @@ SITE_FIELDS = ("name", "site_code", "dial_in_number", "ccus_site_id", "contract_
 def sites() -> ResponseReturnValue:
     rows = visible_sites()
     ids = [s.id for s in rows]
-    heads: dict[int, int] = {}
-    open_counts: dict[int | None, int] = {}
-    if ids:
-        for site_id, count in db().execute(
-            select(Event.site_id, func.count(func.distinct(Event.worker_id)))
-            .where(Event.site_id.in_(ids), Event.work_date == today())
-            .group_by(Event.site_id)
-        ):
-            heads[site_id] = count
-        for exc_site_id, count in db().execute(
-            select(WorkException.site_id, func.count(WorkException.id))
-            .where(WorkException.site_id.in_(ids), WorkException.status == "open")
-            .group_by(WorkException.site_id)
-        ):
-            open_counts[exc_site_id] = count
-    primes = (
-        {
-            c.id: c
-            for c in db().scalars(
-                select(Company).where(Company.id.in_({s.prime_company_id for s in rows}))
-            )
-        }
-        if rows
-        else {}
-    )
     return render_template(
         "admin/sites.html",
         sites=rows,
-        heads=heads,
-        open_counts=open_counts,
-        primes=primes,
+        heads=workers_today(db(), ids, today()),
+        open_counts=open_exceptions_per_site(db(), ids),
+        primes=companies_by_id(db(), {s.prime_company_id for s in rows}),
         can_create=g.user.role in ("admin", "prime_admin"),
     )
 
 
 def _prime_choices() -> list[Company]:
     principal = current_principal()
-    stmt = select(Company).where(Company.active.is_(True)).order_by(Company.name)
-    if principal.role != "admin":
-        stmt = stmt.where(Company.id == principal.company_id)
-    return list(db().scalars(stmt))
+    return prime_choices(db(), None if principal.role == "admin" else principal.company_id)
 
 
 def _amount(problems: list[FieldProblem]) -> int | None:
@@ -124,22 +98,28 @@ def site_edit(site_id: int) -> ResponseReturnValue:
     site = site_or_abort(site_id, manage=True)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        form = request.form
         problems: list[FieldProblem] = []
-        changes = _site_changes(site, problems)
-        if problems:
-            errors = problems_by_field(problems)
-        else:
-            for key, value in changes.items():
-                setattr(site, key, value)
-            audit(
+        amount = _amount(problems)
+        try:
+            edit_site(
                 db(),
-                actor(),
-                "edit_site",
-                "site",
-                site.id,
-                changed=sorted(changes),
-                site_code=site.site_code,
+                site,
+                name=form.get("name") or "",
+                dial_in_number=form.get("dial_in_number"),
+                ccus_site_id=form.get("ccus_site_id"),
+                contract_amount_yen=amount,
+                answer_mode=form.get("answer_mode", "confirm"),
+                model_works=form_bool("model_works"),
+                registered_in_ccus=form_bool("registered_in_ccus"),
+                active=form_bool("active"),
+                actor=actor(),
+                problems=problems,
             )
+        except ValidationFailed as exc:
+            db().rollback()
+            errors = problems_by_field(exc.problems)
+        else:
             db().commit()
             flash(translate("flash.saved"), "ok")
             return redirect(url_for("admin.sites"))
@@ -150,43 +130,3 @@ def site_edit(site_id: int) -> ResponseReturnValue:
         errors=errors,
         form=request.form if request.method == "POST" else None,
     )
-
-
-def _site_changes(site: Site, problems: list[FieldProblem]) -> dict[str, object]:
-    """Validated new values for the editable settings of a site."""
-    form = request.form
-    name = (form.get("name") or "").strip()
-    if not name:
-        problems.append(FieldProblem("name", "required"))
-    dial_in = None
-    if (form.get("dial_in_number") or "").strip():
-        try:
-            dial_in = normalize_phone(form["dial_in_number"])
-        except InvalidIdentifier as exc:
-            problems.append(exc.problem("dial_in_number"))
-        other = db().scalar(
-            select(Site.id).where(Site.dial_in_number == dial_in, Site.id != site.id)
-        )
-        if dial_in and other:
-            problems.append(FieldProblem("dial_in_number", "dial_in.taken", {"value": dial_in}))
-    ccus = None
-    try:
-        ccus = normalize_ccus_id(form.get("ccus_site_id"))
-    except InvalidIdentifier as exc:
-        problems.append(exc.problem("ccus_site_id"))
-    if ccus and db().scalar(select(Site.id).where(Site.ccus_site_id == ccus, Site.id != site.id)):
-        problems.append(FieldProblem("ccus_site_id", "already_registered", {"value": ccus}))
-    amount = _amount(problems)
-    mode = form.get("answer_mode", "confirm")
-    if mode not in ("confirm", "reject"):
-        problems.append(FieldProblem("answer_mode", "answer_mode"))
-    return {
-        "name": name,
-        "dial_in_number": dial_in,
-        "ccus_site_id": ccus,
-        "registered_in_ccus": ccus is not None or form_bool("registered_in_ccus"),
-        "contract_amount_yen": amount,
-        "answer_mode": mode,
-        "model_works": form_bool("model_works"),
-        "active": form_bool("active"),
-    }

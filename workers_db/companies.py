@@ -1,0 +1,80 @@
+"""Companies for the office: editing one (validated and audited here), its workers, and how
+many active workers each has; creating one is `registration.create_company`."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workers_db.audit import audit
+from workers_db.errors import FieldProblem, ValidationFailed
+from workers_db.identifiers import InvalidIdentifier, normalize_ccus_id
+from workers_db.models import Company, Worker
+from workers_db.text import clean_text, optional_kana
+
+
+def active_worker_counts(session: Session, company_ids: Collection[int]) -> dict[int, int]:
+    if not company_ids:
+        return {}
+    rows = session.execute(
+        select(Worker.company_id, func.count(Worker.id))
+        .where(Worker.company_id.in_(company_ids), Worker.active.is_(True))
+        .group_by(Worker.company_id)
+    )
+    return {company_id: count for company_id, count in rows}
+
+
+def workers_of(session: Session, company_id: int) -> list[Worker]:
+    """The company's workers, active ones first, by kana."""
+    return list(
+        session.scalars(
+            select(Worker)
+            .where(Worker.company_id == company_id)
+            .order_by(Worker.active.desc(), Worker.name_kana, Worker.name)
+        )
+    )
+
+
+def edit_company(
+    session: Session,
+    company: Company,
+    *,
+    name: str,
+    name_kana: str | None,
+    ccus_business_id: str | None,
+    sole_proprietor: bool,
+    actor: str,
+) -> None:
+    problems: list[FieldProblem] = []
+    name = clean_text(name)
+    if not name:
+        problems.append(FieldProblem("name", "required"))
+    ccus = None
+    try:
+        ccus = normalize_ccus_id(ccus_business_id)
+    except InvalidIdentifier as exc:
+        problems.append(exc.problem("ccus_business_id"))
+    if ccus and session.scalar(
+        select(Company.id).where(Company.ccus_business_id == ccus, Company.id != company.id)
+    ):
+        problems.append(FieldProblem("ccus_business_id", "already_registered", {"value": ccus}))
+    if problems:
+        raise ValidationFailed(problems)
+    before = {"name": company.name, "ccus_business_id": company.ccus_business_id}
+    company.name = name
+    company.name_kana = optional_kana(name_kana)
+    company.ccus_business_id = ccus
+    company.sole_proprietor = sole_proprietor
+    session.flush()
+    audit(
+        session,
+        actor,
+        "edit_company",
+        "company",
+        company.id,
+        before=before,
+        name=company.name,
+        ccus_business_id=ccus,
+    )
