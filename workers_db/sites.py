@@ -142,3 +142,14 @@ def _taken(session: Session, condition: object, site_id: int) -> bool:
         session.scalar(select(Site.id).where(condition, Site.id != site_id).limit(1))  # type: ignore[arg-type]
         is not None
     )
+
+
+def primes_with_sites(session: Session) -> list[Company]:
+    """Every company that is the prime contractor of at least one site, by name."""
+    return list(
+        session.scalars(
+            select(Company)
+            .where(Company.id.in_(select(Site.prime_company_id)))
+            .order_by(Company.name)
+        )
+    )

@@ -14,13 +14,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from voice_app.admin import bp
-from voice_app.admin.board_data import build_board
 from voice_app.admin.common import parse_date, remember_site, today
 from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import own_company_only, refusing, scope_workers, site_or_abort
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
+from workers_db.board import build_board
 from workers_db.day_marks import board_marks
 from workers_db.intake import raise_exception, record_event
 from workers_db.models import Site, SiteCompany, Worker

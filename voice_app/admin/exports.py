@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Response, abort, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from voice_app.admin import bp
 from voice_app.admin.common import date_range_args
@@ -24,7 +23,7 @@ from voice_app.admin.security import login_required
 from voice_app.admin.stats_data import FIGURES, figures_of, resolve_scope, series_of
 from voice_app.admin.tabular import XLSX_MIME, csv_chunks, xlsx_bytes
 from voice_app.extensions import db, settings
-from workers_db.models import Company, Site, Worker, WorkRecord
+from workers_db.record_export import work_records_for_export
 
 SOURCE_JA = {"phone": "電話", "nfc": "カード", "manual": "事後登録", "roster": "出面"}
 WORK_RECORD_HEADERS = (
@@ -54,24 +53,16 @@ def exports() -> ResponseReturnValue:
 
 
 def _work_record_rows(site_id: int | None, start: date, end: date) -> Iterator[tuple[Any, ...]]:
-    stmt = (
-        select(WorkRecord, Site, Worker, Company)
-        .join(Site, Site.id == WorkRecord.site_id)
-        .join(Worker, Worker.id == WorkRecord.worker_id)
-        .join(Company, Company.id == Worker.company_id)
-        .where(WorkRecord.work_date >= start, WorkRecord.work_date <= end)
-        .order_by(WorkRecord.work_date, Site.site_code, Company.name, Worker.name_kana, Worker.name)
+    rows = work_records_for_export(
+        db(),
+        start=start,
+        end=end,
+        site_id=site_id,
+        site_ids=site_ids_in_scope(),
+        company_id=own_company_only(),
     )
-    if site_id is not None:
-        stmt = stmt.where(WorkRecord.site_id == site_id)
-    ids = site_ids_in_scope()
-    if ids is not None:
-        stmt = stmt.where(WorkRecord.site_id.in_(ids))
-    own = own_company_only()
-    if own is not None:
-        stmt = stmt.where(Worker.company_id == own)
     tz = settings().tz
-    for record, site, worker, company in db().execute(stmt.execution_options(yield_per=2000)):
+    for record, site, worker, company in rows:
         yield (
             record.work_date,
             site.site_code,

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, request
-from sqlalchemy import select
 
 from jobs.figures import FIGURES
 from jobs.stats import compute_stats, daily_series, period_series
@@ -19,6 +18,7 @@ from voice_app.admin.scoping import site_or_abort, visible_sites
 from voice_app.admin.security import current_principal
 from voice_app.extensions import db, settings
 from workers_db.models import Company, Site
+from workers_db.sites import primes_with_sites
 
 DAILY_LIMIT_DAYS = 62  # longer periods are charted per month
 
@@ -84,13 +84,7 @@ def resolve_scope() -> Scope:
 def prime_choices() -> list[Company]:
     principal = current_principal()
     if principal.is_admin:
-        return list(
-            db().scalars(
-                select(Company)
-                .where(Company.id.in_(select(Site.prime_company_id)))
-                .order_by(Company.name)
-            )
-        )
+        return primes_with_sites(db())
     if principal.role == "prime_admin" and principal.company_id is not None:
         company = db().get(Company, principal.company_id)
         return [company] if company else []

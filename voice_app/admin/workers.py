@@ -26,12 +26,13 @@ from voice_app.admin.scoping import (
     worker_or_abort,
 )
 from voice_app.admin.searches import search_text
-from voice_app.admin.security import actor, login_required
+from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.enrollment import LinkResult
 from workers_db.errors import ValidationFailed
-from workers_db.identifiers import InvalidIdentifier, canonical_card_uid, normalize_phone
+from workers_db.identifiers import InvalidIdentifier, normalize_phone
 from workers_db.models import Card, Company, Event, Phone, Site, Worker
+from workers_db.phones_cards import card_owners, phone_owners, phones_of, recent_events
 from workers_db.registration import LANGUAGES, create_worker
 from workers_db.search import search_workers
 from workers_db.worker_edit import link_card_to, link_phone_to, remove_phone, worker_changes
@@ -58,13 +59,8 @@ def workers() -> ResponseReturnValue:
         .execute(stmt.order_by(Company.name, Worker.name_kana, Worker.name).limit(PAGE_SIZE))
         .all()
     )
-    phones: dict[int, list[str]] = {}
     ids = [w.id for w, _ in rows]
-    if ids:
-        for e164, worker_id in db().execute(
-            select(Phone.e164, Phone.worker_id).where(Phone.worker_id.in_(ids)).order_by(Phone.id)
-        ):
-            phones.setdefault(worker_id, []).append(e164)
+    phones = phones_of(db(), ids)
     day = today()  # this month so far, at the sites the login sees: what key 4 reads back
     month = month_figures(db(), ids, day.replace(day=1), day, site_ids_in_scope())
     return render_template(
@@ -155,17 +151,7 @@ def worker_edit(worker_id: int) -> ResponseReturnValue:
 
 
 def _recent_events(worker: Worker) -> list[tuple[Event, Site]]:
-    stmt = (
-        select(Event, Site)
-        .join(Site, Site.id == Event.site_id)
-        .where(Event.worker_id == worker.id)
-        .order_by(Event.occurred_at.desc())
-        .limit(RECENT_EVENTS)
-    )
-    ids = site_ids_in_scope()
-    if ids is not None:
-        stmt = stmt.where(Event.site_id.in_(ids))
-    return list(db().execute(stmt))
+    return recent_events(db(), worker.id, site_ids_in_scope(), RECENT_EVENTS)
 
 
 @bp.post("/workers/<int:worker_id>/active")
@@ -242,34 +228,17 @@ def worker_card_active(worker_id: int, card_id: int) -> ResponseReturnValue:
 def phones() -> ResponseReturnValue:
     """Who owns a phone number (any spelling) — or every registered phone in scope."""
     q = search_text()
-    stmt = scope_workers(
-        select(Phone, Worker, Company)
-        .join(Worker, Worker.id == Phone.worker_id)
-        .join(Company, Company.id == Worker.company_id)
-    )
-    problem = None
-    if q:
-        try:
-            stmt = stmt.where(Phone.e164 == normalize_phone(q))
-        except InvalidIdentifier:
-            stmt = stmt.where(Phone.e164.like(f"%{''.join(ch for ch in q if ch.isdigit())}%"))
-    rows = db().execute(stmt.order_by(Phone.e164).limit(PAGE_SIZE)).all()
-    return render_template("admin/lookup.html", kind="phones", rows=rows, q=q, problem=problem)
+    rows = phone_owners(db(), q, _visible_companies(), PAGE_SIZE)
+    return render_template("admin/lookup.html", kind="phones", rows=rows, q=q, problem=None)
 
 
 @bp.get("/cards")
 @login_required()
 def cards() -> ResponseReturnValue:
     q = search_text()
-    stmt = scope_workers(
-        select(Card, Worker, Company)
-        .join(Worker, Worker.id == Card.worker_id)
-        .join(Company, Company.id == Worker.company_id)
-    )
-    if q:
-        try:
-            stmt = stmt.where(Card.uid == canonical_card_uid(q))
-        except InvalidIdentifier:
-            stmt = stmt.where(Card.uid.ilike(f"%{q}%"))
-    rows = db().execute(stmt.order_by(Card.uid).limit(PAGE_SIZE)).all()
+    rows = card_owners(db(), q, _visible_companies(), PAGE_SIZE)
     return render_template("admin/lookup.html", kind="cards", rows=rows, q=q, problem=None)
+
+
+def _visible_companies() -> set[int] | None:
+    return current_principal().visible_company_ids(db())
