@@ -113,6 +113,15 @@ def create_token(
     return token
 
 
+def active_token(session: Session, token: str) -> ApiToken | None:
+    """The unrevoked token with this secret (compared by its hash)."""
+    return session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+
+
 def token_known(session: Session, token: str) -> bool:
     return (
         session.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_token(token)))

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workers_db.models import EXCEPTION_KINDS, Event, Site, Worker, WorkException
+from workers_db.models import EXCEPTION_KINDS, Company, Event, Site, Worker, WorkException
 from workers_db.resolutions import approve_manual_event, resolve_exception
+from workers_db.scope import Principal, own_workers_only, scope_sites, scope_workers
 
 
 def exception_page(
@@ -113,3 +114,38 @@ def approve_manual_day(session: Session, row: WorkException, actor: str) -> None
         assert pending.event_id is not None
         approve_manual_event(session, pending.event_id, actor)
         resolve_exception(session, pending.id, "confirmed_correct", actor, note="approved")
+
+
+def link_candidates(session: Session, principal: Principal) -> list[tuple[Worker, Company]]:
+    """The active workers an unknown phone or card may be linked to, by company and kana."""
+    stmt = scope_workers(
+        select(Worker, Company)
+        .join(Company, Company.id == Worker.company_id)
+        .where(Worker.active.is_(True))
+        .order_by(Company.name, Worker.name_kana, Worker.name),
+        principal,
+    )
+    return [(worker, company) for worker, company in session.execute(stmt)]
+
+
+def api_exceptions(
+    session: Session,
+    principal: Principal,
+    *,
+    site_id: int | None,
+    status: str | None,
+    kind: str | None,
+    limit: int,
+) -> list[WorkException]:
+    """`GET /api/v1/exceptions`: newest first, of one site or every site in scope; a
+    company_admin sees only those about its own workers."""
+    stmt = select(WorkException).order_by(WorkException.id.desc()).limit(limit)
+    if site_id is not None:
+        stmt = stmt.where(WorkException.site_id == site_id)
+    else:
+        stmt = scope_sites(stmt, principal, WorkException.site_id)
+    if status:
+        stmt = stmt.where(WorkException.status == status)
+    if kind:
+        stmt = stmt.where(WorkException.kind == kind)
+    return list(session.scalars(own_workers_only(stmt, principal, WorkException.worker_id)))

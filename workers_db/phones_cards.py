@@ -1,6 +1,5 @@
 """Who owns a phone number or a card, a worker's phones, and a worker's recent events: the
-office's look-ups, limited to the companies (`company_ids`) and sites (`site_ids`) the caller
-sees (None: every one)."""
+office's look-ups, limited to what the caller sees (workers_db.scope)."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from workers_db.identifiers import InvalidIdentifier, canonical_card_uid, normalize_phone
 from workers_db.models import Card, Company, Event, Phone, Site, Worker
+from workers_db.scope import Principal, scope_sites, scope_workers
 
 
 def phones_of(session: Session, worker_ids: Collection[int]) -> dict[int, list[str]]:
@@ -27,13 +27,11 @@ def phones_of(session: Session, worker_ids: Collection[int]) -> dict[int, list[s
     return phones
 
 
-def phone_owners(
-    session: Session, q: str, company_ids: Collection[int] | None, limit: int
-) -> list[Row[Any]]:
+def phone_owners(session: Session, q: str, principal: Principal, limit: int) -> list[Row[Any]]:
     """(Phone, Worker, Company) rows: the owner of `q` read as a number (any spelling), else
     the numbers containing its digits, else every number in scope."""
     stmt = _owned(
-        select(Phone, Worker, Company).join(Worker, Worker.id == Phone.worker_id), company_ids
+        select(Phone, Worker, Company).join(Worker, Worker.id == Phone.worker_id), principal
     )
     if q:
         try:
@@ -43,13 +41,11 @@ def phone_owners(
     return list(session.execute(stmt.order_by(Phone.e164).limit(limit)).all())
 
 
-def card_owners(
-    session: Session, q: str, company_ids: Collection[int] | None, limit: int
-) -> list[Row[Any]]:
+def card_owners(session: Session, q: str, principal: Principal, limit: int) -> list[Row[Any]]:
     """(Card, Worker, Company) rows: the owner of `q` read as a card id (any spelling), else
     the ids containing it, else every card in scope."""
     stmt = _owned(
-        select(Card, Worker, Company).join(Worker, Worker.id == Card.worker_id), company_ids
+        select(Card, Worker, Company).join(Worker, Worker.id == Card.worker_id), principal
     )
     if q:
         try:
@@ -60,7 +56,7 @@ def card_owners(
 
 
 def recent_events(
-    session: Session, worker_id: int, site_ids: Collection[int] | None, limit: int
+    session: Session, worker_id: int, principal: Principal, limit: int
 ) -> list[tuple[Event, Site]]:
     """(Event, Site) rows of the worker's latest events at the sites in scope."""
     stmt = (
@@ -70,11 +66,9 @@ def recent_events(
         .order_by(Event.occurred_at.desc())
         .limit(limit)
     )
-    if site_ids is not None:
-        stmt = stmt.where(Event.site_id.in_(site_ids))
+    stmt = scope_sites(stmt, principal, Event.site_id)
     return [(event, site) for event, site in session.execute(stmt)]
 
 
-def _owned(stmt: Any, company_ids: Collection[int] | None) -> Any:
-    stmt = stmt.join(Company, Company.id == Worker.company_id)
-    return stmt if company_ids is None else stmt.where(Worker.company_id.in_(company_ids))
+def _owned(stmt: Any, principal: Principal) -> Any:
+    return scope_workers(stmt.join(Company, Company.id == Worker.company_id), principal)

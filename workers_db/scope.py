@@ -237,3 +237,12 @@ def may_place_company(session: Session, principal: Principal, company_id: int) -
     return principal.can_manage_company(session, company_id) or created_by(
         session, principal, company_id
     )
+
+
+def own_workers_only(stmt: S, principal: Principal, worker_column: Any) -> S:
+    """A company_admin sees the rows about its own company's workers only (events, work
+    records, exceptions of a site it sees)."""
+    if principal.role != "company_admin":
+        return stmt
+    own = select(Worker.id).where(Worker.company_id == principal.company_id)
+    return stmt.where(worker_column.in_(own))

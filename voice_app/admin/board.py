@@ -11,19 +11,18 @@ from uuid import uuid4
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from voice_app.admin import bp
 from voice_app.admin.common import parse_date, remember_site, today
 from voice_app.admin.i18n import translate
-from voice_app.admin.scoping import own_company_only, refusing, scope_workers, site_or_abort
+from voice_app.admin.scoping import own_company_only, refusing, site_or_abort
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
-from workers_db.board import build_board
+from workers_db.board import build_board, manual_entry_workers
 from workers_db.day_marks import board_marks
 from workers_db.intake import raise_exception, record_event
-from workers_db.models import Site, SiteCompany, Worker
+from workers_db.models import Site, Worker
 from workers_db.scope import entry_worker_or_raise
 
 REFRESH_S = 30  # seconds between refreshes of the board; app config ADMIN_BOARD_REFRESH_S
@@ -60,13 +59,7 @@ def board_live(site_id: int) -> ResponseReturnValue:
 
 def _manual_workers(site: Site) -> list[Worker]:
     """Workers one may enter a missed day for: active workers of companies at the site."""
-    stmt = (
-        select(Worker)
-        .join(SiteCompany, SiteCompany.company_id == Worker.company_id)
-        .where(SiteCompany.site_id == site.id, Worker.active.is_(True))
-        .order_by(Worker.name_kana, Worker.name)
-    )
-    return list(db().scalars(scope_workers(stmt)))
+    return manual_entry_workers(db(), current_principal(), site.id)
 
 
 def _local(work_date_text: str, hhmm: str) -> datetime | None:

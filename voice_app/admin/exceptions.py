@@ -7,12 +7,11 @@ from datetime import datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_int, problems_by_field
 from voice_app.admin.i18n import field_label, problem_text, translate
-from voice_app.admin.scoping import scope_workers, site_ids_in_scope, site_or_abort
+from voice_app.admin.scoping import site_ids_in_scope, site_or_abort
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.extensions import db, settings
 from workers_db.day_resolutions import resolve_site_hop, set_forgotten_exit
@@ -21,6 +20,7 @@ from workers_db.exception_queue import (
     approve_manual_day,
     exception_context,
     exception_page,
+    link_candidates,
     recorded_value,
 )
 from workers_db.models import EXCEPTION_KINDS, Company, Worker, WorkException
@@ -76,13 +76,7 @@ def exceptions() -> ResponseReturnValue:
 def _link_workers(rows: list[WorkException]) -> list[tuple[Worker, Company]]:
     if not any(r.kind in ("unknown_caller", "unknown_card") and r.status == "open" for r in rows):
         return []
-    stmt = scope_workers(
-        select(Worker, Company)
-        .join(Company, Company.id == Worker.company_id)
-        .where(Worker.active.is_(True))
-        .order_by(Company.name, Worker.name_kana, Worker.name)
-    )
-    return list(db().execute(stmt))
+    return link_candidates(db(), current_principal())
 
 
 def _exception_or_abort(exception_id: int) -> WorkException:

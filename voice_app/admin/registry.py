@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import or_, select
 
 from voice_app.admin import bp
 from voice_app.admin.common import form_bool, form_int, problems_by_field, save_active_flag
 from voice_app.admin.i18n import translate
-from voice_app.admin.scoping import company_or_abort, scope_companies, visible_sites
+from voice_app.admin.scoping import company_or_abort, visible_sites
 from voice_app.admin.searches import search_text
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.extensions import db
-from workers_db.companies import active_worker_counts, edit_company, workers_of
+from workers_db.companies import active_worker_counts, company_page, edit_company, workers_of
 from workers_db.errors import FieldProblem, ValidationFailed
-from workers_db.models import Company, Site
+from workers_db.models import Site
 from workers_db.registration import create_company
 from workers_db.structure import place_company
 
@@ -31,21 +30,7 @@ PAGE_SIZE = 200
 def companies() -> ResponseReturnValue:
     q = search_text()
     show_all = request.args.get("show") == "all"
-    stmt = (
-        scope_companies(select(Company)).order_by(Company.name_kana, Company.name).limit(PAGE_SIZE)
-    )
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(
-            or_(
-                Company.name.ilike(like),
-                Company.name_kana.ilike(like),
-                Company.ccus_business_id.like(like),
-            )
-        )
-    if not show_all:
-        stmt = stmt.where(Company.active.is_(True))
-    rows = list(db().scalars(stmt))
+    rows = company_page(db(), current_principal(), q, show_all, PAGE_SIZE)
     counts = active_worker_counts(db(), [c.id for c in rows])
     return render_template(
         "admin/companies.html",

@@ -30,7 +30,6 @@ from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.enrollment import LinkResult
 from workers_db.errors import ValidationFailed
-from workers_db.identifiers import InvalidIdentifier, normalize_phone
 from workers_db.models import Card, Company, Event, Phone, Site, Worker
 from workers_db.phones_cards import card_owners, phone_owners, phones_of, recent_events
 from workers_db.registration import LANGUAGES, create_worker
@@ -151,7 +150,7 @@ def worker_edit(worker_id: int) -> ResponseReturnValue:
 
 
 def _recent_events(worker: Worker) -> list[tuple[Event, Site]]:
-    return recent_events(db(), worker.id, site_ids_in_scope(), RECENT_EVENTS)
+    return recent_events(db(), worker.id, current_principal(), RECENT_EVENTS)
 
 
 @bp.post("/workers/<int:worker_id>/active")
@@ -228,7 +227,7 @@ def worker_card_active(worker_id: int, card_id: int) -> ResponseReturnValue:
 def phones() -> ResponseReturnValue:
     """Who owns a phone number (any spelling) — or every registered phone in scope."""
     q = search_text()
-    rows = phone_owners(db(), q, _visible_companies(), PAGE_SIZE)
+    rows = phone_owners(db(), q, current_principal(), PAGE_SIZE)
     return render_template("admin/lookup.html", kind="phones", rows=rows, q=q, problem=None)
 
 
@@ -236,9 +235,5 @@ def phones() -> ResponseReturnValue:
 @login_required()
 def cards() -> ResponseReturnValue:
     q = search_text()
-    rows = card_owners(db(), q, _visible_companies(), PAGE_SIZE)
+    rows = card_owners(db(), q, current_principal(), PAGE_SIZE)
     return render_template("admin/lookup.html", kind="cards", rows=rows, q=q, problem=None)
-
-
-def _visible_companies() -> set[int] | None:
-    return current_principal().visible_company_ids(db())

@@ -7,11 +7,10 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import abort, g, request
-from sqlalchemy import select
 
 from voice_app.extensions import db
-from workers_db.models import ApiToken, utcnow
-from workers_db.registration import hash_token
+from workers_db.accounts import active_token
+from workers_db.models import utcnow
 from workers_db.scope import Principal
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,12 +36,7 @@ def require_token(*roles: str) -> Callable[[F], F]:
             if scheme.lower() != "bearer" or not token.strip():
                 abort(401, "Authorization: Bearer TOKEN is required")
             session = db()
-            row = session.scalar(
-                select(ApiToken).where(
-                    ApiToken.token_hash == hash_token(token.strip()),
-                    ApiToken.revoked_at.is_(None),
-                )
-            )
+            row = active_token(session, token.strip())
             if row is None:
                 abort(401, "unknown or revoked token")
             if row.role not in allowed:

@@ -14,11 +14,10 @@ The exceptions, reconcile and stats endpoints are in `voice_app.api.records_revi
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import abort, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
@@ -29,26 +28,17 @@ from workers_db.audit import actor_of, audit
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
 from workers_db.identifiers import mask_phone
 from workers_db.intake import record_manual_entry
-from workers_db.models import Event, Site, Worker, WorkRecord
+from workers_db.models import Event, Site
+from workers_db.record_reads import site_events, site_work_records
 from workers_db.resolutions import approve_manual_event
 from workers_db.scope import Principal, entry_worker_or_raise, site_or_raise
 
-_Q = TypeVar("_Q")
 MAX_NOTE = 500
 MAX_MANUAL_AGE_DAYS = 366
 
 
 def visible_site_or_403(principal: Principal, site_id: int) -> Site:
     return site_or_raise(db(), principal, site_id)
-
-
-def own_workers_only(principal: Principal, query: _Q, worker_column: Any) -> _Q:
-    """A company_admin sees its own workers' rows only."""
-    if principal.role == "company_admin":
-        return query.where(  # type: ignore[attr-defined]
-            worker_column.in_(select(Worker.id).where(Worker.company_id == principal.company_id))
-        )
-    return query
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -81,13 +71,7 @@ def list_events() -> ResponseReturnValue:
     assert site_id is not None
     day = query_day("date")
     visible_site_or_403(principal, site_id)
-    query = (
-        select(Event)
-        .where(Event.site_id == site_id, Event.work_date == day)
-        .order_by(Event.occurred_at, Event.id)
-    )
-    query = own_workers_only(principal, query, Event.worker_id)
-    return jsonify([event_json(e) for e in db().scalars(query)])
+    return jsonify([event_json(e) for e in site_events(db(), principal, site_id, day)])
 
 
 @bp.get("/work-records")
@@ -98,13 +82,7 @@ def list_work_records() -> ResponseReturnValue:
     assert site_id is not None
     first, last = query_range()
     visible_site_or_403(principal, site_id)
-    query = (
-        select(WorkRecord, Worker.name, Worker.company_id)
-        .join(Worker, Worker.id == WorkRecord.worker_id)
-        .where(WorkRecord.site_id == site_id, WorkRecord.work_date.between(first, last))
-        .order_by(WorkRecord.work_date, WorkRecord.worker_id)
-    )
-    query = own_workers_only(principal, query, WorkRecord.worker_id)
+    rows = site_work_records(db(), principal, site_id, first, last)
     tz = settings().tz
     return jsonify(
         [
@@ -121,7 +99,7 @@ def list_work_records() -> ResponseReturnValue:
                 "countable": r.countable,
                 "event_count": r.event_count,
             }
-            for r, name, company_id in db().execute(query)
+            for r, name, company_id in rows
         ]
     )
 

@@ -16,7 +16,6 @@ from typing import Any
 from flask import abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
-from sqlalchemy import select
 
 from jobs.reconcile import enqueue_reconcile_range
 from jobs.stats import compute_stats, daily_series, period_series
@@ -24,9 +23,10 @@ from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
 from voice_app.api.payload import Payload, query_int
 from voice_app.api.periods import check_range, iso_local, parse_day, query_range
-from voice_app.api.records import actor_of, own_workers_only, visible_site_or_403
+from voice_app.api.records import actor_of, visible_site_or_403
 from voice_app.extensions import db, runtime, settings
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.exception_queue import api_exceptions
 from workers_db.models import EXCEPTION_KINDS, Company, WorkException
 from workers_db.resolutions import REASON_CODES, resolve_exception
 
@@ -71,20 +71,12 @@ def list_exceptions() -> ResponseReturnValue:
         problems.append(FieldProblem("limit", "between", {"min": 1, "max": MAX_EXCEPTIONS}))
     if problems:
         raise ValidationFailed(problems)
-    query = select(WorkException).order_by(WorkException.id.desc()).limit(limit)
     if site_id is not None:
         visible_site_or_403(principal, site_id)
-        query = query.where(WorkException.site_id == site_id)
-    else:
-        visible = principal.visible_site_ids(session)
-        if visible is not None:
-            query = query.where(WorkException.site_id.in_(visible))
-    if status:
-        query = query.where(WorkException.status == status)
-    if kind:
-        query = query.where(WorkException.kind == kind)
-    query = own_workers_only(principal, query, WorkException.worker_id)
-    return jsonify([exception_json(x) for x in session.scalars(query)])
+    rows = api_exceptions(
+        session, principal, site_id=site_id, status=status, kind=kind, limit=limit
+    )
+    return jsonify([exception_json(x) for x in rows])
 
 
 @bp.post("/exceptions/<int:exception_id>/resolve")
