@@ -7,7 +7,8 @@ Who acted is one string of one format, `kind:id` (also stored in `resolved_by` a
 - `user:<admin_users.id>`: a person signed in to the admin UI;
 - `token:<api_tokens.id>`: an API token (of any role, a reader agent's too);
 - `cli:<login name>`: a command run on the server (`genba-call import`, `link-card`, …);
-- `system:<job>`: a background job (`system:reconcile`), or code that sets data up
+- `system:<job>`: a background job (`system:reconcile`), the call flow (`system:call`), or
+  code that sets data up
   (`system:demo` for `genba-call demo`; `system:setup`, the default of the creating operations,
   for tests and benchmarks);
 - `anonymous`: nobody signed in (a failed login names the address tried in its detail).

@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from workers_db.audit import audit
+from workers_db.audit import audit, system_actor
 from workers_db.db import insert_ignoring_conflict
 from workers_db.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
 from workers_db.models import Company, Site, SiteCompany
@@ -27,7 +27,7 @@ from workers_db.resolutions import resolve_structure_exceptions
 from workers_db.scope import Principal, may_place_company, site_or_raise
 
 MAX_TIER = 9
-CALL_ACTOR = "call"  # the edge a phone call (any voice provider) added
+CALL_ACTOR = system_actor("call")  # the edge a phone call (any voice provider) added
 _EDGES: Table = SiteCompany.__table__  # type: ignore[assignment]
 
 
