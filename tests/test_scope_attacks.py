@@ -176,7 +176,7 @@ def test_a_call_adds_an_unconfirmed_edge_that_widens_nobodys_scope(
                 AuditEntry.action == "structure_add", AuditEntry.object_id == str(added.id)
             )
         )
-        == "call"
+        == "system:call"
     )
 
     def a_sees_z() -> bool:
