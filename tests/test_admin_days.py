@@ -83,7 +83,9 @@ def test_a_forgotten_exit_is_marked_on_its_day_and_its_exit_time_set_in_one_clic
     [manual] = db_session.scalars(
         select(Event).where(Event.source == "manual", Event.worker_id == side.worker.id)
     ).all()
-    assert manual.direction == "exit" and manual.approved_by == "admin-ui:sitea@example.jp"
+    assert (
+        manual.direction == "exit" and manual.approved_by == f"user:{side.users['site_admin'].id}"
+    )
     assert manual.occurred_at == datetime.combine(yesterday, time(15, 30), tzinfo=TOKYO)
     assert db_session.scalar(
         select(AuditEntry).where(

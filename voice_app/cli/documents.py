@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import click
@@ -18,6 +17,7 @@ from voice_app.admin.common import today as _today
 from voice_app.cli.reconcile import _site
 from voice_app.extensions import db, runtime
 from workers_db.attendance import attendance_sheet, parse_month
+from workers_db.audit import cli_actor
 from workers_db.errors import NotFound, ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, normalize_phone
 from workers_db.messages import locale_lang
@@ -27,10 +27,6 @@ from workers_db.structure_tree import load_tree
 from workers_db.targets import TargetFigures, set_target
 
 CLI_ADMIN = Principal(role="admin", name="cli")
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _rate(value: float | None, option: str) -> float | None:
@@ -70,7 +66,7 @@ def set_target_command(
     )
     session = db()
     try:
-        row, created = set_target(session, CLI_ADMIN, _actor(), prime_id, fiscal_year, figures)
+        row, created = set_target(session, CLI_ADMIN, cli_actor(), prime_id, fiscal_year, figures)
     except NotFound as exc:
         raise click.ClickException(f"--prime: {exc}") from None
     except ValidationFailed as exc:
