@@ -22,7 +22,7 @@ from workers_db.registration import (
     LANGUAGES,
     PIN_PROBLEM,
     ccus_worker_taken,
-    hash_secret,
+    hash_pin,
     pin_is_valid,
 )
 from workers_db.text import clean_text, optional_kana
@@ -75,7 +75,7 @@ def worker_changes(
     for key in changed:
         setattr(worker, key, new[key])
     if pin:
-        worker.pin_hash = hash_secret(pin)
+        worker.pin_hash = hash_pin(pin)
         changed.append("pin")
     session.flush()
     audit(session, actor, "edit_worker", "worker", worker.id, changed=changed)
