@@ -144,6 +144,22 @@ def _taken(session: Session, condition: object, site_id: int) -> bool:
     )
 
 
+def first_prime_id(session: Session) -> int | None:
+    """The prime contractor of the oldest site (None without sites)."""
+    return session.scalar(select(Site.prime_company_id).order_by(Site.id).limit(1))
+
+
+def sites_of_prime(session: Session, prime_company_id: int) -> list[Site]:
+    """The sites a company is the prime contractor of, by name."""
+    return list(
+        session.scalars(
+            select(Site)
+            .where(Site.prime_company_id == prime_company_id)
+            .order_by(Site.name, Site.id)
+        )
+    )
+
+
 def primes_with_sites(session: Session) -> list[Company]:
     """Every company that is the prime contractor of at least one site, by name."""
     return list(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from jobs.stats import fiscal_year_of
 from voice_app.admin import bp
@@ -15,7 +14,7 @@ from voice_app.admin.i18n import problem_text, translate
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
-from workers_db.models import Company, Site
+from workers_db.sites import first_prime_id, primes_with_sites, sites_of_prime
 from workers_db.targets import (
     RATE_PAIRS,
     SITE_RATES,
@@ -41,7 +40,7 @@ def _prime_id() -> int:
     principal = current_principal()
     if principal.role == "prime_admin" and principal.company_id is not None:
         return principal.company_id
-    first = db().scalar(select(Site.prime_company_id).order_by(Site.id).limit(1))
+    first = first_prime_id(db())
     if first is None:
         abort(404)
     return int(first)
@@ -101,22 +100,8 @@ def targets() -> ResponseReturnValue:
                 translate("targets.saved" if created else "targets.replaced", fy=fiscal_year), "ok"
             )
             return redirect(url_for("admin.targets", prime_company_id=prime_id))
-    sites = list(
-        session.scalars(
-            select(Site).where(Site.prime_company_id == prime_id).order_by(Site.name, Site.id)
-        )
-    )
-    primes = (
-        list(
-            session.scalars(
-                select(Company)
-                .where(Company.id.in_(select(Site.prime_company_id)))
-                .order_by(Company.name)
-            )
-        )
-        if principal.is_admin
-        else []
-    )
+    sites = sites_of_prime(session, prime_id)
+    primes = primes_with_sites(session) if principal.is_admin else []
     return render_template(
         "admin/targets.html",
         prime=prime,
