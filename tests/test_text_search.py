@@ -104,6 +104,32 @@ def test_a_worker_imported_with_a_full_width_space_is_found_every_way(
     assert "大野 健太" not in search(client, "100%")  # LIKE's wildcards are literal
 
 
+def test_the_company_search_normalises_its_query_like_the_worker_search(
+    client: FlaskClient, world: World, db_session: Session
+) -> None:
+    make_company(
+        db_session, "大野\u3000建設", name_kana="おおの けんせつ", ccus_business_id="12345678901234"
+    )
+    make_company(db_session, "山田工務店", name_kana="ヤマダ コウムテン")
+    db_session.commit()
+    login_as(client, world.admin)
+    for q in (
+        "大野 建設",
+        "大野　建設",
+        "大野建設",
+        "おおの",
+        "ｵｵﾉ",
+        "オオノケンセツ",
+        "1234-5678",
+    ):
+        form = {"csrf_token": CSRF, "to": "admin.companies", "q": q}
+        answer = client.post("/admin/search", data=form, follow_redirects=True)
+        assert answer.status_code == 200 and answer.request.path == "/admin/companies"
+        html = answer.get_data(as_text=True)
+        assert "大野 建設" in html, q
+        assert "山田工務店" not in html, q
+
+
 def test_the_data_migration_normalises_rows_written_before_it(db_session: Session) -> None:
     company = Company(name="旧　会社", name_kana="きゅう")
     db_session.add(company)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workers_db.audit import audit
@@ -13,6 +13,7 @@ from workers_db.errors import FieldProblem, ValidationFailed
 from workers_db.identifiers import InvalidIdentifier, normalize_ccus_id
 from workers_db.models import Company, Worker
 from workers_db.scope import Principal, scope_companies
+from workers_db.search import search_companies
 from workers_db.text import clean_text, optional_kana
 
 
@@ -84,18 +85,11 @@ def edit_company(
 def company_page(
     session: Session, principal: Principal, q: str, show_all: bool, limit: int
 ) -> list[Company]:
-    """The companies the principal sees, by kana: those whose name, kana or 事業者ID contains
-    `q`; inactive ones only when `show_all`."""
+    """The companies the principal sees, by kana: those whose name, reading or 事業者ID
+    matches `q` (normalised as for workers, `workers_db.search`); inactive ones only when
+    `show_all`."""
     stmt = scope_companies(select(Company), principal).order_by(Company.name_kana, Company.name)
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(
-            or_(
-                Company.name.ilike(like),
-                Company.name_kana.ilike(like),
-                Company.ccus_business_id.like(like),
-            )
-        )
+    stmt = search_companies(stmt, q)
     if not show_all:
         stmt = stmt.where(Company.active.is_(True))
     return list(session.scalars(stmt.limit(limit)))

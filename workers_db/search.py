@@ -1,4 +1,5 @@
-"""Searching workers by what a site admin types: a name, a reading, a 技能者ID, a phone.
+"""Searching workers (and companies) by what a site admin types: a name, a reading, a CCUS id,
+a phone.
 
 Names are stored by `clean_text` and readings by `kana_text` (workers_db.text), so the query is
 normalised the same way and compared with a plain case-insensitive LIKE on the stored values:
@@ -30,20 +31,31 @@ def _without_spaces(column: Any) -> ColumnElement[str]:
     return func.replace(column, " ", "")
 
 
+def _named(name_column: Any, kana_column: Any, q: str) -> list[ColumnElement[bool]]:
+    """A name column matching the cleaned query, or a reading matching it in katakana;
+    spaces ignored on both sides."""
+    name = _contains(clean_text(q).replace(" ", ""))
+    kana = _contains(kana_text(q).replace(" ", ""))
+    return [
+        _without_spaces(name_column).ilike(name, escape=_LIKE_ESCAPE),
+        _without_spaces(kana_column).ilike(kana, escape=_LIKE_ESCAPE),
+    ]
+
+
+def _ccus(column: Any, text: str) -> ColumnElement[bool]:
+    return column.like(_contains(text.replace("-", "")), escape=_LIKE_ESCAPE)
+
+
 def worker_matches(q: str) -> ColumnElement[bool] | None:
     """The condition a worker (joined with its company) meets when it matches `q`: its name,
     reading, company's name, 技能者ID or one of its phones.  None for an empty query."""
     text = clean_text(q)
     if not text:
         return None
-    name = _contains(text.replace(" ", ""))
-    kana = _contains(kana_text(q).replace(" ", ""))
-    conditions: list[ColumnElement[bool]] = [
-        _without_spaces(Worker.name).ilike(name, escape=_LIKE_ESCAPE),
-        _without_spaces(Worker.name_kana).ilike(kana, escape=_LIKE_ESCAPE),
-        _without_spaces(Company.name).ilike(name, escape=_LIKE_ESCAPE),
-        _without_spaces(Company.name_kana).ilike(kana, escape=_LIKE_ESCAPE),
-        Worker.ccus_worker_id.like(_contains(text.replace("-", "")), escape=_LIKE_ESCAPE),
+    conditions = [
+        *_named(Worker.name, Worker.name_kana, q),
+        *_named(Company.name, Company.name_kana, q),
+        _ccus(Worker.ccus_worker_id, text),
     ]
     try:
         owners = select(Phone.worker_id).where(Phone.e164 == normalize_phone(text))
@@ -51,6 +63,17 @@ def worker_matches(q: str) -> ColumnElement[bool] | None:
     except InvalidIdentifier:
         pass
     return or_(*conditions)
+
+
+def search_companies(stmt: S, q: str) -> S:
+    """`stmt` (selecting companies in the caller's scope) narrowed to those whose name,
+    reading or 事業者ID matches `q`, normalised as for workers; unchanged for an empty query."""
+    text = clean_text(q)
+    if not text:
+        return stmt
+    return stmt.where(
+        or_(*_named(Company.name, Company.name_kana, q), _ccus(Company.ccus_business_id, text))
+    )
 
 
 def search_workers(stmt: S, q: str) -> S:
