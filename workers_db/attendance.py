@@ -4,9 +4,9 @@ documents share: who came in a month, in which company and tier, on which days.
 A day on the sheet is a work record (就業履歴, any source: phone, card, 事後登録, 出面) of
 the worker at the site; `countable` says whether it accumulates in CCUS.  Workers are ordered
 as an office reads them: by company down the 施工体制 (元請 first, then 一次, 二次, …;
-companies outside the tree last), then by name reading.  `visible_companies` (a sub-select of
-company ids, or None for everything) is the caller's scope: a company admin sees only its own
-workers' rows, and the daily head counts count only the rows shown.
+companies outside the tree last), then by name reading.  `own_company_id` (None for
+everything) is the caller's scope: a company admin sees only its own workers' rows, and the
+daily head counts count only the rows shown.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from workers_db.models import Company, SiteCompany, SiteWorker, Worker, WorkRecord
@@ -85,7 +85,7 @@ def attendance_sheet(
     site_id: int,
     year: int,
     month: int,
-    visible_companies: Select[Any] | None = None,
+    own_company_id: int | None = None,
     company_id: int | None = None,
 ) -> AttendanceSheet:
     """The site's 出面表 for one month; `company_id` narrows it to one employer."""
@@ -101,8 +101,8 @@ def attendance_sheet(
         )
         .where(WorkRecord.site_id == site_id, WorkRecord.work_date.between(first, last))
     )
-    if visible_companies is not None:
-        query = query.where(Worker.company_id.in_(visible_companies))
+    if own_company_id is not None:
+        query = query.where(Worker.company_id == own_company_id)
     if company_id is not None:
         query = query.where(Worker.company_id == company_id)
     rows: dict[int, AttendanceRow] = {}

@@ -55,6 +55,11 @@ class Principal:
         return self.role == "admin"
 
     @property
+    def own_company_only(self) -> int | None:
+        """A company_admin's company: its views of a site show only its own workers' rows."""
+        return self.company_id if self.role == "company_admin" else None
+
+    @property
     def actor(self) -> str:
         """How the audit trail names this caller (`token:<id>`, `user:<id>`: workers_db.audit)."""
         return actor_of(self)

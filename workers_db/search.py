@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from workers_db.identifiers import InvalidIdentifier, normalize_phone
 from workers_db.models import Company, Phone, Worker
+from workers_db.scope import Principal, scope_workers
 from workers_db.text import clean_text, kana_text
 
 _LIKE_ESCAPE = "\\"
@@ -81,3 +83,26 @@ def search_workers(stmt: S, q: str) -> S:
     Company) narrowed to the workers matching `q`; unchanged for an empty query."""
     condition = worker_matches(q)
     return stmt if condition is None else stmt.where(condition)
+
+
+def worker_page(
+    session: Session,
+    principal: Principal,
+    q: str,
+    *,
+    company_id: int | None,
+    show_all: bool,
+    limit: int,
+) -> list[tuple[Worker, Company]]:
+    """The workers the principal sees, with their companies, by company and reading: those
+    matching `q` (of `company_id` when given); inactive ones only when `show_all`."""
+    stmt = scope_workers(
+        select(Worker, Company).join(Company, Company.id == Worker.company_id), principal
+    )
+    stmt = search_workers(stmt, q)
+    if company_id:
+        stmt = stmt.where(Worker.company_id == company_id)
+    if not show_all:
+        stmt = stmt.where(Worker.active.is_(True))
+    stmt = stmt.order_by(Company.name, Worker.name_kana, Worker.name).limit(limit)
+    return [(worker, company) for worker, company in session.execute(stmt)]

@@ -14,7 +14,6 @@ from typing import Any
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
-from sqlalchemy import Select, select
 
 from jobs.documents.attendance_export import (
     WEEKDAYS,
@@ -35,7 +34,7 @@ from voice_app.admin.security import current_principal, login_required
 from voice_app.extensions import db, settings
 from workers_db.attendance import AttendanceSheet, attendance_sheet, inductions, parse_month
 from workers_db.identifiers import InvalidIdentifier, normalize_phone
-from workers_db.models import Company, Site
+from workers_db.models import Site
 from workers_db.profile import site_company_rows
 from workers_db.structure_tree import load_tree
 
@@ -51,14 +50,9 @@ def _month() -> tuple[int, int]:
     return month
 
 
-def _own_rows() -> Select[Any] | None:
-    own = own_company_only()
-    return None if own is None else select(Company.id).where(Company.id == own)
-
-
 def _sheet(site: Site) -> AttendanceSheet:
     year, month = _month()
-    return attendance_sheet(db(), site.id, year, month, visible_companies=_own_rows())
+    return attendance_sheet(db(), site.id, year, month, own_company_id=own_company_only())
 
 
 def _label(site: Site) -> str:
@@ -138,7 +132,7 @@ def roster_download(site_id: int) -> ResponseReturnValue:
     company_id = request.args.get("company_id", type=int)
     session = db()
     sheet = attendance_sheet(
-        session, site.id, year, month, visible_companies=_own_rows(), company_id=company_id
+        session, site.id, year, month, own_company_id=own_company_only(), company_id=company_id
     )
     data = roster_xlsx(
         site.name,

@@ -80,5 +80,4 @@ def site_ids_in_scope() -> set[int] | None:
 
 def own_company_only() -> int | None:
     """A company_admin's company: their views of a site show only their own workers."""
-    principal = current_principal()
-    return principal.company_id if principal.role == "company_admin" else None
+    return current_principal().own_company_only

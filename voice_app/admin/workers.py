@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voice_app.admin import bp
@@ -21,7 +20,6 @@ from voice_app.admin.common import (
 from voice_app.admin.i18n import translate
 from voice_app.admin.scoping import (
     company_choices,
-    scope_workers,
     site_ids_in_scope,
     worker_or_abort,
 )
@@ -30,10 +28,10 @@ from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
 from workers_db.enrollment import LinkResult
 from workers_db.errors import ValidationFailed
-from workers_db.models import Card, Company, Event, Phone, Site, Worker
+from workers_db.models import Card, Event, Phone, Site, Worker
 from workers_db.phones_cards import card_owners, phone_owners, phones_of, recent_events
 from workers_db.registration import LANGUAGES, create_worker
-from workers_db.search import search_workers
+from workers_db.search import worker_page
 from workers_db.worker_edit import link_card_to, link_phone_to, remove_phone, worker_changes
 from workers_db.worker_month import month_figures
 
@@ -47,16 +45,8 @@ def workers() -> ResponseReturnValue:
     q = search_text()
     company_id = request.args.get("company_id", type=int)
     show_all = request.args.get("show") == "all"
-    stmt = scope_workers(select(Worker, Company).join(Company, Company.id == Worker.company_id))
-    stmt = search_workers(stmt, q)
-    if company_id:
-        stmt = stmt.where(Worker.company_id == company_id)
-    if not show_all:
-        stmt = stmt.where(Worker.active.is_(True))
-    rows = (
-        db()
-        .execute(stmt.order_by(Company.name, Worker.name_kana, Worker.name).limit(PAGE_SIZE))
-        .all()
+    rows = worker_page(
+        db(), current_principal(), q, company_id=company_id, show_all=show_all, limit=PAGE_SIZE
     )
     ids = [w.id for w, _ in rows]
     phones = phones_of(db(), ids)

@@ -4,11 +4,8 @@ own workers' rows only (and head counts of those rows)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Select, select
 
 from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
@@ -17,15 +14,6 @@ from voice_app.api.records import visible_site_or_403
 from voice_app.extensions import db, settings
 from workers_db.attendance import attendance_sheet, parse_month, sheet_json
 from workers_db.errors import ValidationFailed
-from workers_db.models import Company
-from workers_db.scope import Principal
-
-
-def own_company_only(principal: Principal) -> Select[Any] | None:
-    """The companies whose workers' rows a document shows: a company admin its own."""
-    if principal.role == "company_admin":
-        return select(Company.id).where(Company.id == principal.company_id)
-    return None
 
 
 @bp.get("/attendance")
@@ -41,5 +29,5 @@ def get_attendance() -> ResponseReturnValue:
         )
     assert site_id is not None
     visible_site_or_403(principal, site_id)
-    sheet = attendance_sheet(db(), site_id, *month, visible_companies=own_company_only(principal))
+    sheet = attendance_sheet(db(), site_id, *month, own_company_id=principal.own_company_only)
     return jsonify(sheet_json(sheet, settings().tz))

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import abort, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from voice_app.api import bp
 from voice_app.api.auth import current_principal, require_token
@@ -25,7 +24,7 @@ from voice_app.api.records import actor_of, visible_site_or_403
 from voice_app.api.registry import ALL_ADMINS
 from voice_app.extensions import db
 from workers_db.errors import FieldProblem, NotFound, ValidationFailed
-from workers_db.models import SiteCompany, Worker
+from workers_db.models import Worker
 from workers_db.profile import (
     SITE_COMPANY_FIELDS,
     SITE_WORKER_FIELDS,
@@ -36,6 +35,7 @@ from workers_db.profile import (
     set_site_worker,
     set_worker_profile,
 )
+from workers_db.structure import edges_of
 
 
 def _body(fields: tuple[ProfileField, ...]) -> dict[str, Any]:
@@ -85,11 +85,7 @@ def put_site_company(site_id: int, company_id: int) -> ResponseReturnValue:
     raw = _body(SITE_COMPANY_FIELDS)
     _managed_site(site_id)
     session = db()
-    edge = session.scalar(
-        select(SiteCompany).where(
-            SiteCompany.site_id == site_id, SiteCompany.company_id == company_id
-        )
-    )
+    edge = edges_of(session, site_id).get(company_id)
     if edge is None or not current_principal().can_manage_company(session, company_id):
         # an unconfirmed company (a call added it) is nobody's to describe yet
         raise NotFound("structure.not_in_site", {"company_id": company_id, "site_id": site_id})
