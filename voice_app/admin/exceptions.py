@@ -11,15 +11,17 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from voice_app.admin import bp
-from voice_app.admin.common import form_int, problems_by_field
+from voice_app.admin.common import problems_by_field
 from voice_app.admin.i18n import field_label, problem_text, translate
-from voice_app.admin.scoping import scope_workers, site_ids_in_scope, site_or_abort
+from voice_app.admin.paging import cut, requested_page
+from voice_app.admin.picker import chosen_worker_id
+from voice_app.admin.scoping import site_ids_in_scope, site_or_abort
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.admin.worker_ops import link_card_to, link_phone_to
 from voice_app.extensions import db, settings
 from workers_db.day_resolutions import resolve_site_hop, set_forgotten_exit
 from workers_db.errors import NotFound, ValidationFailed
-from workers_db.models import EXCEPTION_KINDS, Company, Event, Site, Worker, WorkException
+from workers_db.models import EXCEPTION_KINDS, Event, Site, Worker, WorkException
 from workers_db.resolutions import REASON_CODES, approve_manual_event, resolve_exception
 
 PAGE_SIZE = 100
@@ -59,7 +61,9 @@ def exceptions() -> ResponseReturnValue:
         stmt = stmt.where(WorkException.kind == kind)
     total = db().scalar(select(func.count()).select_from(stmt.subquery())) or 0
     order = WorkException.created_at.desc() if status == "resolved" else WorkException.created_at
-    rows = list(db().scalars(stmt.order_by(order, WorkException.id).limit(PAGE_SIZE)))
+    page = requested_page(PAGE_SIZE)
+    stmt = stmt.order_by(order, WorkException.id).offset(page.offset).limit(page.fetch)
+    rows, page = cut(page, list(db().scalars(stmt)))
     return render_template(
         "admin/exceptions.html",
         rows=rows,
@@ -71,7 +75,7 @@ def exceptions() -> ResponseReturnValue:
         reasons=REASON_CODES,
         suggested=SUGGESTED,
         context=_context(rows),
-        link_workers=_link_workers(rows),
+        page=page,
     )
 
 
@@ -108,18 +112,6 @@ def _moments(detail: dict[str, Any]) -> dict[str, Any]:
             (h["other_site_id"], at(h["at"]), at(h["other_at"])) for h in detail.get("hops", [])
         ],
     }
-
-
-def _link_workers(rows: list[WorkException]) -> list[tuple[Worker, Company]]:
-    if not any(r.kind in ("unknown_caller", "unknown_card") and r.status == "open" for r in rows):
-        return []
-    stmt = scope_workers(
-        select(Worker, Company)
-        .join(Company, Company.id == Worker.company_id)
-        .where(Worker.active.is_(True))
-        .order_by(Company.name, Worker.name_kana, Worker.name)
-    )
-    return list(db().execute(stmt))
 
 
 def _exception_or_abort(exception_id: int) -> WorkException:
@@ -181,7 +173,7 @@ def _event_value(row: WorkException, attribute: str, detail_keys: tuple[str, ...
 def exception_link(exception_id: int) -> ResponseReturnValue:
     """Link the unknown phone or card of this exception to a worker, then resolve it."""
     row = _exception_or_abort(exception_id)
-    worker_id = form_int("worker_id")
+    worker_id = chosen_worker_id()
     worker = db().get(Worker, worker_id) if worker_id else None
     if worker is None:
         abort(404)

@@ -19,6 +19,7 @@ from voice_app.admin.common import (
     today,
 )
 from voice_app.admin.i18n import translate
+from voice_app.admin.paging import cut, requested_page
 from voice_app.admin.scoping import (
     company_choices,
     scope_workers,
@@ -38,7 +39,6 @@ from workers_db.registration import LANGUAGES, create_worker
 from workers_db.search import search_workers
 from workers_db.worker_month import month_figures
 
-PAGE_SIZE = 200
 RECENT_EVENTS = 20
 
 
@@ -54,10 +54,10 @@ def workers() -> ResponseReturnValue:
         stmt = stmt.where(Worker.company_id == company_id)
     if not show_all:
         stmt = stmt.where(Worker.active.is_(True))
-    rows = (
-        db()
-        .execute(stmt.order_by(Company.name, Worker.name_kana, Worker.name).limit(PAGE_SIZE))
-        .all()
+    page = requested_page()
+    order = (Company.name, Worker.name_kana, Worker.name, Worker.id)
+    rows, page = cut(
+        page, db().execute(stmt.order_by(*order).offset(page.offset).limit(page.fetch)).all()
     )
     phones: dict[int, list[str]] = {}
     ids = [w.id for w, _ in rows]
@@ -76,6 +76,7 @@ def workers() -> ResponseReturnValue:
         q=q,
         company_id=company_id,
         show_all=show_all,
+        page=page,
     )
 
 
@@ -266,8 +267,13 @@ def phones() -> ResponseReturnValue:
             stmt = stmt.where(Phone.e164 == normalize_phone(q))
         except InvalidIdentifier:
             stmt = stmt.where(Phone.e164.like(f"%{''.join(ch for ch in q if ch.isdigit())}%"))
-    rows = db().execute(stmt.order_by(Phone.e164).limit(PAGE_SIZE)).all()
-    return render_template("admin/lookup.html", kind="phones", rows=rows, q=q, problem=problem)
+    page = requested_page()
+    rows, page = cut(
+        page, db().execute(stmt.order_by(Phone.e164).offset(page.offset).limit(page.fetch)).all()
+    )
+    return render_template(
+        "admin/lookup.html", kind="phones", rows=rows, q=q, problem=problem, page=page
+    )
 
 
 @bp.get("/cards")
@@ -284,5 +290,10 @@ def cards() -> ResponseReturnValue:
             stmt = stmt.where(Card.uid == canonical_card_uid(q))
         except InvalidIdentifier:
             stmt = stmt.where(Card.uid.ilike(f"%{q}%"))
-    rows = db().execute(stmt.order_by(Card.uid).limit(PAGE_SIZE)).all()
-    return render_template("admin/lookup.html", kind="cards", rows=rows, q=q, problem=None)
+    page = requested_page()
+    rows, page = cut(
+        page, db().execute(stmt.order_by(Card.uid).offset(page.offset).limit(page.fetch)).all()
+    )
+    return render_template(
+        "admin/lookup.html", kind="cards", rows=rows, q=q, problem=None, page=page
+    )
