@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from jobs.connection import redis_for, redis_url_for, stop_embedded_server
+from voice_app.calls.runner import preview
 from voice_app.demo_data import SHARED_NUMBER, UNKNOWN_CALLER, DemoData, seed
-from voice_app.twilio.core import preview
 from workers_db.db import make_engine, make_session_factory, session_scope
 from workers_db.migrate import upgrade
 from workers_db.models import AdminUser, ApiToken
