@@ -53,26 +53,12 @@ def database_url() -> str:
 
 
 def fresh_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
+    """Created anew and migrated, as the test suite's own database is."""
+    from tests.conftest import _recreate_database
     from workers_db.db import make_engine
     from workers_db.migrate import upgrade
 
-    parsed = make_url(url)
-    # without the service's statement timeout: dropping a database waits for a checkpoint
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": parsed.database},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
+    _recreate_database(url)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
