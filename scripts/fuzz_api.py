@@ -54,11 +54,11 @@ def database_url() -> str:
 
 def fresh_database(url: str) -> None:
     """Created anew and migrated, as the test suite's own database is."""
-    from tests.conftest import _recreate_database
+    from tests.databases import recreate_database
     from workers_db.db import make_engine
     from workers_db.migrate import upgrade
 
-    _recreate_database(url)
+    recreate_database(url)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
