@@ -57,7 +57,7 @@ def main() -> None:
         GENBA_INSTANCE=str(Path(os.environ.get("TMPDIR", "/tmp")) / "ivr-phases"),
     )  # fmt: skip
     import jobs.queue
-    import voice_app.twilio.core as core
+    import voice_app.calls.runner as core
     import voice_app.twilio.views as views
     import workers_db.call_actions as effects
     from voice_app import create_app

@@ -140,6 +140,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     # companies
     ("POST", "/admin/search"): page(form={"to": "=admin.phones", "q": "=090"}),
+    ("POST", "/admin/workers/pick"): page(form={"q": "=作業員", "site_id": "site"}, leak=True),
     ("GET", "/admin/companies"): page(leak=True),
     ("GET", "/admin/companies/new"): page(MANAGERS),
     ("POST", "/admin/companies/new"): page(MANAGERS, form={"name": "=新会社", "site_id": "site"}),

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from jobs.queue import make_queue
 from voice_app import create_app
+from voice_app.calls.spooling import REPLAY_JOB, REPLAY_JOB_ID, replay_pending
 from voice_app.spool import RetryLater, Spool
-from voice_app.twilio.replay import REPLAY_JOB, REPLAY_JOB_ID, replay_pending
 from workers_db.db import make_session_factory
 from workers_db.models import CallStep, Event, WorkException
 from workers_db.settings import Settings

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from voice_app.cli.group import cli
-from workers_db.models import Event
+from workers_db.models import CallLog, Event
 
 from . import test_ivr_cli
 from .conftest import VONAGE_TEST_SECRET
@@ -38,6 +38,8 @@ def test_vonage_call_follows_inputs_with_digits(served: str, committed_db: Engin
     with Session(committed_db) as session:
         [event] = session.scalars(select(Event).where(Event.worker_id.is_not(None))).all()
         assert event.caller_e164 == TANAKA and event.direction == "entry"
+        [log] = session.scalars(select(CallLog)).all()  # the completed event at the end
+        assert (log.status, log.outcome) == ("completed", "entry")
 
 
 def test_vonage_reject_mode_ends_the_call_at_once(served: str, committed_db: Engine) -> None:

@@ -8,8 +8,8 @@ import json
 from redis import Redis
 from sqlalchemy import Engine
 
+from voice_app.calls.spooling import replay_pending
 from voice_app.spool import Spool
-from voice_app.twilio.replay import replay_pending
 from workers_db.db import make_session_factory
 from workers_db.settings import Settings
 

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workers_db.models import Company, Event, SiteCompany, Worker, WorkException
-from workers_db.scope import Principal, scope_workers
 
 
 @dataclass
@@ -166,15 +165,3 @@ def build_board(
             or 0
         )
     return Board(work_date=work_date, groups=ordered, open_exceptions=open_count)
-
-
-def manual_entry_workers(session: Session, principal: Principal, site_id: int) -> list[Worker]:
-    """Workers one may enter a missed day for: active workers of companies at the site that
-    the principal sees."""
-    stmt = (
-        select(Worker)
-        .join(SiteCompany, SiteCompany.company_id == Worker.company_id)
-        .where(SiteCompany.site_id == site_id, Worker.active.is_(True))
-        .order_by(Worker.name_kana, Worker.name)
-    )
-    return list(session.scalars(scope_workers(stmt, principal)))

@@ -24,9 +24,10 @@ def exception_page(
     status: str,
     kind: str | None,
     limit: int,
+    offset: int = 0,
 ) -> tuple[list[WorkException], int]:
-    """Up to `limit` exceptions of the sites in scope (None: every site), oldest open first or
-    newest resolved first, and how many match in all."""
+    """Up to `limit` exceptions after `offset` of the sites in scope (None: every site), oldest
+    open first or newest resolved first, and how many match in all."""
     stmt = select(WorkException)
     if site_ids is not None:
         stmt = stmt.where(WorkException.site_id.in_(site_ids))
@@ -38,7 +39,7 @@ def exception_page(
         stmt = stmt.where(WorkException.kind == kind)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     order = WorkException.created_at.desc() if status == "resolved" else WorkException.created_at
-    rows = list(session.scalars(stmt.order_by(order, WorkException.id).limit(limit)))
+    rows = list(session.scalars(stmt.order_by(order, WorkException.id).offset(offset).limit(limit)))
     return rows, int(total)
 
 

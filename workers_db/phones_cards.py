@@ -27,7 +27,9 @@ def phones_of(session: Session, worker_ids: Collection[int]) -> dict[int, list[s
     return phones
 
 
-def phone_owners(session: Session, q: str, principal: Principal, limit: int) -> list[Row[Any]]:
+def phone_owners(
+    session: Session, q: str, principal: Principal, limit: int, offset: int = 0
+) -> list[Row[Any]]:
     """(Phone, Worker, Company) rows: the owner of `q` read as a number (any spelling), else
     the numbers containing its digits, else every number in scope."""
     stmt = _owned(
@@ -38,10 +40,12 @@ def phone_owners(session: Session, q: str, principal: Principal, limit: int) -> 
             stmt = stmt.where(Phone.e164 == normalize_phone(q))
         except InvalidIdentifier:
             stmt = stmt.where(Phone.e164.like(f"%{''.join(ch for ch in q if ch.isdigit())}%"))
-    return list(session.execute(stmt.order_by(Phone.e164).limit(limit)).all())
+    return list(session.execute(stmt.order_by(Phone.e164).offset(offset).limit(limit)).all())
 
 
-def card_owners(session: Session, q: str, principal: Principal, limit: int) -> list[Row[Any]]:
+def card_owners(
+    session: Session, q: str, principal: Principal, limit: int, offset: int = 0
+) -> list[Row[Any]]:
     """(Card, Worker, Company) rows: the owner of `q` read as a card id (any spelling), else
     the ids containing it, else every card in scope."""
     stmt = _owned(
@@ -52,7 +56,7 @@ def card_owners(session: Session, q: str, principal: Principal, limit: int) -> l
             stmt = stmt.where(Card.uid == canonical_card_uid(q))
         except InvalidIdentifier:
             stmt = stmt.where(Card.uid.ilike(f"%{q}%"))
-    return list(session.execute(stmt.order_by(Card.uid).limit(limit)).all())
+    return list(session.execute(stmt.order_by(Card.uid).offset(offset).limit(limit)).all())
 
 
 def recent_events(

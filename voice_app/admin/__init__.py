@@ -35,6 +35,7 @@ def register(app: Flask) -> None:
         exceptions,
         exports,
         imports,
+        picker,
         profile,
         registry,
         searches,

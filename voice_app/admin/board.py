@@ -15,15 +15,17 @@ from flask.typing import ResponseReturnValue
 from voice_app.admin import bp
 from voice_app.admin.common import parse_date, remember_site, today
 from voice_app.admin.i18n import translate
+from voice_app.admin.picker import chosen_worker_id
 from voice_app.admin.scoping import own_company_only, refusing, site_or_abort
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
-from workers_db.board import build_board, manual_entry_workers
+from workers_db.board import build_board
 from workers_db.day_marks import board_marks
 from workers_db.intake import raise_exception, record_event
-from workers_db.models import Site, Worker
+from workers_db.models import EVENT_SOURCES, Site
 from workers_db.scope import entry_worker_or_raise
+from workers_db.worker_picker import any_worker_at_site, works_at_site_now
 
 REFRESH_S = 30  # seconds between refreshes of the board; app config ADMIN_BOARD_REFRESH_S
 
@@ -34,6 +36,7 @@ def _board_context(site: Site) -> dict[str, object]:
     return {
         "site": site,
         "board": board,
+        "source_order": sorted(EVENT_SOURCES),  # each row's sources, in one order
         "marks": board_marks(db(), site.id, work_date, settings().tz),
         "is_today": work_date == today(),
         "refresh_s": int(current_app.config.get("ADMIN_BOARD_REFRESH_S", REFRESH_S)),
@@ -47,7 +50,8 @@ def board(site_id: int) -> ResponseReturnValue:
     site = site_or_abort(site_id)
     remember_site(site)
     context = _board_context(site)
-    return render_template("admin/board.html", manual_workers=_manual_workers(site), **context)
+    manual_possible = any_worker_at_site(db(), current_principal(), site.id)
+    return render_template("admin/board.html", manual_possible=manual_possible, **context)
 
 
 @bp.get("/sites/<int:site_id>/board/live")
@@ -55,11 +59,6 @@ def board(site_id: int) -> ResponseReturnValue:
 def board_live(site_id: int) -> ResponseReturnValue:
     site = site_or_abort(site_id)
     return render_template("admin/_board_body.html", **_board_context(site))
-
-
-def _manual_workers(site: Site) -> list[Worker]:
-    """Workers one may enter a missed day for: active workers of companies at the site."""
-    return manual_entry_workers(db(), current_principal(), site.id)
 
 
 def _local(work_date_text: str, hhmm: str) -> datetime | None:
@@ -78,9 +77,9 @@ def manual_entry(site_id: int) -> ResponseReturnValue:
     in the exceptions queue (`manual_pending`)."""
     with refusing():
         site, worker = entry_worker_or_raise(
-            db(), current_principal(), site_id, int(request.form.get("worker_id") or 0)
+            db(), current_principal(), site_id, chosen_worker_id(at_site_id=site_id) or 0
         )
-    if worker.id not in {w.id for w in _manual_workers(site)}:  # listed on the form
+    if not works_at_site_now(db(), site.id, worker):  # what the form's picker offers
         abort(403)
     worker_id = worker.id
     day = request.form.get("work_date") or today().isoformat()

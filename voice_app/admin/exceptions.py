@@ -9,8 +9,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from voice_app.admin import bp
-from voice_app.admin.common import form_int, problems_by_field
+from voice_app.admin.common import problems_by_field
 from voice_app.admin.i18n import field_label, problem_text, translate
+from voice_app.admin.paging import cut, requested_page
+from voice_app.admin.picker import chosen_worker_id
 from voice_app.admin.scoping import site_ids_in_scope, site_or_abort
 from voice_app.admin.security import MANAGER_ROLES, actor, current_principal, login_required
 from voice_app.extensions import db, settings
@@ -20,10 +22,9 @@ from workers_db.exception_queue import (
     approve_manual_day,
     exception_context,
     exception_page,
-    link_candidates,
     recorded_value,
 )
-from workers_db.models import EXCEPTION_KINDS, Company, Worker, WorkException
+from workers_db.models import EXCEPTION_KINDS, Worker, WorkException
 from workers_db.resolutions import REASON_CODES, resolve_exception
 from workers_db.worker_edit import link_card_to, link_phone_to
 
@@ -50,14 +51,17 @@ def exceptions() -> ResponseReturnValue:
     status = request.args.get("status", "open")
     kind = request.args.get("kind") or None
     site = site_or_abort(site_id, manage=True) if site_id else None
-    rows, total = exception_page(
+    page = requested_page(PAGE_SIZE)
+    found, total = exception_page(
         db(),
         site_ids=site_ids_in_scope(),
         site_id=site.id if site is not None else None,
         status=status,
         kind=kind,
-        limit=PAGE_SIZE,
+        limit=page.fetch,
+        offset=page.offset,
     )
+    rows, page = cut(page, found)
     return render_template(
         "admin/exceptions.html",
         rows=rows,
@@ -69,14 +73,8 @@ def exceptions() -> ResponseReturnValue:
         reasons=REASON_CODES,
         suggested=SUGGESTED,
         context=exception_context(db(), rows, site_ids_in_scope()),
-        link_workers=_link_workers(rows),
+        page=page,
     )
-
-
-def _link_workers(rows: list[WorkException]) -> list[tuple[Worker, Company]]:
-    if not any(r.kind in ("unknown_caller", "unknown_card") and r.status == "open" for r in rows):
-        return []
-    return link_candidates(db(), current_principal())
 
 
 def _exception_or_abort(exception_id: int) -> WorkException:
@@ -130,7 +128,7 @@ def exception_resolve(exception_id: int) -> ResponseReturnValue:
 def exception_link(exception_id: int) -> ResponseReturnValue:
     """Link the unknown phone or card of this exception to a worker, then resolve it."""
     row = _exception_or_abort(exception_id)
-    worker_id = form_int("worker_id")
+    worker_id = chosen_worker_id()
     worker = db().get(Worker, worker_id) if worker_id else None
     if worker is None:
         abort(404)

@@ -134,7 +134,6 @@ MORE: dict[str, tuple[str, str]] = {
     ),
     "exceptions.approve": ("承認する", "Approve"),
     "exceptions.reject": ("却下", "Reject"),
-    "exceptions.choose_worker": ("技能者を選ぶ…", "Choose a worker…"),
     "exceptions.link_phone": ("この番号を登録", "Link this number"),
     "exceptions.link_card": ("このカードを登録", "Link this card"),
     "exceptions.other_reason": ("ほかの理由", "Another reason"),
@@ -347,4 +346,10 @@ MORE: dict[str, tuple[str, str]] = {
     "users.set_password": ("パスワード再設定", "Set password"),
     "users.password_set": ("{email} のパスワードを変えました。", "Password of {email} changed."),
     "users.created": ("{email} を作成しました。", "{email} created."),
+    # Worker pickers and page links of long lists (voice_app/admin/picker.py, paging.py).
+    "picker.hint": ("氏名・フリガナ・電話番号で検索", "search by name, reading or phone"),
+    "pager.label": ("ページ", "pages"),
+    "pager.previous": ("前へ", "previous"),
+    "pager.next": ("次へ", "next"),
+    "pager.position": ("{n} ページ", "page {n}"),
 }

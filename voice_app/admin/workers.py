@@ -18,6 +18,7 @@ from voice_app.admin.common import (
     today,
 )
 from voice_app.admin.i18n import translate
+from voice_app.admin.paging import cut, requested_page
 from voice_app.admin.scoping import (
     company_choices,
     site_ids_in_scope,
@@ -35,7 +36,6 @@ from workers_db.search import worker_page
 from workers_db.worker_edit import link_card_to, link_phone_to, remove_phone, worker_changes
 from workers_db.worker_month import month_figures
 
-PAGE_SIZE = 200
 RECENT_EVENTS = 20
 
 
@@ -45,8 +45,18 @@ def workers() -> ResponseReturnValue:
     q = search_text()
     company_id = request.args.get("company_id", type=int)
     show_all = request.args.get("show") == "all"
-    rows = worker_page(
-        db(), current_principal(), q, company_id=company_id, show_all=show_all, limit=PAGE_SIZE
+    page = requested_page()
+    rows, page = cut(
+        page,
+        worker_page(
+            db(),
+            current_principal(),
+            q,
+            company_id=company_id,
+            show_all=show_all,
+            limit=page.fetch,
+            offset=page.offset,
+        ),
     )
     ids = [w.id for w, _ in rows]
     phones = phones_of(db(), ids)
@@ -60,6 +70,7 @@ def workers() -> ResponseReturnValue:
         q=q,
         company_id=company_id,
         show_all=show_all,
+        page=page,
     )
 
 
@@ -217,13 +228,19 @@ def worker_card_active(worker_id: int, card_id: int) -> ResponseReturnValue:
 def phones() -> ResponseReturnValue:
     """Who owns a phone number (any spelling) — or every registered phone in scope."""
     q = search_text()
-    rows = phone_owners(db(), q, current_principal(), PAGE_SIZE)
-    return render_template("admin/lookup.html", kind="phones", rows=rows, q=q, problem=None)
+    page = requested_page()
+    rows, page = cut(page, phone_owners(db(), q, current_principal(), page.fetch, page.offset))
+    return render_template(
+        "admin/lookup.html", kind="phones", rows=rows, q=q, problem=None, page=page
+    )
 
 
 @bp.get("/cards")
 @login_required()
 def cards() -> ResponseReturnValue:
     q = search_text()
-    rows = card_owners(db(), q, current_principal(), PAGE_SIZE)
-    return render_template("admin/lookup.html", kind="cards", rows=rows, q=q, problem=None)
+    page = requested_page()
+    rows, page = cut(page, card_owners(db(), q, current_principal(), page.fetch, page.offset))
+    return render_template(
+        "admin/lookup.html", kind="cards", rows=rows, q=q, problem=None, page=page
+    )

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import request
 
+from voice_app.api.problems import json_type as _json_type
 from workers_db.errors import FieldProblem, Params, ValidationFailed
 from workers_db.messages import DEFAULT_LANG, LANGS
 
@@ -167,21 +168,6 @@ def query_int(name: str, required: bool = False) -> int | None:
         return int(raw)
     except ValueError:
         raise ValidationFailed.one(name, "not_whole_number", {"value": raw}) from None
-
-
-def _json_type(value: Any) -> str:
-    """The JSON name of a value's type (the same word in every language)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def request_lang() -> str:

@@ -7,9 +7,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import request
-
-from workers_db.errors import FieldProblem, ValidationFailed
+from workers_db.errors import FieldProblem
 
 MAX_RANGE_DAYS = 366
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -53,26 +51,6 @@ def check_range(
         )
     elif (last - first).days + 1 > MAX_RANGE_DAYS:
         problems.append(FieldProblem(to_name, "date.range_too_long", {"days": MAX_RANGE_DAYS}))
-
-
-def query_day(name: str) -> date:
-    problems: list[FieldProblem] = []
-    value = parse_day(request.args.get(name), name, problems)
-    if problems:
-        raise ValidationFailed(problems)
-    assert value is not None
-    return value
-
-
-def query_range(from_name: str = "from", to_name: str = "to") -> tuple[date, date]:
-    problems: list[FieldProblem] = []
-    first = parse_day(request.args.get(from_name), from_name, problems)
-    last = parse_day(request.args.get(to_name), to_name, problems)
-    check_range(first, last, problems, from_name, to_name)
-    if problems:
-        raise ValidationFailed(problems)
-    assert first is not None and last is not None
-    return first, last
 
 
 def iso_local(moment: datetime | None, tz: ZoneInfo) -> str | None:

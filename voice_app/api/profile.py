@@ -17,8 +17,9 @@ from typing import Any
 from flask import abort, jsonify
 from flask.typing import ResponseReturnValue
 
-from voice_app.api import bp
-from voice_app.api.auth import current_principal, require_token
+from voice_app.api.answers import Document
+from voice_app.api.auth import current_principal
+from voice_app.api.declare import operation
 from voice_app.api.payload import Payload
 from voice_app.api.records import actor_of, visible_site_or_403
 from voice_app.api.registry import ALL_ADMINS
@@ -36,6 +37,8 @@ from workers_db.profile import (
     set_worker_profile,
 )
 from workers_db.structure import edges_of
+
+_BODY_NOTE = "body: the fields of docs/documents.md (read by the view: not yet a declared model)"
 
 
 def _body(fields: tuple[ProfileField, ...]) -> dict[str, Any]:
@@ -68,8 +71,15 @@ def _visible_worker(worker_id: int) -> Worker:
     return worker
 
 
-@bp.put("/workers/<int:worker_id>/profile")
-@require_token(*ALL_ADMINS)
+@operation(
+    "PUT",
+    "/workers/<int:worker_id>/profile",
+    summary="a worker's documents' fields (docs/documents.md)",
+    roles=ALL_ADMINS,
+    tag="documents",
+    answers={200: ("the worker's profile", Document)},
+    description=_BODY_NOTE,
+)
 def put_worker_profile(worker_id: int) -> ResponseReturnValue:
     raw = _body(WORKER_FIELDS)
     worker = _visible_worker(worker_id)
@@ -79,8 +89,15 @@ def put_worker_profile(worker_id: int) -> ResponseReturnValue:
     return jsonify({"worker_id": worker.id, **profile_json(worker)})
 
 
-@bp.put("/sites/<int:site_id>/companies/<int:company_id>")
-@require_token("admin", "prime_admin", "site_admin")
+@operation(
+    "PUT",
+    "/sites/<int:site_id>/companies/<int:company_id>",
+    summary="工種, 主任技術者 and 工期 of a company in a site's 施工体制",
+    roles=("admin", "prime_admin", "site_admin"),
+    tag="documents",
+    answers={200: ("the company's works at the site", Document)},
+    description=_BODY_NOTE,
+)
 def put_site_company(site_id: int, company_id: int) -> ResponseReturnValue:
     raw = _body(SITE_COMPANY_FIELDS)
     _managed_site(site_id)
@@ -103,8 +120,15 @@ def put_site_company(site_id: int, company_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.put("/sites/<int:site_id>/workers/<int:worker_id>")
-@require_token("admin", "prime_admin", "site_admin")
+@operation(
+    "PUT",
+    "/sites/<int:site_id>/workers/<int:worker_id>",
+    summary="the 受入教育実施日 of a worker at a site",
+    roles=("admin", "prime_admin", "site_admin"),
+    tag="documents",
+    answers={200: ("the worker at the site", Document)},
+    description=_BODY_NOTE,
+)
 def put_site_worker(site_id: int, worker_id: int) -> ResponseReturnValue:
     raw = _body(SITE_WORKER_FIELDS)
     _managed_site(site_id)

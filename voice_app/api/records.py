@@ -13,19 +13,18 @@ The exceptions, reconcile and stats endpoints are in `voice_app.api.records_revi
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from typing import Any
-
-from flask import abort, jsonify
+from flask import abort
 from flask.typing import ResponseReturnValue
 
-from voice_app.api import bp
-from voice_app.api.auth import current_principal, require_token
-from voice_app.api.payload import Payload, query_int
-from voice_app.api.periods import iso_local, parse_day, query_day, query_range
+from voice_app.api.answers import EventOut, WorkRecordOut
+from voice_app.api.auth import current_principal
+from voice_app.api.declare import Link, answer, operation
+from voice_app.api.fields import MAX_BIG_ID
+from voice_app.api.periods import iso_local
+from voice_app.api.requests import EventsQuery, ManualEntryIn, WorkRecordsQuery
 from voice_app.extensions import db, settings
 from workers_db.audit import actor_of, audit
-from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.errors import NotFound, ValidationFailed
 from workers_db.identifiers import mask_phone
 from workers_db.intake import record_manual_entry
 from workers_db.models import Event, Site
@@ -33,107 +32,113 @@ from workers_db.record_reads import site_events, site_work_records
 from workers_db.resolutions import approve_manual_event
 from workers_db.scope import Principal, entry_worker_or_raise, site_or_raise
 
-MAX_NOTE = 500
-MAX_MANUAL_AGE_DAYS = 366
+ANY_ROLE = ("admin", "prime_admin", "site_admin", "company_admin")
 
 
 def visible_site_or_403(principal: Principal, site_id: int) -> Site:
     return site_or_raise(db(), principal, site_id)
 
 
-def event_json(event: Event) -> dict[str, Any]:
+def event_json(event: Event) -> EventOut:
     tz = settings().tz
-    return {
-        "id": event.id,
-        "source": event.source,
-        "site_id": event.site_id,
-        "worker_id": event.worker_id,
-        "occurred_at": iso_local(event.occurred_at, tz),
-        "work_date": event.work_date.isoformat(),
-        "direction": event.direction,
-        "card_uid": event.card_uid,
-        "caller": mask_phone(event.caller_e164) if event.caller_e164 else None,
-        "device": event.device,
-        "seq": event.seq,
-        "clock_synced": event.clock_synced,
-        "received_at": iso_local(event.received_at, tz),
-        "approved_at": iso_local(event.approved_at, tz),
-        "approved_by": event.approved_by,
-        "note": event.note,
-    }
+    return EventOut(
+        id=event.id,
+        source=event.source,
+        site_id=event.site_id,
+        worker_id=event.worker_id,
+        occurred_at=iso_local(event.occurred_at, tz),
+        work_date=event.work_date.isoformat(),
+        direction=event.direction,
+        card_uid=event.card_uid,
+        caller=mask_phone(event.caller_e164) if event.caller_e164 else None,
+        device=event.device,
+        seq=event.seq,
+        clock_synced=event.clock_synced,
+        received_at=iso_local(event.received_at, tz),
+        approved_at=iso_local(event.approved_at, tz),
+        approved_by=event.approved_by,
+        note=event.note,
+    )
 
 
-@bp.get("/events")
-@require_token()
-def list_events() -> ResponseReturnValue:
+@operation(
+    "GET",
+    "/events",
+    summary="the raw events of every source of one site and work date",
+    roles=ANY_ROLE,
+    tag="records",
+    query=EventsQuery,
+    answers={200: ("the events, in time order", list[EventOut])},
+)
+def list_events(query: EventsQuery) -> ResponseReturnValue:
     principal = current_principal()
-    site_id = query_int("site_id", required=True)
-    assert site_id is not None
-    day = query_day("date")
+    site_id = query.site_id
     visible_site_or_403(principal, site_id)
-    return jsonify([event_json(e) for e in site_events(db(), principal, site_id, day)])
+    return answer([event_json(e) for e in site_events(db(), principal, site_id, query.day)])
 
 
-@bp.get("/work-records")
-@require_token()
-def list_work_records() -> ResponseReturnValue:
+@operation(
+    "GET",
+    "/work-records",
+    summary="the reconciled work records of one site over a range of work dates",
+    roles=ANY_ROLE,
+    tag="records",
+    query=WorkRecordsQuery,
+    answers={200: ("the work records", list[WorkRecordOut])},
+)
+def list_work_records(query: WorkRecordsQuery) -> ResponseReturnValue:
     principal = current_principal()
-    site_id = query_int("site_id", required=True)
-    assert site_id is not None
-    first, last = query_range()
+    site_id, first, last = query.site_id, query.date_from, query.date_to
     visible_site_or_403(principal, site_id)
     rows = site_work_records(db(), principal, site_id, first, last)
     tz = settings().tz
-    return jsonify(
+    return answer(
         [
-            {
-                "id": r.id,
-                "worker_id": r.worker_id,
-                "worker_name": name,
-                "company_id": company_id,
-                "site_id": r.site_id,
-                "work_date": r.work_date.isoformat(),
-                "first_in": iso_local(r.first_in, tz),
-                "last_out": iso_local(r.last_out, tz),
-                "sources": r.sources.split(",") if r.sources else [],
-                "countable": r.countable,
-                "event_count": r.event_count,
-            }
+            WorkRecordOut(
+                id=r.id,
+                worker_id=r.worker_id,
+                worker_name=name,
+                company_id=company_id,
+                site_id=r.site_id,
+                work_date=r.work_date.isoformat(),
+                first_in=iso_local(r.first_in, tz),
+                last_out=iso_local(r.last_out, tz),
+                sources=r.sources.split(",") if r.sources else [],
+                countable=r.countable,
+                event_count=r.event_count,
+            )
             for r, name, company_id in rows
         ]
     )
 
 
-@bp.post("/manual-entries")
-@require_token()
-def post_manual_entry() -> ResponseReturnValue:
-    """事後登録: stored as an unapproved manual event; 201 with the event (200 with the
-    existing one if the same worker, site and day already await approval)."""
+@operation(
+    "POST",
+    "/manual-entries",
+    summary="事後登録: a missed day entered afterwards (counts once approved)",
+    roles=ANY_ROLE,
+    tag="records",
+    body=ManualEntryIn,
+    answers={
+        201: ("the unapproved manual event", EventOut),
+        200: ("the one already awaiting approval for that worker, site and day", EventOut),
+    },
+    links=(Link("Approve", "approve_event", "event_id"),),
+)
+def post_manual_entry(body: ManualEntryIn) -> ResponseReturnValue:
+    """Stored as an unapproved manual event; 201 with the event (200 with the existing one
+    if the same worker, site and day already await approval)."""
     principal = current_principal()
     session = db()
-    body = Payload.from_request()
-    site_id = body.integer("site_id", required=True, minimum=1)
-    worker_id = body.integer("worker_id", required=True, minimum=1)
-    raw_day = body.text("work_date", required=True, max_length=10)
-    raw_time = body.text("time", max_length=8)
-    note = body.text("note", required=True, max_length=MAX_NOTE)
-    problems: list[FieldProblem] = body.problems
-    day = parse_day(raw_day, "work_date", problems) if raw_day is not None else None
-    at_time = _parse_time(raw_time, problems)
+    site_id, day, at_time, note = body.site_id, body.work_date, body.time, body.note
+    raw_time = at_time.isoformat(timespec="minutes") if at_time is not None else None
     tz = settings().tz
-    today = datetime.now(tz).date()
-    if day is not None and day > today:
-        problems.append(FieldProblem("work_date", "date.future", {"day": day.isoformat()}))
-    elif day is not None and (today - day).days > MAX_MANUAL_AGE_DAYS:
-        problems.append(FieldProblem("work_date", "date.too_old", {"days": MAX_MANUAL_AGE_DAYS}))
-    body.check()
-    assert site_id is not None and worker_id is not None and day is not None
-    _, worker = entry_worker_or_raise(session, principal, site_id, worker_id)
+    _, worker = entry_worker_or_raise(session, principal, site_id, body.worker_id)
     recorded = record_manual_entry(
         session, site_id=site_id, worker_id=worker.id, work_date=day, at=at_time, tz=tz, note=note
     )
     if not recorded.created:
-        return jsonify(event_json(recorded.event)), 200
+        return answer(event_json(recorded.event), 200)
     audit(
         session,
         actor_of(principal),
@@ -146,25 +151,18 @@ def post_manual_entry() -> ResponseReturnValue:
         time=raw_time,
     )
     session.commit()
-    return jsonify(event_json(recorded.event)), 201
+    return answer(event_json(recorded.event), 201)
 
 
-def _parse_time(raw: str | None, problems: list[FieldProblem]) -> time | None:
-    if raw is None:
-        return None
-    try:
-        parsed = time.fromisoformat(raw)
-    except ValueError:
-        problems.append(FieldProblem("time", "time.format", {"value": raw}))
-        return None
-    if parsed.tzinfo is not None:
-        problems.append(FieldProblem("time", "time.no_offset"))
-        return None
-    return parsed
-
-
-@bp.post("/events/<int:event_id>/approve")
-@require_token("admin", "prime_admin", "site_admin")
+@operation(
+    "POST",
+    "/events/<int:event_id>/approve",
+    summary="the prime's approval of a 事後登録: from now on the day counts",
+    roles=("admin", "prime_admin", "site_admin"),
+    tag="records",
+    answers={200: ("the approved event", EventOut)},
+    path_max={"event_id": MAX_BIG_ID},
+)
 def approve_event(event_id: int) -> ResponseReturnValue:
     """The prime's approval of a 事後登録: from now on the day counts."""
     principal = current_principal()
@@ -180,4 +178,4 @@ def approve_event(event_id: int) -> ResponseReturnValue:
         )
     approve_manual_event(session, event_id, actor_of(principal))
     session.commit()
-    return jsonify(event_json(event))
+    return answer(event_json(event))

@@ -13,75 +13,77 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, request
+from flask import abort
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
 from jobs.reconcile import enqueue_reconcile_range
 from jobs.stats import compute_stats, daily_series, period_series
-from voice_app.api import bp
-from voice_app.api.auth import current_principal, require_token
-from voice_app.api.payload import Payload, query_int
-from voice_app.api.periods import check_range, iso_local, parse_day, query_range
-from voice_app.api.records import actor_of, visible_site_or_403
+from voice_app.api.answers import Errors, ExceptionOut, JobOut, StatsOut
+from voice_app.api.auth import current_principal
+from voice_app.api.declare import Link, answer, operation
+from voice_app.api.periods import iso_local
+from voice_app.api.records import ANY_ROLE, visible_site_or_403
+from voice_app.api.requests import ExceptionsQuery, ReconcileIn, ResolveIn, StatsQuery
 from voice_app.extensions import db, runtime, settings
-from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.audit import actor_of
+from workers_db.errors import NotFound, ValidationFailed
 from workers_db.exception_queue import api_exceptions
-from workers_db.models import EXCEPTION_KINDS, Company, WorkException
+from workers_db.models import Company, WorkException
 from workers_db.resolutions import REASON_CODES, resolve_exception
 
-MAX_EXCEPTIONS = 1000
-SERIES = ("day", "month", "fiscal_year")
 
-
-def exception_json(row: WorkException) -> dict[str, Any]:
+def exception_json(row: WorkException) -> ExceptionOut:
     tz = settings().tz
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "site_id": row.site_id,
-        "worker_id": row.worker_id,
-        "event_id": row.event_id,
-        "work_date": row.work_date.isoformat() if row.work_date else None,
-        "detail": row.detail,
-        "status": row.status,
-        "reason_code": row.reason_code,
-        "resolution_note": row.resolution_note,
-        "resolved_by": row.resolved_by,
-        "resolved_at": iso_local(row.resolved_at, tz),
-        "created_at": iso_local(row.created_at, tz),
-    }
+    return ExceptionOut(
+        id=row.id,
+        kind=row.kind,
+        site_id=row.site_id,
+        worker_id=row.worker_id,
+        event_id=row.event_id,
+        work_date=row.work_date.isoformat() if row.work_date else None,
+        detail=row.detail,
+        status=row.status,
+        reason_code=row.reason_code,
+        resolution_note=row.resolution_note,
+        resolved_by=row.resolved_by,
+        resolved_at=iso_local(row.resolved_at, tz),
+        created_at=iso_local(row.created_at, tz),
+    )
 
 
-@bp.get("/exceptions")
-@require_token()
-def list_exceptions() -> ResponseReturnValue:
+@operation(
+    "GET",
+    "/exceptions",
+    summary="the exceptions in the token's scope, newest first",
+    roles=ANY_ROLE,
+    tag="review",
+    query=ExceptionsQuery,
+    answers={200: ("the exceptions", list[ExceptionOut])},
+    links=(Link("ResolveNewest", "post_resolve", "exception_id", source="0/id"),),
+)
+def list_exceptions(query: ExceptionsQuery) -> ResponseReturnValue:
     principal = current_principal()
     session = db()
-    site_id = query_int("site_id")
-    limit = query_int("limit") or 200
-    status = request.args.get("status") or None
-    kind = request.args.get("kind") or None
-    problems: list[FieldProblem] = []
-    if status not in (None, "open", "resolved"):
-        problems.append(FieldProblem("status", "exceptions.status"))
-    if kind is not None and kind not in EXCEPTION_KINDS:
-        problems.append(FieldProblem("kind", "use_one_of", {"choices": ", ".join(EXCEPTION_KINDS)}))
-    if not 1 <= limit <= MAX_EXCEPTIONS:
-        problems.append(FieldProblem("limit", "between", {"min": 1, "max": MAX_EXCEPTIONS}))
-    if problems:
-        raise ValidationFailed(problems)
+    site_id = query.site_id
     if site_id is not None:
         visible_site_or_403(principal, site_id)
     rows = api_exceptions(
-        session, principal, site_id=site_id, status=status, kind=kind, limit=limit
+        session, principal, site_id=site_id, status=query.status, kind=query.kind, limit=query.limit
     )
-    return jsonify([exception_json(x) for x in rows])
+    return answer([exception_json(x) for x in rows])
 
 
-@bp.post("/exceptions/<int:exception_id>/resolve")
-@require_token("admin", "prime_admin", "site_admin")
-def post_resolve(exception_id: int) -> ResponseReturnValue:
+@operation(
+    "POST",
+    "/exceptions/<int:exception_id>/resolve",
+    summary="resolve an exception with a reason from the catalogue (audited)",
+    roles=("admin", "prime_admin", "site_admin"),
+    tag="review",
+    body=ResolveIn,
+    answers={200: ("the resolved exception", ExceptionOut)},
+)
+def post_resolve(exception_id: int, body: ResolveIn) -> ResponseReturnValue:
     principal = current_principal()
     session = db()
     row = session.get(WorkException, exception_id)
@@ -94,33 +96,32 @@ def post_resolve(exception_id: int) -> ResponseReturnValue:
     )
     if not allowed:
         abort(403, f"exception {exception_id} is outside this token's scope")
-    body = Payload.from_request()
-    reason = body.text("reason_code", required=True, max_length=40)
-    note = body.text("note", max_length=1000)
-    if reason is not None and reason not in REASON_CODES:
-        body.problem("reason_code", "one_of", {"value": reason, "choices": ", ".join(REASON_CODES)})
-    body.check()
-    assert reason is not None
-    resolve_exception(session, exception_id, reason, actor_of(principal), note)
+    reason = body.reason_code
+    if reason not in REASON_CODES:
+        raise ValidationFailed.one(
+            "reason_code", "one_of", {"value": reason, "choices": ", ".join(REASON_CODES)}
+        )
+    resolve_exception(session, exception_id, reason, actor_of(principal), body.note)
     session.commit()
-    return jsonify(exception_json(row))
+    return answer(exception_json(row))
 
 
-@bp.post("/reconcile")
-@require_token("admin", "prime_admin", "site_admin")
-def post_reconcile() -> ResponseReturnValue:
+@operation(
+    "POST",
+    "/reconcile",
+    summary="queue a reconciliation of the dates whose events changed (RQ)",
+    roles=("admin", "prime_admin", "site_admin"),
+    tag="review",
+    body=ReconcileIn,
+    answers={
+        202: ("the job was queued", JobOut),
+        503: ("the job queue (Redis) does not answer", Errors),
+    },
+)
+def post_reconcile(body: ReconcileIn) -> ResponseReturnValue:
     principal = current_principal()
     session = db()
-    body = Payload.from_request()
-    site_id = body.integer("site_id", minimum=1)
-    raw_from = body.text("from", required=True, max_length=10)
-    raw_to = body.text("to", required=True, max_length=10)
-    problems = body.problems
-    first = parse_day(raw_from, "from", problems) if raw_from is not None else None
-    last = parse_day(raw_to, "to", problems) if raw_to is not None else None
-    check_range(first, last, problems)
-    body.check()
-    assert first is not None and last is not None
+    site_id, first, last = body.site_id, body.date_from, body.date_to
     site_ids: list[int] | None
     if site_id is not None:
         visible_site_or_403(principal, site_id)
@@ -134,20 +135,23 @@ def post_reconcile() -> ResponseReturnValue:
         job = enqueue_reconcile_range(runtime().queue(), site_ids, first, last)
     except RedisError as exc:
         abort(503, f"the job queue (Redis) does not answer: {exc}")
-    return jsonify(job_id=job.id), 202
+    return answer(JobOut(job_id=job.id), 202)
 
 
-@bp.get("/stats")
-@require_token()
-def get_stats() -> ResponseReturnValue:
+@operation(
+    "GET",
+    "/stats",
+    summary="the figures of a site or a prime over a range (docs/figures.md)",
+    roles=ANY_ROLE,
+    tag="review",
+    query=StatsQuery,
+    answers={200: ("the figures (and `series` when asked for)", StatsOut)},
+)
+def get_stats(query: StatsQuery) -> ResponseReturnValue:
     principal = current_principal()
     session = db()
-    site_id = query_int("site_id")
-    prime_id = query_int("prime_company_id")
-    first, last = query_range()
-    series = request.args.get("series") or None
-    if series is not None and series not in SERIES:
-        raise ValidationFailed.one("series", "use_one_of", {"choices": ", ".join(SERIES)})
+    site_id, prime_id = query.site_id, query.prime_company_id
+    first, last, series = query.date_from, query.date_to, query.series
     if site_id is not None and prime_id is not None:
         raise ValidationFailed.one("prime_company_id", "scope.site_or_prime")
     if site_id is None and prime_id is None:
@@ -182,4 +186,4 @@ def get_stats() -> ResponseReturnValue:
         result["series"] = daily_series(session, **scope)
     elif series is not None:
         result["series"] = period_series(session, **scope, period=series)
-    return jsonify(result)
+    return answer(StatsOut(**result))

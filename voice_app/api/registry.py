@@ -8,18 +8,17 @@ Device tokens get 403 everywhere here (`require_token` without "device").
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import abort, jsonify
+from flask import abort
 from flask.typing import ResponseReturnValue
 
-from voice_app.api import bp
-from voice_app.api.auth import current_principal, require_token
-from voice_app.api.payload import Payload
+from voice_app.api.answers import CompanyOut, EdgeOut, SiteOut
+from voice_app.api.auth import current_principal
+from voice_app.api.declare import Link, answer, operation
+from voice_app.api.requests import CompanyIn, SiteCompanyIn, SiteIn
 from voice_app.extensions import db
 from workers_db.audit import actor_of
 from workers_db.errors import NotFound, ValidationFailed
-from workers_db.models import Company, Site, SiteCompany
+from workers_db.models import Site
 from workers_db.registration import create_company, create_site
 from workers_db.scope import site_or_raise
 from workers_db.scope_lists import companies_in_scope, sites_in_scope
@@ -28,122 +27,109 @@ from workers_db.structure import place_company
 ALL_ADMINS = ("admin", "prime_admin", "site_admin", "company_admin")
 
 
-def company_json(company: Company) -> dict[str, Any]:
-    return {
-        "id": company.id,
-        "name": company.name,
-        "name_kana": company.name_kana,
-        "ccus_business_id": company.ccus_business_id,
-        "sole_proprietor": company.sole_proprietor,
-        "active": company.active,
-    }
-
-
-def site_json(site: Site) -> dict[str, Any]:
-    return {
-        "id": site.id,
-        "name": site.name,
-        "site_code": site.site_code,
-        "prime_company_id": site.prime_company_id,
-        "dial_in_number": site.dial_in_number,
-        "ccus_site_id": site.ccus_site_id,
-        "registered_in_ccus": site.registered_in_ccus,
-        "contract_amount_yen": site.contract_amount_yen,
-        "answer_mode": site.answer_mode,
-        "model_works": site.model_works,
-        "reader_present": site.reader_present,
-        "active": site.active,
-    }
-
-
-def edge_json(edge: SiteCompany) -> dict[str, Any]:
-    return {
-        "id": edge.id,
-        "site_id": edge.site_id,
-        "company_id": edge.company_id,
-        "parent_company_id": edge.parent_company_id,
-        "tier": edge.tier,
-        "source": edge.source,
-        "confirmed": edge.confirmed,
-    }
-
-
 # ---------------------------------------------------------------- companies
 
 
-@bp.post("/companies")
-@require_token("admin", "prime_admin", "site_admin")
-def post_company() -> ResponseReturnValue:
-    body = Payload.from_request()
-    name = body.text("name", required=True)
-    name_kana = body.text("name_kana")
-    ccus = body.identifier("ccus_business_id")
-    sole = body.boolean("sole_proprietor")
-    body.check()
-    assert name is not None
+@operation(
+    "POST",
+    "/companies",
+    summary="register a company",
+    roles=("admin", "prime_admin", "site_admin"),
+    tag="registry",
+    body=CompanyIn,
+    answers={201: ("the company", CompanyOut)},
+    links=(
+        Link("AddToSite", "post_site_company", "company_id", in_body=True),
+        Link("RegisterWorker", "post_worker", "company_id", in_body=True),
+        Link("ListItsWorkers", "list_workers", "company_id"),
+    ),
+)
+def post_company(body: CompanyIn) -> ResponseReturnValue:
     session = db()
     company = create_company(
         session,
-        name,
-        ccus_business_id=ccus,
-        sole_proprietor=sole,
-        name_kana=name_kana,
+        body.name,
+        ccus_business_id=body.ccus_business_id,
+        sole_proprietor=bool(body.sole_proprietor),
+        name_kana=body.name_kana,
         actor=actor_of(current_principal()),
     )
     session.commit()
-    return jsonify(company_json(company)), 201
+    return answer(CompanyOut.model_validate(company), 201)
 
 
-@bp.get("/companies")
-@require_token(*ALL_ADMINS)
+@operation(
+    "GET",
+    "/companies",
+    summary="the companies in the token's scope, by id",
+    roles=ALL_ADMINS,
+    tag="registry",
+    answers={200: ("the companies", list[CompanyOut])},
+)
 def list_companies() -> ResponseReturnValue:
-    return jsonify([company_json(c) for c in companies_in_scope(db(), current_principal())])
+    companies = companies_in_scope(db(), current_principal())
+    return answer([CompanyOut.model_validate(c) for c in companies])
 
 
 # ---------------------------------------------------------------- sites
 
 
-@bp.post("/sites")
-@require_token("admin", "prime_admin")
-def post_site() -> ResponseReturnValue:
+@operation(
+    "POST",
+    "/sites",
+    summary="register a site (its prime becomes the root of its 施工体制)",
+    roles=("admin", "prime_admin"),
+    tag="registry",
+    body=SiteIn,
+    answers={201: ("the site", SiteOut)},
+    links=(
+        Link("AddCompany", "post_site_company", "site_id", in_body=True),
+        Link("Events", "list_events", "site_id"),
+        Link("WorkRecords", "list_work_records", "site_id"),
+        Link("Exceptions", "list_exceptions", "site_id"),
+        Link("Stats", "get_stats", "site_id"),
+        Link("Reconcile", "post_reconcile", "site_id", in_body=True),
+        Link("Roster", "post_roster", "site_id", in_body=True),
+    ),
+)
+def post_site(body: SiteIn) -> ResponseReturnValue:
     principal = current_principal()
-    body = Payload.from_request()
-    name = body.text("name", required=True)
-    site_code = body.identifier("site_code", required=True)
-    prime_id = body.integer("prime_company_id", required=principal.is_admin)
-    dial_in = body.text("dial_in_number", max_length=40)
-    ccus = body.identifier("ccus_site_id")
-    amount = body.integer("contract_amount_yen", minimum=0)
-    answer_mode = body.text("answer_mode", max_length=10) or "confirm"
-    model_works = body.boolean("model_works")
-    body.check()
+    prime_id = body.prime_company_id
+    if principal.is_admin and prime_id is None:
+        raise ValidationFailed.one("prime_company_id", "required")
     if not principal.is_admin:
         if prime_id is None:
             prime_id = principal.company_id
         if prime_id != principal.company_id:
             abort(403, "a prime_admin creates sites only with its own company as prime")
-    assert name is not None and site_code is not None and prime_id is not None
+    assert prime_id is not None
     session = db()
     site = create_site(
         session,
-        name=name,
-        site_code=site_code,
+        name=body.name,
+        site_code=body.site_code,
         prime_company_id=prime_id,
-        dial_in_number=dial_in,
-        ccus_site_id=ccus,
-        contract_amount_yen=amount,
-        answer_mode=answer_mode,
-        model_works=model_works,
+        dial_in_number=body.dial_in_number,
+        ccus_site_id=body.ccus_site_id,
+        contract_amount_yen=body.contract_amount_yen,
+        answer_mode=body.answer_mode or "confirm",
+        model_works=bool(body.model_works),
         actor=actor_of(principal),
     )
     session.commit()
-    return jsonify(site_json(site)), 201
+    return answer(SiteOut.model_validate(site), 201)
 
 
-@bp.get("/sites")
-@require_token(*ALL_ADMINS)
+@operation(
+    "GET",
+    "/sites",
+    summary="the sites in the token's scope",
+    roles=ALL_ADMINS,
+    tag="registry",
+    answers={200: ("the sites", list[SiteOut])},
+)
 def list_sites() -> ResponseReturnValue:
-    return jsonify([site_json(s) for s in sites_in_scope(db(), current_principal())])
+    return answer([SiteOut.model_validate(s) for s in sites_in_scope(db(), current_principal())])
 
 
 def manageable_site(site_id: int) -> Site:
@@ -158,26 +144,26 @@ def manageable_site(site_id: int) -> Site:
 # ---------------------------------------------------------------- 施工体制
 
 
-@bp.post("/site-companies")
-@require_token("admin", "prime_admin", "site_admin")
-def post_site_company() -> ResponseReturnValue:
-    body = Payload.from_request()
-    site_id = body.integer("site_id", required=True)
-    company_id = body.integer("company_id", required=True)
-    parent_id = body.integer("parent_company_id")
-    tier = body.integer("tier", minimum=1, maximum=9)
-    body.check()
-    assert site_id is not None and company_id is not None
-    site = manageable_site(site_id)
+@operation(
+    "POST",
+    "/site-companies",
+    summary="put a company into a site's 施工体制 (or move or confirm its edge)",
+    roles=("admin", "prime_admin", "site_admin"),
+    tag="registry",
+    body=SiteCompanyIn,
+    answers={201: ("the edge", EdgeOut)},
+)
+def post_site_company(body: SiteCompanyIn) -> ResponseReturnValue:
+    site = manageable_site(body.site_id)
     session = db()
     edge = place_company(
         session,
         current_principal(),
         site.id,
-        company_id,
-        parent_company_id=parent_id,
-        tier=tier,
+        body.company_id,
+        parent_company_id=body.parent_company_id,
+        tier=body.tier,
         source="api",
     )
     session.commit()
-    return jsonify(edge_json(edge)), 201
+    return answer(EdgeOut.model_validate(edge), 201)

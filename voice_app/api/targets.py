@@ -14,9 +14,12 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from voice_app.api import bp
-from voice_app.api.auth import current_principal, require_token
-from voice_app.api.payload import Payload, query_int
+from voice_app.api.answers import Document
+from voice_app.api.auth import current_principal
+from voice_app.api.declare import operation
+from voice_app.api.payload import Payload
 from voice_app.api.records import actor_of
+from voice_app.api.requests import TargetsQuery
 from voice_app.extensions import db
 from workers_db.errors import ValidationFailed
 from workers_db.targets import (
@@ -39,8 +42,15 @@ def _forbidden(exc: TargetForbidden) -> ResponseReturnValue:
     return jsonify(errors=[{"field": None, "message": str(exc)}]), 403
 
 
-@bp.post("/targets")
-@require_token("admin", "prime_admin")
+@operation(
+    "POST",
+    "/targets",
+    summary="set a prime's 新目標 for a fiscal year (201, or 200 when it replaced the year's)",
+    roles=("admin", "prime_admin"),
+    tag="targets",
+    answers={201: ("the target", Document), 200: ("the target it replaced", Document)},
+    description="body: docs/api.md, Targets (read by the view: not yet a declared model)",
+)
 def post_target() -> ResponseReturnValue:
     principal = current_principal()
     body = Payload.from_request()
@@ -67,22 +77,36 @@ def post_target() -> ResponseReturnValue:
     return jsonify(target_json(row)), 201 if created else 200
 
 
-@bp.get("/targets")
-@require_token("admin", "prime_admin")
-def get_targets() -> ResponseReturnValue:
+@operation(
+    "GET",
+    "/targets",
+    summary="a prime's targets",
+    roles=("admin", "prime_admin"),
+    tag="targets",
+    query=TargetsQuery,
+    answers={200: ("the targets", list[Document])},
+)
+def get_targets(query: TargetsQuery) -> ResponseReturnValue:
     principal = current_principal()
-    prime_id = query_int("prime_company_id")
+    prime_id = query.prime_company_id
     if prime_id is None:
         if principal.role != "prime_admin":
             raise ValidationFailed.one("prime_company_id", "required")
         prime_id = principal.company_id
     assert prime_id is not None
-    rows = list_targets(db(), principal, prime_id, query_int("fiscal_year"))
+    rows = list_targets(db(), principal, prime_id, query.fiscal_year)
     return jsonify([target_json(r) for r in rows])
 
 
-@bp.post("/site-targets")
-@require_token("admin", "prime_admin")
+@operation(
+    "POST",
+    "/site-targets",
+    summary="set the figures a prime notifies to one of its sites (201, or 200 when replaced)",
+    roles=("admin", "prime_admin"),
+    tag="targets",
+    answers={201: ("the site's figures", Document), 200: ("the figures it replaced", Document)},
+    description="body: docs/api.md, Targets (read by the view: not yet a declared model)",
+)
 def post_site_target() -> ResponseReturnValue:
     principal = current_principal()
     body = Payload.from_request()

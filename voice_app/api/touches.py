@@ -12,50 +12,43 @@ is not registered) are additions to the contract's keys.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import abort, jsonify, request
+from flask import abort
 from flask.typing import ResponseReturnValue
 
-from voice_app.api import bp
-from voice_app.api.auth import current_principal, require_token
+from voice_app.api.answers import TouchesOut
+from voice_app.api.auth import current_principal
+from voice_app.api.declare import answer, operation
+from voice_app.api.requests import TouchesIn
 from voice_app.extensions import db, settings
-from workers_db.errors import ValidationFailed
-from workers_db.limits import MAX_BATCH
 from workers_db.models import Site
 from workers_db.touch_intake import ingest_touches
 
 
-def _claims_other_site(body: dict[str, Any], site: Site) -> bool:
-    site_id = body.get("site_id")
-    site_code = body.get("site_code")
-    return (site_id is not None and site_id != site.id) or (
-        site_code is not None and str(site_code) != site.site_code
+def _claims_other_site(body: TouchesIn, site: Site) -> bool:
+    return (body.site_id is not None and body.site_id != site.id) or (
+        body.site_code is not None and str(body.site_code) != site.site_code
     )
 
 
-@bp.post("/touches")
-@require_token("device")
-def post_touches() -> ResponseReturnValue:
+@operation(
+    "POST",
+    "/touches",
+    summary="card touches from a reader agent (a device token, for its own site only)",
+    roles=("device",),
+    tag="touches",
+    body=TouchesIn,
+    answers={200: ("how many were accepted, duplicates, and each rejected event", TouchesOut)},
+)
+def post_touches(body: TouchesIn) -> ResponseReturnValue:
     principal = current_principal()
     session = db()
     site = session.get(Site, principal.site_id) if principal.site_id is not None else None
     if site is None or not site.active:
         abort(403, "this device token belongs to no active site")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed.one("events", "events.not_object")
     if _claims_other_site(body, site):
         abort(403, f"this device token is for site {site.site_code} only")
-    events = body.get("events")
-    if not isinstance(events, list):
-        raise ValidationFailed.one("events", "events.required")
-    if len(events) > MAX_BATCH:
-        raise ValidationFailed.one(
-            "events", "events.too_many", {"max": MAX_BATCH, "got": len(events)}
-        )
     result = ingest_touches(
-        session, site=site, device=principal.name, items=events, tz=settings().tz
+        session, site=site, device=principal.name, items=body.events, tz=settings().tz
     )
     session.commit()
-    return jsonify(result.as_json())
+    return answer(TouchesOut.model_validate(result.as_json()))

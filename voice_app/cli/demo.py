@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from jobs.connection import redis_for, redis_url_for, stop_embedded_server
+from voice_app.calls.runner import preview
 from voice_app.demo_data import DEMO_ACTOR, SHARED_NUMBER, UNKNOWN_CALLER, DemoData, seed
-from voice_app.twilio.core import preview
 from workers_db.accounts import create_user, set_password, token_known, user_by_email
 from workers_db.db import make_engine, make_session_factory, session_scope
 from workers_db.migrate import upgrade

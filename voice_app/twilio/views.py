@@ -3,40 +3,39 @@
 `/twilio/voice` (the Voice URL), `/twilio/gather/<n>` (each later step: what `<Gather action>`
 and `<Redirect>` name), `/twilio/status` (status callback → call log), `/twilio/fallback`
 (Twilio's fallback URL when a webhook failed).  Every answer is TwiML; every request must be
-signed (see `security`).  When the database does not answer, the call goes to the spool and
-the caller still hears that it was received; only if that fails too do they hear that nothing
-was recorded and what to do.
+signed (see `security`).  The step itself, the spool and its replay are every provider's
+(`voice_app.calls`): these routes parse Twilio's form, check its signature and render TwiML.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
-from redis.exceptions import RedisError
-from sqlalchemy.orm import Session, sessionmaker
 
+from voice_app.calls.providers import twilio
+from voice_app.calls.runner import answer_step
+from voice_app.calls.web import (
+    MAX_STEP,
+    discard_session,
+    keep_status,
+    now,
+    replay_after,
+    run_step,
+    spool_or_give_up,
+)
 from voice_app.extensions import db, runtime, settings
-from voice_app.providers import Provider, WebhookParams, twilio
 from voice_app.ratelimit import gate_webhook
-from voice_app.spool import Spool
-from voice_app.twilio.core import DB_UNAVAILABLE, answer_step
 from voice_app.twilio.params import TwilioParams
-from voice_app.twilio.replay import enqueue_replay, replay_pending, spool_call
 from voice_app.twilio.security import refusal
 from voice_app.twilio.twiml import empty_answer, system_down_answer
-from workers_db.calls import record_status
-from workers_db.settings import Settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
-MAX_STEP = 50
 _GATHER_PATH = re.compile(r"/twilio/gather/([0-9]{1,3})$")
 
 
@@ -67,28 +66,8 @@ def gather(n: int) -> ResponseReturnValue:
 def status() -> ResponseReturnValue:
     params = TwilioParams.parse(request.form)
     response = _xml(empty_answer())
-    if params.call_sid is not None:
-        try:
-            now = _now()
-            record_status(
-                db(),
-                params.call_sid,
-                from_e164=params.caller(),
-                to_e164=params.context(now).dialed,
-                status=params.fields.get("CallStatus", ""),
-                duration=params.fields.get("CallDuration", ""),
-                now=now,
-            )
-            db().commit()
-        except DB_UNAVAILABLE as exc:
-            _discard_session()
-            log.warning(
-                "call log of %s not written: database unavailable (%s)",
-                params.call_sid,
-                type(exc).__name__,
-            )
-        else:
-            _replay_after(response)
+    fields = params.fields
+    keep_status(params, fields.get("CallStatus", ""), fields.get("CallDuration", ""), response)
     return response
 
 
@@ -106,15 +85,15 @@ def fallback() -> ResponseReturnValue:
     )
     if params.call_sid is None:
         return _xml(system_down_answer())
-    now = _now()
+    moment = now()
     try:
-        answer = answer_step(db(), settings(), n, params, now)
+        answer = answer_step(db(), settings(), n, params, moment)
     except Exception:  # the last line of defence: keep the call, whatever went wrong
         log.exception("fallback could not answer call %s step %s; spooling", params.call_sid, n)
-        _discard_session()
-        return _xml(spool_or_give_up(n, params, now))
+        discard_session()
+        return _xml(spool_or_give_up(n, params, moment, twilio()))
     response = _xml(answer.xml)
-    _replay_after(response)
+    replay_after(response)
     return response
 
 
@@ -126,69 +105,4 @@ def _path_of(url: str) -> str:
 
 
 def _step(n: int) -> Response:
-    now = _now()
-    params = TwilioParams.parse(request.form)
-    if params.call_sid is None:
-        log.warning("webhook %s without a usable CallSid: nothing recorded", request.path)
-        return _xml(system_down_answer())
-    try:
-        answer = answer_step(db(), settings(), n, params, now)
-    except DB_UNAVAILABLE as exc:
-        _discard_session()
-        log.warning(
-            "database unavailable for call %s step %s (%s)", params.call_sid, n, type(exc).__name__
-        )
-        return _xml(spool_or_give_up(n, params, now))
-    response = _xml(answer.xml)
-    _replay_after(response)
-    return response
-
-
-def spool_or_give_up(
-    n: int, params: WebhookParams, now: datetime, speaker: Provider | None = None
-) -> str:
-    """What the caller hears when the database did not answer: kept in the spool, or (when
-    that fails too) that nothing was recorded; in the provider's own answer format."""
-    speaker = speaker or twilio()
-    try:
-        answer = spool_call(settings(), n, params, now, speaker)
-    except OSError as exc:
-        log.error(
-            "call %s step %s NOT recorded: database unavailable and spool failed (%s)",
-            params.call_sid,
-            n,
-            exc,
-        )
-        return speaker.system_down_answer()
-    try:
-        enqueue_replay(runtime().queue())
-    except (RedisError, OSError) as exc:
-        log.warning("spool replay job not enqueued (%s); the next call replays", exc)
-    return answer
-
-
-def _replay_after(response: Response) -> None:
-    """The database answered: replay what the spool holds once the response is sent."""
-    rt = runtime()
-    if Spool(rt.settings.spool_path).has_pending():
-        current, factory = rt.settings, rt.session_factory
-        response.call_on_close(lambda: _replay_quietly(current, factory))
-
-
-def _replay_quietly(current: Settings, factory: sessionmaker[Session]) -> None:
-    try:
-        replay_pending(current, factory)
-    except Exception:  # after the response: a failed replay must not hurt the worker
-        log.exception("spool replay failed; it is retried after the next call")
-
-
-def _discard_session() -> None:
-    with contextlib.suppress(*DB_UNAVAILABLE):
-        db().rollback()
-
-
-def _now() -> datetime:
-    """The time of the webhook; `GENBA_CLOCK` in the app config (a callable) replaces the
-    system clock where a test needs a given hour of a given day."""
-    clock = current_app.config.get("GENBA_CLOCK")
-    return clock() if clock is not None else datetime.now(UTC)
+    return run_step(n, TwilioParams.parse(request.form), twilio(), _xml)

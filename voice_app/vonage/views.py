@@ -2,11 +2,11 @@
 
 `/vonage/answer` (the number's answer URL, step 0), `/vonage/input/<n>` (each later step: the
 `eventUrl` of an `input` action), `/vonage/event` (the application's event URL: call status
-events, acknowledged).  Every answer is an NCCO; every request must carry Vonage's signed JWT
-(`voice_app.vonage.security`).  The step runner, its idempotency per call and step, and the
-spool when the database does not answer are the Twilio route's own
-(`voice_app.twilio.core`, `voice_app.twilio.replay`); only parsing, the signature and the
-rendering differ.
+events, kept in the call log as Twilio's status callbacks are).  Every answer is an NCCO;
+every request must carry Vonage's signed JWT (`voice_app.vonage.security`).  The step, its
+idempotency per call and step, and the spool when the database does not answer are every
+provider's (`voice_app.calls`): these routes parse Vonage's JSON, check its JWT and render
+NCCO.
 """
 
 from __future__ import annotations
@@ -16,18 +16,10 @@ import logging
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from voice_app.extensions import db, settings
-from voice_app.providers import vonage
-from voice_app.twilio.core import DB_UNAVAILABLE, answer_step
+from voice_app.calls.providers import vonage
+from voice_app.calls.web import MAX_STEP, keep_status, now, run_step
+from voice_app.extensions import settings
 from voice_app.twilio.security import base_url
-from voice_app.twilio.views import (
-    MAX_STEP,
-    _discard_session,
-    _now,
-    _replay_after,
-    spool_or_give_up,
-)
-from voice_app.vonage.ncco import system_down_answer
 from voice_app.vonage.params import flatten, parse
 from voice_app.vonage.security import refusal
 
@@ -41,7 +33,7 @@ def _ncco(body: str) -> Response:
 
 @bp.before_request
 def _verify_signature() -> ResponseReturnValue | None:
-    why = refusal(request, settings(), _now())
+    why = refusal(request, settings(), now())
     if why is None:
         return None
     log.warning("403 for %s: %s", request.path, why)
@@ -60,34 +52,15 @@ def input_step(n: int) -> ResponseReturnValue:
 
 @bp.post("/event")
 def event() -> ResponseReturnValue:
-    """Call status events (started, ringing, answered, completed …): acknowledged, logged."""
-    fields = flatten(request.get_json(silent=True))
-    log.info("Vonage event for call %s: %s", fields.get("uuid", "?"), fields.get("status", "?"))
-    return Response(status=204)
+    """A call status event (started, ringing, answered, completed …) → the call log."""
+    params = parse(flatten(request.get_json(silent=True)))
+    response = Response(status=204)
+    keep_status(
+        params, params.fields.get("status", ""), params.fields.get("duration", ""), response
+    )
+    return response
 
 
 def _step(n: int) -> Response:
-    now = _now()
     params = parse(flatten(request.get_json(silent=True)))
-    if params.call_sid is None:
-        log.warning("webhook %s without a usable uuid: nothing recorded", request.path)
-        return _ncco(system_down_answer())
-    try:
-        answered = answer_step(
-            db(),
-            settings(),
-            n,
-            params,
-            now,
-            speaker=vonage(),
-            base=base_url(request, settings()),
-        )
-    except DB_UNAVAILABLE as exc:
-        _discard_session()
-        log.warning(
-            "database unavailable for call %s step %s (%s)", params.call_sid, n, type(exc).__name__
-        )
-        return _ncco(spool_or_give_up(n, params, now, vonage()))
-    response = _ncco(answered.xml)
-    _replay_after(response)
-    return response
+    return run_step(n, params, vonage(), _ncco, base=base_url(request, settings()))

@@ -27,6 +27,12 @@ CODES: dict[str, tuple[str, ...]] = {
     "already_registered": ("value",),
     "concurrent_registration": (),
     "listed_twice": ("value",),
+    "not_list": ("got",),
+    "not_object": ("got",),
+    "nul_character": (),
+    "invalid": (),
+    "month.required": (),
+    "month.format": ("value",),
     # ---------------------------------------------------------------- JSON bodies
     "body.not_json": ("detail",),
     "body.not_object": (),

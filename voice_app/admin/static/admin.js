@@ -26,7 +26,53 @@
     document.addEventListener("visibilitychange", function () { if (!document.hidden) { tick(); } });
   }
 
+  // Worker pickers: a search box that asks the server for the few matching workers as one
+  // types (POST, so the text is never in a URL) and keeps the chosen id in a hidden field.
+  function workerPicker(box) {
+    var form = box.form;
+    var hidden = form ? form.querySelector("input[name=worker_id]") : null;
+    var list = document.getElementById(box.getAttribute("list"));
+    var csrf = form ? form.querySelector("input[name=csrf_token]") : null;
+    var ids = {};
+    var timer = null;
+    if (!hidden || !list) { return; }
+    function choose() { hidden.value = ids[box.value] || ""; }
+    function ask() {
+      var body = new FormData();
+      body.append("q", box.value);
+      if (box.getAttribute("data-picker-site")) {
+        body.append("site_id", box.getAttribute("data-picker-site"));
+      }
+      fetch(box.getAttribute("data-picker-url"), {
+        method: "POST",
+        credentials: "same-origin",
+        body: body,
+        headers: { "X-CSRF-Token": csrf ? csrf.value : "", "X-Requested-With": "fetch" }
+      }).then(function (response) {
+        return response.ok ? response.json() : null;
+      }).then(function (answer) {
+        if (!answer) { return; }
+        ids = {};
+        list.textContent = "";
+        answer.workers.forEach(function (w) {
+          var option = document.createElement("option");
+          option.value = w.label;
+          ids[w.label] = String(w.id);
+          list.appendChild(option);
+        });
+        choose();
+      }).catch(function () { /* offline: the typed text is sent with the form */ });
+    }
+    box.addEventListener("input", function () {
+      choose();
+      if (timer) { window.clearTimeout(timer); }
+      if (box.value.trim() && !ids[box.value]) { timer = window.setTimeout(ask, 200); }
+    });
+    box.addEventListener("change", choose);
+  }
+
   function init() {
+    document.querySelectorAll("input[data-picker-url]").forEach(workerPicker);
     var live = document.getElementById("board-live");
     if (live) { refreshBoard(live); }
     // Selects and checkboxes marked data-autosubmit send their form when changed.

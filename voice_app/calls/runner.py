@@ -23,7 +23,7 @@ from ivr_flows.days import DayRules
 from ivr_flows.flow import Flow
 from ivr_flows.model import Action, CallContext, CallState, RaiseException, Step
 from ivr_flows.policy import Policy
-from voice_app.providers import Provider, WebhookParams, provider, twilio
+from voice_app.calls.providers import Provider, WebhookParams, provider, twilio
 from workers_db import call_actions, calls
 from workers_db.callers import DbLookup
 from workers_db.intake import work_date_of

@@ -1,6 +1,6 @@
 """The telephony providers the call flow answers, each as a parser of its webhook fields and
 a renderer of the flow's steps.  The flow (`ivr_flows`) knows none of them: the route picks
-its provider, the step runner (`voice_app.twilio.core.answer_step`) renders with it, and the
+its provider, the step runner (`voice_app.calls.runner.answer_step`) renders with it, and the
 spool remembers which one a kept webhook came from.
 """
 

@@ -18,14 +18,14 @@ from rq import Queue, Retry
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import defaults
-from voice_app.providers import Provider, WebhookParams, twilio
+from voice_app.calls.providers import Provider, WebhookParams, twilio
+from voice_app.calls.runner import DB_UNAVAILABLE, replay_entry
 from voice_app.spool import ReplayReport, RetryLater, Spool
-from voice_app.twilio.core import DB_UNAVAILABLE, replay_entry
 from workers_db.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REPLAY_JOB = "voice_app.twilio.replay.replay_spool_job"
+REPLAY_JOB = "voice_app.calls.spooling.replay_spool_job"
 REPLAY_JOB_ID = "replay-spool"
 REPLAY_DELAY_S = 10
 

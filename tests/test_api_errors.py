@@ -1,0 +1,126 @@
+"""Every answer under /api/v1 is JSON `{"errors": [{"field", "message"}]}`, whatever the
+status, and ids and numbers are bounded before the database sees them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from voice_app.api import registry_workers
+
+from .helpers import bearer, make_site, make_token
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def admin(db_session: Session) -> dict[str, str]:
+    token = make_token(db_session, "admin")
+    db_session.commit()
+    return bearer(token)
+
+
+def _errors(response: object, status: int) -> list[dict[str, object]]:
+    assert response.status_code == status, response.data  # type: ignore[attr-defined]
+    assert response.mimetype == "application/json"  # type: ignore[attr-defined]
+    body = response.get_json()  # type: ignore[attr-defined]
+    assert set(body) == {"errors"} and body["errors"]
+    assert all(set(e) == {"field", "message"} and e["message"] for e in body["errors"])
+    return list(body["errors"])
+
+
+@pytest.mark.parametrize(
+    "path", [f"{API}/workers/null%2Cnull", f"{API}/no-such-thing", f"{API}", f"{API}/workers/1/x"]
+)
+def test_unknown_paths_are_json_404(client: FlaskClient, admin: dict[str, str], path: str) -> None:
+    _errors(client.get(path, headers=admin), 404)
+
+
+def test_an_unknown_id_is_404_naming_the_parameter(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    (problem,) = _errors(client.get(f"{API}/workers/2147483000", headers=admin), 404)
+    assert problem["field"] == "worker_id"
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        (f"{API}/workers?company_id=9240502581177552", "company_id"),
+        (f"{API}/workers/9240502581177552", "worker_id"),
+        (f"{API}/workers?limit=0", "limit"),
+        (f"{API}/workers?limit=10001", "limit"),
+        (f"{API}/workers?offset=-1", "offset"),
+        (f"{API}/workers?company_id=1.5", "company_id"),
+        (f"{API}/workers?company_id=", "company_id"),
+        (f"{API}/events?site_id=2147483648&date=2026-01-01", "site_id"),
+        (f"{API}/exceptions?limit=0", "limit"),
+        (f"{API}/exceptions?kind=nope", "kind"),
+        (f"{API}/stats?from=2026-01-01&to=2025-01-01", "to"),
+    ],
+)
+def test_out_of_bounds_numbers_are_422_naming_the_field(
+    client: FlaskClient, admin: dict[str, str], url: str, field: str
+) -> None:
+    problems = _errors(client.get(url, headers=admin), 422)
+    assert field in {p["field"] for p in problems}
+
+
+def test_body_ids_past_the_column_are_422_and_every_problem_is_listed(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    body = {"site_id": 2**31, "company_id": "2", "tier": 0, "colour": "red"}
+    problems = _errors(client.post(f"{API}/site-companies", json=body, headers=admin), 422)
+    assert {p["field"] for p in problems} == {"site_id", "company_id", "tier", "colour"}
+    colour = next(p for p in problems if p["field"] == "colour")
+    assert "unknown field" in str(colour["message"])
+
+
+def test_reconcile_takes_null_as_every_site_as_described(
+    client: FlaskClient, admin: dict[str, str], db_session: Session
+) -> None:
+    spec = client.get(f"{API}/openapi.json").get_json()
+    site_id = spec["components"]["schemas"]["ReconcileIn"]["properties"]["site_id"]
+    assert {"type": "null"} in site_id["anyOf"]
+    bad = {"site_id": "1", "from": "2026-01-01", "to": "2026-01-02"}
+    assert _errors(client.post(f"{API}/reconcile", json=bad, headers=admin), 422)[0] == {
+        "field": "site_id",
+        "message": "must be a whole number, not a JSON string",
+    }
+
+
+def test_401_403_405_413_415_are_json(
+    client: FlaskClient, admin: dict[str, str], db_session: Session
+) -> None:
+    _errors(client.get(f"{API}/workers"), 401)
+    _errors(client.get(f"{API}/workers", headers=bearer("wrong")), 401)
+    _errors(client.post(f"{API}/touches", json={"events": []}, headers=admin), 403)
+    response = client.delete(f"{API}/workers", headers=admin)
+    _errors(response, 405)
+    assert "GET" in response.headers["Allow"]
+    site = make_site(db_session)
+    device = bearer(make_token(db_session, "device", site_id=site.id, device_name="r1"))
+    db_session.commit()
+    huge = json.dumps({"events": ["x" * 1024] * 1100})
+    _errors(
+        client.post(f"{API}/touches", data=huge, content_type="application/json", headers=device),
+        413,
+    )
+    _errors(
+        client.post(f"{API}/companies", data="name=x", content_type="text/plain", headers=admin),
+        415,
+    )
+
+
+def test_an_unexpected_error_is_a_json_500(
+    client: FlaskClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom: internal detail")
+
+    monkeypatch.setattr(registry_workers, "workers_in_scope", broken)
+    (problem,) = _errors(client.get(f"{API}/workers", headers=admin), 500)
+    assert "boom" not in str(problem["message"])
