@@ -42,7 +42,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from redis import Redis
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
@@ -66,7 +66,7 @@ GUNICORN = [
 
 def recreate_database(url: str) -> None:
     parsed = make_url(url)
-    admin = make_engine(
+    admin = create_engine(  # no statement timeout: DROP … WITH (FORCE) may wait
         parsed.set(database="postgres").render_as_string(hide_password=False),
         isolation_level="AUTOCOMMIT",
     )
