@@ -311,32 +311,24 @@ def main() -> None:
         "GENBA_SECRET_KEY": "bench",
         "PYTHONPATH": str(ROOT),
     }
-    baseline_requests = signed_requests(baseline_port, phones)
     app_requests = signed_requests(app_port, phones)
-    runs = []
-    baseline = start(
-        "static_twiml:app", baseline_port, env, ROOT / "bench", args.workers, args.threads
-    )
-    try:
-        drive("warm-up", baseline_port, baseline_requests[:WARMUP], args.concurrency, 30)
-        timed = baseline_requests[WARMUP : WARMUP + args.requests]
-        runs.append(measured(baseline.pid, lambda: drive(
-            "static TwiML (baseline)", baseline_port, timed, args.concurrency,
-            args.seconds)))  # fmt: skip
-    finally:
-        stop(baseline)
-    durable = start(
-        "durable_minimum:app", durable_port, env, ROOT / "bench", args.workers, args.threads
-    )
-    durable_requests = signed_requests(durable_port, phones)
-    try:
-        drive("warm-up", durable_port, durable_requests[:WARMUP], args.concurrency, 30)
-        timed = durable_requests[WARMUP : WARMUP + args.requests]
-        runs.append(measured(durable.pid, lambda: drive(
-            "durable minimum (baseline)", durable_port, timed, args.concurrency,
-            args.seconds)))  # fmt: skip
-    finally:
-        stop(durable)
+
+    def baseline(name: str, app: str, port: int) -> Run:
+        """A baseline server (from bench/) under the same gunicorn: warmed up, then timed."""
+        requests = signed_requests(port, phones)
+        server = start(app, port, env, ROOT / "bench", args.workers, args.threads)
+        try:
+            drive("warm-up", port, requests[:WARMUP], args.concurrency, 30)
+            timed = requests[WARMUP : WARMUP + args.requests]
+            return measured(server.pid, lambda: drive(
+                name, port, timed, args.concurrency, args.seconds))  # fmt: skip
+        finally:
+            stop(server)
+
+    runs = [
+        baseline("static TwiML (baseline)", "static_twiml:app", baseline_port),
+        baseline("durable minimum (baseline)", "durable_minimum:app", durable_port),
+    ]
     app_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{app_port}"}
     app = start("voice_app:create_app()", app_port, app_env, ROOT, args.workers, args.threads)
     try:
