@@ -1,10 +1,12 @@
-"""Benchmark of the zero-key check-in webhook against a static-TwiML Flask endpoint.
+"""Benchmark of the zero-key check-in webhook against two baselines: a static-TwiML Flask
+endpoint and the durable minimum (bench/durable_minimum.py: signature checked, one INSERT … ON
+CONFLICT DO NOTHING keyed by CallSid and COMMIT through psycopg, the same TwiML).
 
     /work/venv/bin/python bench/ivr_bench.py [--requests 3000] [--concurrency 8] [--seconds 30]
         [--workers 2] [--threads 4] [--port 18121]
 
-Both run under gunicorn with the same settings (by default the Procfile's: 2 workers ×
-4 threads, gthread) on 127.0.0.1 (`--port` for the app, the next one for the baseline), one
+All three run under gunicorn with the same settings (by default the Procfile's: 2 workers ×
+4 threads, gthread) on 127.0.0.1 (`--port` for the app, the next two for the baselines), one
 after the other, driven by the same bounded load
 client: `--concurrency` threads with keep-alive connections, each request a signed
 `POST /twilio/voice` of a different registered worker calling the site's number for the first
@@ -12,7 +14,8 @@ time (so every request records an entry: lookups, insert, call step, commit, rec
 request to Redis).  Signatures are computed before the clock starts.  Each run stops after
 `--requests` requests or `--seconds`, whichever comes first.
 
-Prints throughput and p50/p99 latency of both and the throughput ratio (target ≥ 0.5); then
+Prints throughput and p50/p99 latency of each and the throughput ratios of the check-in to
+each baseline (target ≥ 0.5 of the durable minimum, goal 0.8); then
 p50/p99 of the check-in paced at half its measured throughput for `--seconds`/2 (the latency
 of a deployment with 2× headroom: a closed loop at saturation measures mostly queueing); and
 checks that every successful request's event is in the database.  It also prints the CPU
@@ -39,7 +42,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from redis import Redis
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
@@ -52,7 +55,8 @@ DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/genba_bench_ivr"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 TOKEN = "bench-twilio-token"
 SITE_NUMBER = "+81355501001"
-APP_PORT, BASELINE_PORT = 18121, 18122
+APP_PORT = 18121
+DURABLE_TABLE = "durable_minimum_calls"  # bench/durable_minimum.py's TABLE
 WARMUP = 200
 GUNICORN = [
     str(Path(sys.executable).parent / "gunicorn"),
@@ -62,7 +66,7 @@ GUNICORN = [
 
 def recreate_database(url: str) -> None:
     parsed = make_url(url)
-    admin = make_engine(
+    admin = create_engine(  # no statement timeout: DROP … WITH (FORCE) may wait
         parsed.set(database="postgres").render_as_string(hide_password=False),
         isolation_level="AUTOCOMMIT",
     )
@@ -281,38 +285,50 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn's, for both")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn's, for both")
-    parser.add_argument("--port", type=int, default=APP_PORT, help="the app's; baseline +1")
+    parser.add_argument("--port", type=int, default=APP_PORT, help="the app's; baselines +1, +2")
+    parser.add_argument("--database-url", default=DATABASE_URL, help="dropped and re-created")
+    parser.add_argument("--redis-url", default=REDIS_URL, help="flushed afterwards")
     args = parser.parse_args()
-    app_port, baseline_port = args.port, args.port + 1
+    database_url, redis_url = args.database_url, args.redis_url
+    app_port, baseline_port, durable_port = args.port, args.port + 1, args.port + 2
 
-    recreate_database(DATABASE_URL)
-    phones = seed(DATABASE_URL, WARMUP + 2 * args.requests)
-    redis = Redis.from_url(REDIS_URL)
+    recreate_database(database_url)
+    phones = seed(database_url, WARMUP + 2 * args.requests)
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {DURABLE_TABLE} "
+                          "(call_sid text PRIMARY KEY, caller text, dialled text)"))  # fmt: skip
+    engine.dispose()
+    redis = Redis.from_url(redis_url)
     redis.flushdb()
     instance = tempfile.mkdtemp(prefix="ivr-bench-")
     env = {
         **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
         "TWILIO_AUTH_TOKEN": TOKEN,
         "GENBA_INSTANCE": instance,
         "GENBA_SECRET_KEY": "bench",
         "PYTHONPATH": str(ROOT),
     }
-    baseline_requests = signed_requests(baseline_port, phones)
     app_requests = signed_requests(app_port, phones)
-    runs = []
-    baseline = start(
-        "static_twiml:app", baseline_port, env, ROOT / "bench", args.workers, args.threads
-    )
-    try:
-        drive("warm-up", baseline_port, baseline_requests[:WARMUP], args.concurrency, 30)
-        timed = baseline_requests[WARMUP : WARMUP + args.requests]
-        runs.append(measured(baseline.pid, lambda: drive(
-            "static TwiML (baseline)", baseline_port, timed, args.concurrency,
-            args.seconds)))  # fmt: skip
-    finally:
-        stop(baseline)
+
+    def baseline(name: str, app: str, port: int) -> Run:
+        """A baseline server (from bench/) under the same gunicorn: warmed up, then timed."""
+        requests = signed_requests(port, phones)
+        server = start(app, port, env, ROOT / "bench", args.workers, args.threads)
+        try:
+            drive("warm-up", port, requests[:WARMUP], args.concurrency, 30)
+            timed = requests[WARMUP : WARMUP + args.requests]
+            return measured(server.pid, lambda: drive(
+                name, port, timed, args.concurrency, args.seconds))  # fmt: skip
+        finally:
+            stop(server)
+
+    runs = [
+        baseline("static TwiML (baseline)", "static_twiml:app", baseline_port),
+        baseline("durable minimum (baseline)", "durable_minimum:app", durable_port),
+    ]
     app_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{app_port}"}
     app = start("voice_app:create_app()", app_port, app_env, ROOT, args.workers, args.threads)
     try:
@@ -327,7 +343,7 @@ def main() -> None:
     finally:
         stop(app)
 
-    engine = make_engine(DATABASE_URL)
+    engine = make_engine(database_url)
     with engine.connect() as conn:
         recorded = conn.scalar(select(func.count()).select_from(Event).where(
             Event.direction == "entry", Event.worker_id.is_not(None)))  # fmt: skip
@@ -343,13 +359,15 @@ def main() -> None:
         print(f"{run.name:28}{len(run.latencies):>9}{run.throughput:>9.0f}"
               f"{run.percentile(50):>9.1f}{run.percentile(99):>9.1f}  {run.statuses}")  # fmt: skip
     print("CPU ms per request (app = gunicorn; PostgreSQL and Redis: every process of theirs):")
-    for run in runs[:2]:
+    for run in runs[:3]:
         shares = ", ".join(f"{k} {v:.2f}" for k, v in run.cpu_ms.items())
         print(f"  {run.name:26}{sum(run.cpu_ms.values()):6.2f} = {shares}")
-    base, check_in, paced = runs
-    ratio = check_in.throughput / base.throughput
+    base, minimum, check_in, paced = runs
     expected = warm.ok + check_in.ok + paced.ok
-    print(f"throughput ratio check-in / baseline: {ratio:.2f} (target ≥ 0.5)")
+    print(f"throughput ratio durable minimum / static: {minimum.throughput / base.throughput:.2f}")
+    print(f"throughput ratio check-in / static: {check_in.throughput / base.throughput:.2f}")
+    print(f"throughput ratio check-in / durable minimum: "
+          f"{check_in.throughput / minimum.throughput:.2f} (target ≥ 0.5, goal 0.8)")  # fmt: skip
     print(f"p99 of the check-in: {check_in.percentile(99):.1f} ms at saturation, "
           f"{paced.percentile(99):.1f} ms paced at half of it (target < 50 ms)")  # fmt: skip
     print(f"events in the database: {recorded} of {expected} successful requests")

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
@@ -130,7 +130,7 @@ def bench_journal(folder: Path, count: int, rounds: int = 3) -> None:
 
 def recreate_database(url: str) -> Engine:
     parsed = make_url(url)
-    admin = make_engine(
+    admin = create_engine(  # no statement timeout: DROP … WITH (FORCE) may wait
         parsed.set(database="postgres").render_as_string(hide_password=False),
         isolation_level="AUTOCOMMIT",
     )
@@ -286,18 +286,19 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/genba_bench"
     )
+    parser.add_argument("--redis-url", default=REDIS_URL, help="flushed before and after")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         bench_journal(folder, args.touches)
         engine = recreate_database(args.database_url)
         site_id, token = seed(engine)
-        redis = Redis.from_url(REDIS_URL)
+        redis = Redis.from_url(args.redis_url)
         redis.flushdb()
         settings = Settings(
             instance_path=folder / "instance",
             database_url=args.database_url,
-            redis_url=REDIS_URL,
+            redis_url=args.redis_url,
             twilio_auth_token=None,
             public_base_url=None,
             secret_key="bench",

@@ -36,7 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -176,7 +176,8 @@ def prepare(url: str, workers_per_site: int) -> None:
 
 def _admin_engine(url: str) -> Any:
     maintenance = make_url(url).set(database="postgres")
-    return make_engine(
+    # no statement timeout: DROP DATABASE … WITH (FORCE) may wait on a busy machine
+    return create_engine(
         maintenance.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
     )
 

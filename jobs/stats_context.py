@@ -197,6 +197,7 @@ def target_progress(
         "work_history_count": count,
         "meets_target_prorated": count >= target_pr,
         "meets_commitment_prorated": count >= commitment_pr,
+        "touches_standing": standing(count, target=target_pr, commitment=commitment_pr),
     }
     for figure, prefix in (
         ("company_registration_rate", "company_rate"),

@@ -18,7 +18,7 @@ from jobs.reconcile import reconcile
 from voice_app import create_app
 from workers_db.day_resolutions import resolve_site_hop, set_forgotten_exit
 from workers_db.models import AuditEntry, WorkRecord
-from workers_db.registration import add_card
+from workers_db.registration import add_card, add_crew_member, create_worker
 from workers_db.settings import Settings
 from workers_db.structure import add_site_company
 
@@ -303,3 +303,46 @@ def test_the_old_behaviour_is_back_with_no_question_and_a_25_hour_shift(
         (world.site.id, TODAY, "07:45", "08:00", True),
         (world.site.id, TODAY + timedelta(days=1), "06:45", "06:15", True),
     ]
+
+
+# ---------------------------------------------------------------- a crew phone, the next day
+
+
+def test_a_crew_phone_call_a_day_later_is_each_members_new_entry(
+    twilio: Twilio, world: World, db_session: Session, clock: Clock, settings: Settings
+) -> None:
+    """Key 0 on a crew phone decides each member by the same day rules as a single caller:
+    an entry 24 h old is past the longest shift, so the call is a new day's entry for all."""
+    crew = [
+        create_worker(db_session, name, world.sub.id, name_kana=kana, ccus_worker_id=ccus)
+        for name, kana, ccus in (
+            ("伊藤 翔", "イトウ ショウ", "22345678901234"),
+            ("渡辺 大輔", "ワタナベ ダイスケ", "32345678901234"),
+            ("山本 健", "ヤマモト ケン", "42345678901234"),
+        )
+    ]
+    for member in crew:
+        add_crew_member(db_session, TANAKA, member.id)
+    db_session.commit()
+    everyone = [world.tanaka, *crew]
+    clock.now = MORNING - timedelta(days=1)  # yesterday 7:45: everyone in, nobody out
+    call = twilio.call(TANAKA, SITE_NUMBER)
+    call.press(call.start(), "0")
+    clock.now = MORNING  # 24 h later: past the longest shift
+    call = twilio.call(TANAKA, SITE_NUMBER)
+    root = call.press(call.start(), "0")
+    for worker in everyone:
+        assert [e.direction for e in events(db_session, worker_id=worker.id)] == [
+            "entry",
+            "entry",
+        ], worker.name
+    assert sum("退場が記録されていません" in line for line in said(root)) == len(everyone)
+    run_reconcile(db_session, settings, [world.site.id])
+    for worker in everyone:
+        assert records(db_session, worker.id) == [
+            (world.site.id, TODAY - timedelta(days=1), "07:45", None, True),
+            (world.site.id, TODAY, "07:45", None, True),
+        ], worker.name
+    yesterday = TODAY - timedelta(days=1)
+    no_exits = [e for e in exceptions(db_session, "no_exit") if e.work_date == yesterday]
+    assert sorted(e.worker_id for e in no_exits) == sorted(w.id for w in everyone)

@@ -12,12 +12,14 @@ from uuid import uuid4
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from jobs.board_progress import board_progress
 from voice_app.admin import bp
 from voice_app.admin.common import parse_date, remember_site, today
 from voice_app.admin.i18n import translate
 from voice_app.admin.picker import chosen_worker_id
 from voice_app.admin.scoping import own_company_only, refusing, site_or_abort
 from voice_app.admin.security import actor, current_principal, login_required
+from voice_app.admin.stats_data import figure_label
 from voice_app.extensions import db, settings
 from workers_db.audit import audit
 from workers_db.board import build_board
@@ -25,6 +27,7 @@ from workers_db.day_marks import board_marks
 from workers_db.intake import raise_exception, record_event
 from workers_db.models import EVENT_SOURCES, Site
 from workers_db.scope import entry_worker_or_raise
+from workers_db.targets import may_manage_targets
 from workers_db.worker_picker import any_worker_at_site, works_at_site_now
 
 REFRESH_S = 30  # seconds between refreshes of the board; app config ADMIN_BOARD_REFRESH_S
@@ -50,8 +53,28 @@ def board(site_id: int) -> ResponseReturnValue:
     site = site_or_abort(site_id)
     remember_site(site)
     context = _board_context(site)
-    manual_possible = any_worker_at_site(db(), current_principal(), site.id)
-    return render_template("admin/board.html", manual_possible=manual_possible, **context)
+    principal = current_principal()
+    manual_possible = any_worker_at_site(db(), principal, site.id)
+    # the strip is on the page, not in the 30-second fragment: fiscal-year figures move slowly;
+    # a company_admin sees only its own workers, so no site-wide figures
+    progress = (
+        None
+        if own_company_only() is not None
+        else board_progress(
+            db(),
+            site,
+            today=today(),
+            tz=settings().tz,
+            with_prime=may_manage_targets(principal, site.prime_company_id),
+        )
+    )
+    return render_template(
+        "admin/board.html",
+        manual_possible=manual_possible,
+        progress=progress,
+        figure_label=figure_label,
+        **context,
+    )
 
 
 @bp.get("/sites/<int:site_id>/board/live")

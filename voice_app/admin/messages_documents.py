@@ -9,6 +9,12 @@ DOCUMENTS: dict[str, tuple[str, str]] = {
     "stats.commitment_only": ("コミットメントのみ達成", "commitment met, target not"),
     "stats.commitment_missed": ("未達", "below commitment"),
     "stats.site_target_title": ("元請から通知された現場の目標", "Figures notified by the prime"),
+    # the board's progress strip
+    "board.progress_title": (
+        "{fy}年度の進捗 ({day} まで)",
+        "Fiscal year {fy} so far (to {day})",
+    ),
+    "board.progress_touches": ("元請のタッチ数", "Prime's touches"),
     # targets page
     "nav.targets": ("目標", "Targets"),
     "targets.title": ("新目標の登録", "Targets (新目標)"),

@@ -111,7 +111,7 @@ def targets() -> ResponseReturnValue:
         notified=site_targets(session, [s.id for s in sites]),
         site_rates=SITE_RATES,
         rate_pairs=RATE_PAIRS,
-        fiscal_year=fiscal_year_of(today()),
+        fiscal_year=request.args.get("fiscal_year", type=int) or fiscal_year_of(today()),
         form=request.form,
         errors=errors,
     )

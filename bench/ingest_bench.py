@@ -1,0 +1,126 @@
+"""Touch ingest through the served API with four uploaders, against a plain insert baseline.
+
+    .venv/bin/python bench/ingest_bench.py [--events 100000] [--uploaders 4] [--port 20040]
+        [--database-url URL] [--redis-url URL]
+
+The app runs under gunicorn as in production (the Procfile's 2 workers × 4 threads); each of
+`--uploaders` threads POSTs its share of the events to `/api/v1/touches` in batches of 500
+over a keep-alive connection, as reader agents do, and checks that every event is accepted.
+Baseline, in the same run: the same number of threads each inserting the same rows into
+`events` with psycopg's executemany and a commit per batch of 500 (no JSON, no validation,
+no card look-up, no idempotency).  Prints events/s of both and the ratio (docs/nfc.md).
+The database is dropped and re-created; the Redis db is flushed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ivr_bench import ROOT, recreate_database, start, stop
+from nfc_bench import BATCH, events, seed
+
+from workers_db.db import make_engine
+from workers_db.migrate import upgrade
+from workers_db.models import Event
+
+
+def in_threads(count: int, work: Any, shares: list[Any]) -> float:
+    """Run `work(share)` in one thread per share; events per second over all of them."""
+    threads = [threading.Thread(target=work, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--uploaders", type=int, default=4)
+    parser.add_argument("--port", type=int, default=20040)
+    parser.add_argument(
+        "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/genba_bench_ingest"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args()
+    recreate_database(args.database_url)
+    engine = make_engine(args.database_url)
+    upgrade(engine)
+    site_id, token = seed(engine)
+    Redis.from_url(args.redis_url).flushdb()
+    start_at = datetime(2025, 4, 1, tzinfo=UTC)
+    batches = [events(BATCH, start_at + timedelta(hours=i)) for i in range(args.events // BATCH)]
+    count = len(batches) * BATCH
+    shares = [batches[i :: args.uploaders] for i in range(args.uploaders)]
+    instance = tempfile.mkdtemp(prefix="ingest-bench-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "TWILIO_AUTH_TOKEN": "bench",
+        "GENBA_INSTANCE": instance,
+        "GENBA_SECRET_KEY": "bench",
+        "PYTHONPATH": str(ROOT),
+    }
+    refused: list[int] = []
+
+    def upload(share: list[list[dict[str, Any]]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
+        for batch in share:
+            conn.request("POST", "/api/v1/touches", json.dumps({"events": batch}), {
+                "Content-Type": "application/json", "Authorization": f"Bearer {token}",
+            })  # fmt: skip
+            answer = json.loads(conn.getresponse().read())
+            if answer.get("accepted") != BATCH:
+                refused.append(BATCH - int(answer.get("accepted", 0)))
+        conn.close()
+
+    server = start("voice_app:create_app()", args.port, env, ROOT)
+    try:
+        ours = in_threads(count, upload, shares)
+    finally:
+        stop(server)
+
+    def plain(share: list[list[dict[str, Any]]]) -> None:
+        with engine.connect() as conn:
+            for batch in share:
+                conn.execute(insert(Event), [
+                    {"external_id": f"plain:{uuid.uuid4()}", "source": "nfc", "site_id": site_id,
+                     "worker_id": None, "occurred_at": datetime.fromisoformat(e["occurred_at"]),
+                     "work_date": datetime.fromisoformat(e["occurred_at"]).date(),
+                     "card_uid": e["card_uid"], "device": "bench", "seq": e["seq"],
+                     "clock_synced": True, "received_at": datetime.now(UTC)}
+                    for e in batch
+                ])  # fmt: skip
+                conn.commit()
+
+    baseline = in_threads(count, plain, shares)
+    engine.dispose()
+    Redis.from_url(args.redis_url).flushdb()
+    print(f"{args.uploaders} uploaders, batches of {BATCH}, {count} events, {os.cpu_count()} CPUs")
+    print(f"ingest   {ours:10,.0f} events/s through POST /api/v1/touches (gunicorn 2 × 4)")
+    print(f"baseline {baseline:10,.0f} events/s plain executemany INSERT + commit per batch")
+    print(f"ratio    {ours / baseline:10.2f}   (target ≥ 30,000 events/s)")
+    if refused:
+        raise SystemExit(f"FAIL: {sum(refused)} events not accepted")
+
+
+if __name__ == "__main__":
+    main()
