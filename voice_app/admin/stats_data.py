@@ -61,7 +61,7 @@ def resolve_scope() -> Scope:
     kind, _, ident = (request.args.get("scope") or "").partition(":")
     if ident.isdigit():  # the page's one select: "site:ID" or "prime:ID"
         site_id, prime_id = (int(ident), None) if kind == "site" else (None, int(ident))
-    own = principal.company_id if principal.role == "company_admin" else None
+    own = principal.own_company_only
     if site_id:
         return Scope(site_or_abort(site_id), None, own)
     if prime_id:

@@ -161,7 +161,7 @@ def get_stats(query: StatsQuery) -> ResponseReturnValue:
             prime_id = principal.company_id
         elif principal.role != "admin":
             raise ValidationFailed.one("site_id", "scope.site_required")
-    company_id = principal.company_id if principal.role == "company_admin" else None
+    company_id = principal.own_company_only
     if site_id is not None:
         visible_site_or_403(principal, site_id)
     elif prime_id is not None:
