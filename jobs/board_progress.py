@@ -30,7 +30,7 @@ def board_progress(
 ) -> dict[str, Any] | None:
     """The strip's figures, or None when there is nothing to show (no notified figures and,
     where the caller may see them, no prime target).  `with_prime` is the caller's right to
-    see the prime's figures (`workers_db.targets.may_manage_targets`); without it the strip
+    see the prime's figures (`Principal.speaks_for_prime`); without it the strip
     shows only the site's own figures."""
     fy = fiscal_year_of(today)
     fy_first, _ = fiscal_year_range(fy)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from voice_app.api import registry_workers
 
-from .helpers import bearer, make_site, make_token
+from .helpers import bearer, make_company, make_site, make_token
 
 API = "/api/v1"
 
@@ -113,6 +113,48 @@ def test_401_403_405_413_415_are_json(
         client.post(f"{API}/companies", data="name=x", content_type="text/plain", headers=admin),
         415,
     )
+
+
+def test_refusals_speak_the_clients_language(
+    client: FlaskClient, admin: dict[str, str], db_session: Session
+) -> None:
+    """401 and 403 come from the error catalogue like every other problem: Japanese for a
+    client that asks for it, English otherwise; a 401 names the scheme it wants."""
+    ja = {"Accept-Language": "ja"}
+    response = client.get(f"{API}/workers", headers=ja)
+    (problem,) = _errors(response, 401)
+    assert problem["message"] == "Authorization ヘッダーに Bearer トークンを付けてください"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    (problem,) = _errors(client.get(f"{API}/workers", headers={**bearer("wrong"), **ja}), 401)
+    assert "トークンが無効です" in str(problem["message"])
+    (problem,) = _errors(client.post(f"{API}/touches", json={"events": []}, headers=admin), 403)
+    assert problem["message"] == "a admin token may not use this endpoint"
+    prime = make_company(db_session, "別の元請")
+    prime_admin = bearer(make_token(db_session, "prime_admin", company_id=prime.id))
+    other = make_site(db_session)
+    db_session.commit()
+    (problem,) = _errors(
+        client.get(
+            f"{API}/stats?prime_company_id={other.prime_company_id}&from=2026-04-01&to=2026-04-30",
+            headers={**prime_admin, **ja},
+        ),
+        403,
+    )
+    assert problem["message"] == f"会社 {other.prime_company_id} の元請としての集計は担当外です"
+    (problem,) = _errors(
+        client.post(
+            f"{API}/targets",
+            json={
+                "prime_company_id": other.prime_company_id,
+                "fiscal_year": 2026,
+                "touches_target": 10,
+                "touches_commitment": 5,
+            },
+            headers={**prime_admin, **ja},
+        ),
+        403,
+    )
+    assert problem["message"].startswith("目標を設定・閲覧できるのは")  # type: ignore[union-attr]
 
 
 def test_an_unexpected_error_is_a_json_500(

@@ -77,6 +77,10 @@ class NotFound(Coded, LookupError):
         self.field = field
 
 
+class Unauthorized(Coded, PermissionError):
+    """The request carries no valid credentials (the API answers 401)."""
+
+
 class Forbidden(Coded, PermissionError):
     """The row exists but is outside the caller's scope (the API answers 403, the admin UI
     its 403 page); nothing was written."""

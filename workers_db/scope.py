@@ -59,6 +59,12 @@ class Principal:
         """A company_admin's company: its views of a site show only its own workers' rows."""
         return self.company_id if self.role == "company_admin" else None
 
+    def speaks_for_prime(self, prime_company_id: int) -> bool:
+        """An admin, or that prime's own prime_admin: who sees a member company's figures
+        across its sites and sets its targets (a site_admin sees one site's figures, never
+        the prime's; a company_admin neither)."""
+        return self.is_admin or (self.role == "prime_admin" and self.company_id == prime_company_id)
+
     @property
     def actor(self) -> str:
         """How the audit trail names this caller (`token:<id>`, `user:<id>`: workers_db.audit)."""

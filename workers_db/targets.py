@@ -10,14 +10,15 @@ the admin UI all call `set_target` / `set_site_target`; they never write `Target
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workers_db.audit import audit
-from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
 from workers_db.models import Company, Site, SiteTarget, Target
+from workers_db.scope import Principal
 
 MIN_FISCAL_YEAR = 2000
 MAX_FISCAL_YEAR = 2100
@@ -27,19 +28,6 @@ RATE_PAIRS = (
     ("company_rate_target", "company_rate_commitment"),
     ("worker_rate_target", "worker_rate_commitment"),
 )
-
-
-class Caller(Protocol):
-    """What the target rules need to know of the caller (the scope's `Principal`)."""
-
-    @property
-    def role(self) -> str: ...
-    @property
-    def company_id(self) -> int | None: ...
-
-
-class TargetForbidden(PermissionError):
-    """The caller may not set or read this prime's targets (the API answers 403)."""
 
 
 @dataclass(frozen=True)
@@ -54,20 +42,13 @@ class TargetFigures:
     worker_rate_commitment: float | None = None
 
 
-def may_manage_targets(caller: Caller, prime_company_id: int) -> bool:
-    """An admin, or the prime's own prime_admin; nobody else sees or sets a prime's targets."""
-    return caller.role == "admin" or (
-        caller.role == "prime_admin" and caller.company_id == prime_company_id
-    )
-
-
-def prime_or_raise(session: Session, caller: Caller, prime_company_id: int) -> Company:
-    """The prime whose targets the caller means; NotFound, or TargetForbidden outside it."""
+def prime_or_raise(session: Session, caller: Principal, prime_company_id: int) -> Company:
+    """The prime whose targets the caller means; NotFound, or Forbidden outside it."""
     company = session.get(Company, prime_company_id)
     if company is None:
         raise NotFound("company.not_found", {"id": prime_company_id})
-    if not may_manage_targets(caller, prime_company_id):
-        raise TargetForbidden("only an admin or this prime's prime_admin sets or reads its targets")
+    if not caller.speaks_for_prime(prime_company_id):
+        raise Forbidden("targets.prime_only")
     return company
 
 
@@ -108,14 +89,14 @@ def _other(pair: tuple[str, str], name: str) -> str:
 
 def set_target(
     session: Session,
-    caller: Caller,
+    caller: Principal,
     actor: str,
     prime_company_id: int,
     fiscal_year: int,
     figures: TargetFigures,
 ) -> tuple[Target, bool]:
     """Set (or replace) the prime's 新目標 for `fiscal_year`; returns the row and whether it
-    is new.  Raises NotFound, TargetForbidden or ValidationFailed; never commits."""
+    is new.  Raises NotFound, Forbidden or ValidationFailed; never commits."""
     prime_or_raise(session, caller, prime_company_id)
     problems: list[FieldProblem] = []
     if not MIN_FISCAL_YEAR <= fiscal_year <= MAX_FISCAL_YEAR:
@@ -153,7 +134,7 @@ def set_target(
 
 
 def list_targets(
-    session: Session, caller: Caller, prime_company_id: int, fiscal_year: int | None = None
+    session: Session, caller: Principal, prime_company_id: int, fiscal_year: int | None = None
 ) -> list[Target]:
     """The prime's targets, newest fiscal year first."""
     prime_or_raise(session, caller, prime_company_id)
@@ -178,7 +159,7 @@ def target_json(row: Target) -> dict[str, Any]:
 
 
 def set_site_target(
-    session: Session, caller: Caller, actor: str, site_id: int, rates: dict[str, float | None]
+    session: Session, caller: Principal, actor: str, site_id: int, rates: dict[str, float | None]
 ) -> tuple[SiteTarget, bool]:
     """Set (or replace) the figures the prime notifies to one of its sites; keys of `rates`
     are `SITE_RATES`, each 0–1 or None.  Only an admin or the site's prime sets them (the
@@ -212,13 +193,13 @@ def set_site_target(
     return row, created
 
 
-def site_or_raise(session: Session, caller: Caller, site_id: int) -> Site:
+def site_or_raise(session: Session, caller: Principal, site_id: int) -> Site:
     """A site whose notified figures the caller may set: an admin, or the site's prime."""
     site = session.get(Site, site_id)
     if site is None:
         raise NotFound("site.not_found", {"id": site_id})
-    if not may_manage_targets(caller, site.prime_company_id):
-        raise TargetForbidden("only an admin or the site's prime_admin sets its figures")
+    if not caller.speaks_for_prime(site.prime_company_id):
+        raise Forbidden("targets.site_prime_only")
     return site
 
 

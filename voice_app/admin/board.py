@@ -27,7 +27,6 @@ from workers_db.day_marks import board_marks
 from workers_db.intake import raise_exception, record_event
 from workers_db.models import EVENT_SOURCES, Site
 from workers_db.scope import entry_worker_or_raise
-from workers_db.targets import may_manage_targets
 from workers_db.worker_picker import any_worker_at_site, works_at_site_now
 
 REFRESH_S = 30  # seconds between refreshes of the board; app config ADMIN_BOARD_REFRESH_S
@@ -65,7 +64,7 @@ def board(site_id: int) -> ResponseReturnValue:
             site,
             today=today(),
             tz=settings().tz,
-            with_prime=may_manage_targets(principal, site.prime_company_id),
+            with_prime=principal.speaks_for_prime(site.prime_company_id),
         )
     )
     return render_template(

@@ -36,7 +36,6 @@ from voice_app.admin.stats_data import (
     series_of,
     site_choices,
 )
-from workers_db.targets import may_manage_targets
 
 LEVEL_COLOURS = {1: "#ffffff", 2: "#2b6cb0", 3: "#b8c0cc", 4: "#d4a017", None: "#e2e8f0"}
 
@@ -171,5 +170,5 @@ def stats() -> ResponseReturnValue:
         site=scope.site,
         figure_label=figure_label,
         may_set_targets=scope.prime is not None
-        and may_manage_targets(current_principal(), scope.prime.id),
+        and current_principal().speaks_for_prime(scope.prime.id),
     )

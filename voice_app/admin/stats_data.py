@@ -68,10 +68,7 @@ def resolve_scope() -> Scope:
         prime = db().get(Company, prime_id)
         if prime is None:
             abort(404)
-        if not (
-            principal.is_admin
-            or (principal.role == "prime_admin" and principal.company_id == prime_id)
-        ):
+        if not principal.speaks_for_prime(prime_id):
             abort(403)
         return Scope(None, prime)
     if principal.role == "prime_admin" and principal.company_id is not None:

@@ -13,13 +13,12 @@ from voice_app.admin.common import problems_by_field, today
 from voice_app.admin.i18n import problem_text, translate
 from voice_app.admin.security import actor, current_principal, login_required
 from voice_app.extensions import db
-from workers_db.errors import FieldProblem, NotFound, ValidationFailed
+from workers_db.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
 from workers_db.sites import first_prime_id, primes_with_sites, sites_of_prime
 from workers_db.targets import (
     RATE_PAIRS,
     SITE_RATES,
     TargetFigures,
-    TargetForbidden,
     list_targets,
     prime_or_raise,
     set_site_target,
@@ -76,7 +75,7 @@ def targets() -> ResponseReturnValue:
         prime = prime_or_raise(session, principal, prime_id)
     except NotFound:
         abort(404)
-    except TargetForbidden:
+    except Forbidden:
         abort(403)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -125,7 +124,7 @@ def site_target(site_id: int) -> ResponseReturnValue:
         site = site_or_raise(session, current_principal(), site_id)
     except NotFound:
         abort(404)
-    except TargetForbidden:
+    except Forbidden:
         abort(403)
     problems: list[FieldProblem] = []
     rates = {name: _percent(name, problems) for name in SITE_RATES}

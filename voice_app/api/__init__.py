@@ -22,7 +22,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from voice_app.api.payload import request_lang
-from workers_db.errors import Forbidden, NotFound, ValidationFailed
+from workers_db.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -53,6 +53,13 @@ def _not_found(exc: NotFound) -> ResponseReturnValue:
     path_ids = list(request.view_args or {})
     field = exc.field or (path_ids[0] if len(path_ids) == 1 else None)
     return errors(404, exc.text(request_lang()), field)
+
+
+@bp.errorhandler(Unauthorized)
+def _unauthorized(exc: Unauthorized) -> ResponseReturnValue:
+    response = errors(401, exc.text(request_lang()))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="genba-call"'
+    return response
 
 
 @bp.errorhandler(Forbidden)

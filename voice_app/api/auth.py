@@ -6,10 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, g, request
+from flask import g, request
 
 from voice_app.extensions import db
 from workers_db.accounts import active_token
+from workers_db.errors import Forbidden, Unauthorized
 from workers_db.models import utcnow
 from workers_db.scope import Principal
 
@@ -20,7 +21,7 @@ ADMIN_ROLES = ("admin", "prime_admin", "site_admin", "company_admin")
 def current_principal() -> Principal:
     principal: Principal | None = g.get("principal")
     if principal is None:
-        abort(401, "missing or invalid bearer token")
+        raise Unauthorized("auth.token_required")
     return principal
 
 
@@ -34,13 +35,13 @@ def require_token(*roles: str) -> Callable[[F], F]:
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                abort(401, "Authorization: Bearer TOKEN is required")
+                raise Unauthorized("auth.token_required")
             session = db()
             row = active_token(session, token.strip())
             if row is None:
-                abort(401, "unknown or revoked token")
+                raise Unauthorized("auth.token_unknown")
             if row.role not in allowed:
-                abort(403, f"a {row.role} token may not use this endpoint")
+                raise Forbidden("auth.role_refused", {"role": row.role})
             row.last_used_at = utcnow()
             g.principal = Principal(
                 role=row.role,

@@ -13,7 +13,6 @@ The exceptions, reconcile and stats endpoints are in `voice_app.api.records_revi
 
 from __future__ import annotations
 
-from flask import abort
 from flask.typing import ResponseReturnValue
 
 from voice_app.api.answers import EventOut, WorkRecordOut
@@ -24,7 +23,7 @@ from voice_app.api.periods import iso_local
 from voice_app.api.requests import EventsQuery, ManualEntryIn, WorkRecordsQuery
 from voice_app.extensions import db, settings
 from workers_db.audit import actor_of, audit
-from workers_db.errors import NotFound, ValidationFailed
+from workers_db.errors import Forbidden, NotFound, ValidationFailed
 from workers_db.identifiers import mask_phone
 from workers_db.intake import record_manual_entry
 from workers_db.models import Event, Site
@@ -171,7 +170,7 @@ def approve_event(event_id: int) -> ResponseReturnValue:
     if event is None:
         raise NotFound("event.not_found", {"id": event_id})
     if not principal.can_manage_site(session, event.site_id):
-        abort(403, f"site {event.site_id} is outside this token's scope")
+        raise Forbidden("scope.site_outside")
     if event.source != "manual":
         raise ValidationFailed.one(
             "event_id", "event.not_manual", {"event_id": event_id, "source": event.source}

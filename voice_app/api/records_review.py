@@ -27,7 +27,7 @@ from voice_app.api.records import ANY_ROLE, visible_site_or_403
 from voice_app.api.requests import ExceptionsQuery, ReconcileIn, ResolveIn, StatsQuery
 from voice_app.extensions import db, runtime, settings
 from workers_db.audit import actor_of
-from workers_db.errors import NotFound, ValidationFailed
+from workers_db.errors import Forbidden, NotFound, ValidationFailed
 from workers_db.exception_queue import api_exceptions
 from workers_db.models import Company, WorkException
 from workers_db.resolutions import REASON_CODES, resolve_exception
@@ -95,7 +95,7 @@ def post_resolve(exception_id: int, body: ResolveIn) -> ResponseReturnValue:
         else principal.can_manage_site(session, row.site_id)
     )
     if not allowed:
-        abort(403, f"exception {exception_id} is outside this token's scope")
+        raise Forbidden("scope.exception_outside", {"id": exception_id})
     reason = body.reason_code
     if reason not in REASON_CODES:
         raise ValidationFailed.one(
@@ -130,7 +130,7 @@ def post_reconcile(body: ReconcileIn) -> ResponseReturnValue:
         visible = principal.visible_site_ids(session)
         site_ids = None if visible is None else sorted(visible)
     if site_ids == []:
-        abort(403, "this token sees no site")
+        raise Forbidden("scope.no_site")
     try:
         job = enqueue_reconcile_range(runtime().queue(), site_ids, first, last)
     except RedisError as exc:
@@ -167,13 +167,8 @@ def get_stats(query: StatsQuery) -> ResponseReturnValue:
     elif prime_id is not None:
         if session.get(Company, prime_id) is None:
             raise NotFound("company.not_found", {"id": prime_id})
-        if not (
-            principal.is_admin
-            or (principal.role == "prime_admin" and principal.company_id == prime_id)
-        ):
-            abort(
-                403, f"the statistics of member company {prime_id} are outside this token's scope"
-            )
+        if not principal.speaks_for_prime(prime_id):
+            raise Forbidden("scope.prime_figures_outside", {"id": prime_id})
     scope: dict[str, Any] = {
         "site_id": site_id,
         "prime_company_id": prime_id,

@@ -8,7 +8,6 @@ Device tokens get 403 everywhere here (`require_token` without "device").
 
 from __future__ import annotations
 
-from flask import abort
 from flask.typing import ResponseReturnValue
 
 from voice_app.api.answers import CompanyOut, EdgeOut, SiteOut
@@ -17,7 +16,7 @@ from voice_app.api.declare import Link, answer, operation
 from voice_app.api.requests import CompanyIn, SiteCompanyIn, SiteIn
 from voice_app.extensions import db
 from workers_db.audit import actor_of
-from workers_db.errors import NotFound, ValidationFailed
+from workers_db.errors import Forbidden, NotFound, ValidationFailed
 from workers_db.models import Site
 from workers_db.registration import create_company, create_site
 from workers_db.scope import site_or_raise
@@ -101,7 +100,7 @@ def post_site(body: SiteIn) -> ResponseReturnValue:
         if prime_id is None:
             prime_id = principal.company_id
         if prime_id != principal.company_id:
-            abort(403, "a prime_admin creates sites only with its own company as prime")
+            raise Forbidden("scope.prime_own_only")
     assert prime_id is not None
     session = db()
     site = create_site(

@@ -13,7 +13,6 @@ from __future__ import annotations
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from voice_app.api import bp
 from voice_app.api.answers import Document
 from voice_app.api.auth import current_principal
 from voice_app.api.declare import operation
@@ -26,7 +25,6 @@ from workers_db.targets import (
     RATE_PAIRS,
     SITE_RATES,
     TargetFigures,
-    TargetForbidden,
     list_targets,
     prime_or_raise,
     set_site_target,
@@ -35,11 +33,6 @@ from workers_db.targets import (
     site_target_json,
     target_json,
 )
-
-
-@bp.errorhandler(TargetForbidden)
-def _forbidden(exc: TargetForbidden) -> ResponseReturnValue:
-    return jsonify(errors=[{"field": None, "message": str(exc)}]), 403
 
 
 @operation(
