@@ -297,6 +297,11 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/genba_bench"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the scratch database of the last size (for EXPLAIN of its statements)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -315,6 +320,8 @@ def main() -> None:
         f"{small['events']:,} events, {large['reconcile_maxrss_mb']:.0f} MB at "
         f"{large['events']:,} → ×{large['reconcile_maxrss_mb'] / small['reconcile_maxrss_mb']:.2f}"
     )
+    if args.keep:
+        return
     admin = _admin_engine(args.database_url)
     with admin.connect() as conn:
         name = make_url(args.database_url).database

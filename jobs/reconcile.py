@@ -107,7 +107,7 @@ def reconcile(
     params = {**win.params(), "window_ms": rules.repeat_window_s * 1000}
     session.execute(sql.classify_events(dialect), params)
     session.execute(sql.aggregate_days(), params)
-    for statement in sql.analyze_scratch(dialect):
+    for statement in sql.analyze_scratch(dialect, sql.DAYS_TABLE):
         session.execute(text(statement))
     deleted = session.execute(sql.delete_stale_records(), params).rowcount  # type: ignore[attr-defined]
     written = session.execute(sql.upsert_records(dialect), {**params, "now": now}).rowcount  # type: ignore[attr-defined]

@@ -13,20 +13,18 @@ closed is reopened (and audited) if its condition comes back.  Kinds raised at i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Date, Table, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Date, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from ivr_flows.days import DayRules
 from jobs import reconcile_sql as sql
 from workers_db.audit import audit, system_actor
-from workers_db.models import WorkException
+from workers_db.models import UTCDateTime, WorkException
 from workers_db.resolutions import DROPPED_REASON
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -99,11 +97,12 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _no_exit(session: Session, win: Window) -> list[Wanted]:
-    """`no_exit` on an entry left without an exit for longer than the longest shift: its next
-    event came later than that (a new day's entry, or an exit that starts nothing), or none
-    came and the shift is over by now.  Keyed and dated by the entry; an orphan exit with no
-    entry in the 48 h before gets one of its own."""
+def _orphan_exits(session: Session, win: Window) -> list[Wanted]:
+    """`no_exit` from exits that started nothing (later than the longest shift after the
+    latest entry): keyed and dated by the entry they could not close; an orphan exit with no
+    entry in the 48 h before gets one of its own.  They are few; the many entries left
+    without an exit are wanted in SQL (`reconcile_sql.want_expired_entries`, after these:
+    an orphan exit describes its entry's exception)."""
     wanted: dict[str, Wanted] = {}
     for row in session.execute(sql.orphan_exits()).mappings():
         has_entry = (
@@ -133,26 +132,6 @@ def _no_exit(session: Session, win: Window) -> list[Wanted]:
                 "hours_after_entry": round((row["t_ms"] - row["entry_t_ms"]) / 3_600_000, 1)
                 if has_entry
                 else None,
-            },
-        )
-    for row in session.execute(sql.expired_entries(), win.params()).mappings():
-        key = f"no_exit:{row['id']}"
-        if key in wanted:
-            continue
-        wanted[key] = Wanted(
-            "no_exit",
-            key,
-            row["worker_id"],
-            _as_date(row["work_date"]),
-            win.site_id,
-            row["id"],
-            {
-                "entry_event_id": row["id"],
-                "entry_at": _iso(row["occurred_at"]),
-                "exit_event_id": None,
-                "exit_at": None,
-                "next_at": _iso(row["next_at"]),
-                "hours_after_entry": None,
             },
         )
     return list(wanted.values())
@@ -251,15 +230,18 @@ def _overlaps(session: Session, win: Window, dialect: str) -> list[Wanted]:
     return list(wanted.values())
 
 
-def _stale_overlaps(session: Session, win: Window, dialect: str) -> list[tuple[int, str]]:
+_UNWANTED = f"NOT EXISTS (SELECT 1 FROM {sql.WANTED_TABLE} w WHERE w.dedupe_key = x.dedupe_key)"
+
+
+def _stale_overlaps(session: Session, win: Window, dialect: str) -> set[int]:
     """Open overlap exceptions near these dates (any site: the other side of a pair, or a
-    worker whose events were relinked) whose day no longer overlaps another site's and has
-    no site hop any more."""
+    worker whose events were relinked) not wanted any more, whose day no longer overlaps
+    another site's and has no site hop any more."""
     statement = text(
         f"""
-        SELECT x.id, x.dedupe_key FROM exceptions x
+        SELECT x.id FROM exceptions x
         WHERE x.kind = 'overlapping_sites' AND x.status = 'open'
-          AND x.work_date BETWEEN :scan_first AND :scan_last
+          AND x.work_date BETWEEN :scan_first AND :scan_last AND {_UNWANTED}
           AND NOT EXISTS (
               SELECT 1 FROM work_records r1 JOIN work_records r2
                 ON r2.worker_id = r1.worker_id AND r2.site_id <> r1.site_id
@@ -268,7 +250,7 @@ def _stale_overlaps(session: Session, win: Window, dialect: str) -> list[tuple[i
           AND NOT {sql.hop_remains(dialect)}
         """
     ).bindparams(bindparam("scan_first", type_=Date()), bindparam("scan_last", type_=Date()))
-    return [(row[0], row[1]) for row in session.execute(statement, win.params())]
+    return {row[0] for row in session.execute(statement, win.params())}
 
 
 def _clock_unsynced(session: Session, win: Window) -> list[Wanted]:
@@ -328,105 +310,166 @@ def _manual_pending(session: Session, win: Window) -> list[Wanted]:
     ]
 
 
-def _existing(session: Session, keys: Iterable[str]) -> dict[str, Any]:
-    """(id, status, resolved_by, detail) of the stored exceptions with these keys (plain rows:
-    a day of forgotten exits may hold thousands)."""
-    keys = list(keys)
-    found: dict[str, Any] = {}
-    columns = (
-        WorkException.dedupe_key,
-        WorkException.id,
-        WorkException.status,
-        WorkException.resolved_by,
-        WorkException.detail,
-    )
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        for row in session.execute(select(*columns).where(WorkException.dedupe_key.in_(chunk))):
-            found[row.dedupe_key] = row
-    return found
-
-
-def _insert_missing(session: Session, missing: list[Wanted], dialect: str, now: datetime) -> int:
-    """Raise the new ones in a few multi-row INSERTs; the unique `dedupe_key` decides a race
-    with the intake or another job (the row that is there stays)."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = cast(Table, WorkException.__table__)
-    statement = (
-        insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-    )
+def _want(session: Session, wanted: list[Wanted], ord: int) -> int:
+    """Add these to `genba_rc_wanted`, numbered from `ord` on; returns how many."""
     rows = [
         {
+            "key": w.key,
+            "ord": ord + i,
             "kind": w.kind,
-            "dedupe_key": w.key,
             "site_id": w.site_id,
             "worker_id": w.worker_id,
             "event_id": w.event_id,
             "work_date": w.work_date,
-            "detail": w.detail,
-            "status": "open",
-            "created_at": now,
+            "detail": json.dumps(w.detail),
         }
-        for w in missing
+        for i, w in enumerate(wanted)
     ]
-    if not rows:
-        return 0
-    raised = len(session.execute(statement, rows).all())
-    return raised
+    if rows:
+        session.execute(
+            text(
+                f"""INSERT INTO {sql.WANTED_TABLE} (dedupe_key, ord, kind, site_id, worker_id,
+                                                    event_id, work_date, detail)
+                VALUES (:key, :ord, :kind, :site_id, :worker_id, :event_id, :work_date,
+                        :detail)"""
+            ).bindparams(bindparam("work_date", type_=Date())),
+            rows,
+        )
+    return len(rows)
+
+
+def _json(dialect: str, column: str) -> str:
+    return f"CAST({column} AS JSON)" if dialect == "postgresql" else column
+
+
+def _detail_differs(dialect: str, stored: str, wanted: str) -> str:
+    """SQL: a stored detail (JSON) is not the wanted one (text); on PostgreSQL compared as
+    values (`jsonb`), on SQLite as minified text."""
+    if dialect == "postgresql":
+        return f"CAST({stored} AS JSONB) IS DISTINCT FROM CAST({wanted} AS JSONB)"
+    return f"json({stored}) IS NOT json({wanted})"
+
+
+def _raise_missing(session: Session, dialect: str, now: datetime) -> int:
+    """Raise the wanted ones not stored yet in one INSERT … SELECT; the unique `dedupe_key`
+    decides a race with the intake or another job (the row that is there stays)."""
+    result = session.execute(
+        text(
+            f"""
+            INSERT INTO exceptions (kind, dedupe_key, site_id, worker_id, event_id, work_date,
+                                    detail, status, created_at)
+            SELECT w.kind, w.dedupe_key, w.site_id, w.worker_id, w.event_id, w.work_date,
+                   {_json(dialect, "w.detail")}, 'open', :now
+            FROM {sql.WANTED_TABLE} w
+            WHERE NOT EXISTS (SELECT 1 FROM exceptions x WHERE x.dedupe_key = w.dedupe_key)
+            ORDER BY w.ord
+            ON CONFLICT (dedupe_key) DO NOTHING
+            """
+        ).bindparams(bindparam("now", type_=UTCDateTime())),
+        {"now": now},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _reopen(session: Session) -> int:
+    """Reopen (audited) the wanted ones that reconciliation had closed; a person's
+    resolution stays."""
+    rows = session.execute(
+        text(
+            f"""
+            SELECT x.id, w.detail FROM {sql.WANTED_TABLE} w
+            JOIN exceptions x ON x.dedupe_key = w.dedupe_key
+            WHERE x.status = 'resolved' AND x.resolved_by IN :closed_by
+            ORDER BY w.ord
+            """
+        ).bindparams(bindparam("closed_by", expanding=True)),
+        {"closed_by": list(_CLOSED_BY_RECONCILE)},
+    ).all()
+    for exception_id, detail in rows:
+        row = session.get(WorkException, exception_id)
+        assert row is not None
+        row.status, row.reason_code, row.resolution_note = "open", None, None
+        row.resolved_by, row.resolved_at, row.detail = None, None, json.loads(detail)
+        audit(session, RECONCILE_ACTOR, "reopen_exception", "exception", row.id, kind=row.kind)
+    session.flush()
+    return len(rows)
+
+
+def _refresh_details(session: Session, win: Window, dialect: str) -> None:
+    """Open ones of this site whose detail changed get the new detail (the other side of a
+    pair sees only its own half; the touch intake's `clock_unsynced` detail is kept)."""
+    owned = ", ".join(f"'{kind}'" for kind in _DETAIL_OWNED)
+    session.execute(
+        text(
+            f"""
+            UPDATE exceptions SET detail = (
+                SELECT {_json(dialect, "w.detail")} FROM {sql.WANTED_TABLE} w
+                WHERE w.dedupe_key = exceptions.dedupe_key)
+            WHERE exceptions.dedupe_key IN (
+                SELECT x.dedupe_key FROM {sql.WANTED_TABLE} w
+                JOIN exceptions x ON x.dedupe_key = w.dedupe_key
+                WHERE x.status = 'open' AND w.site_id = :site_id AND w.kind IN ({owned})
+                  AND {_detail_differs(dialect, "x.detail", "w.detail")})
+            """
+        ),
+        {"site_id": win.site_id},
+    )
+
+
+def _stale(session: Session, win: Window, dialect: str) -> list[int]:
+    """Open ones reconciliation manages whose condition is gone: overlaps near these dates
+    (any site) and this site's day kinds of the range, not wanted any more."""
+    site_days = session.execute(
+        text(
+            f"""
+            SELECT x.id FROM exceptions x
+            WHERE x.kind IN :kinds AND x.status = 'open' AND x.site_id = :site_id
+              AND x.work_date BETWEEN :first AND :last AND {_UNWANTED}
+            """
+        ).bindparams(
+            bindparam("kinds", expanding=True),
+            bindparam("first", type_=Date()),
+            bindparam("last", type_=Date()),
+        ),
+        {**win.params(), "kinds": list(_SITE_DAY_KINDS)},
+    ).scalars()
+    return sorted(set(site_days) | _stale_overlaps(session, win, dialect))
 
 
 def sync_exceptions(session: Session, win: Window, dialect: str) -> tuple[int, int]:
-    """Raise what the data shows, close what it no longer shows; returns (raised, cleared)."""
+    """Raise what the data shows, close what it no longer shows; returns (raised, cleared).
+
+    The wanted set goes into a scratch table (`genba_rc_wanted`): the few that need Python
+    (orphan exits, overlaps with their lists, readers, pending entries) from here, the many
+    `no_exit` of entries left open straight from the classified events in SQL; raising,
+    reopening, refreshing and finding the stale ones are set-based against it."""
     now = win.now
-    wanted = {
+    # In the order the rows are raised in: a no_exit of an orphan exit first (it describes
+    # its entry's), then those of entries left open, then the rest.
+    wanted = _orphan_exits(session, win)
+    count = _want(session, wanted, 0)
+    count += session.execute(  # type: ignore[attr-defined]
+        sql.want_expired_entries(dialect), {**win.params(), "ord": count}
+    ).rowcount
+    others = {
         w.key: w
         for w in (
-            *_no_exit(session, win),
             *_overlaps(session, win, dialect),
             *_clock_unsynced(session, win),
             *_manual_pending(session, win),
         )
     }
-    existing = _existing(session, wanted)
-    raised = _insert_missing(
-        session, [w for key, w in wanted.items() if key not in existing], dialect, now
-    )
-    for key, w in wanted.items():
-        found = existing.get(key)
-        if found is None:
-            continue
-        if found.status == "resolved" and found.resolved_by in _CLOSED_BY_RECONCILE:
-            row = session.get(WorkException, found.id)
-            assert row is not None
-            row.status, row.reason_code, row.resolution_note = "open", None, None
-            row.resolved_by, row.resolved_at, row.detail = None, None, w.detail
-            audit(session, RECONCILE_ACTOR, "reopen_exception", "exception", row.id, kind=row.kind)
-            raised += 1
-        elif (
-            found.status == "open"
-            and w.kind in _DETAIL_OWNED
-            and w.site_id == win.site_id  # the other side of a pair sees only its own half
-            and found.detail != w.detail
-        ):
-            session.execute(
-                update(WorkException).where(WorkException.id == found.id).values(detail=w.detail)
-            )
-    candidates = dict(_stale_overlaps(session, win, dialect))
-    candidates.update(
-        (row[0], row[1])
-        for row in session.execute(
-            select(WorkException.id, WorkException.dedupe_key).where(
-                WorkException.kind.in_(_SITE_DAY_KINDS),
-                WorkException.status == "open",
-                WorkException.site_id == win.site_id,
-                WorkException.work_date.between(win.first, win.last),
-            )
-        )
-    )
-    stale = [i for i, key in candidates.items() if key not in wanted]
+    _want(session, list(others.values()), count)
+    for statement in sql.analyze_scratch(dialect, sql.WANTED_TABLE):
+        session.execute(text(statement))
+    raised = _raise_missing(session, dialect, now)
+    raised += _reopen(session)
+    _refresh_details(session, win, dialect)
     cleared = 0
     for row in session.scalars(
-        select(WorkException).where(WorkException.id.in_(stale)).order_by(WorkException.id)
+        select(WorkException)
+        .where(WorkException.id.in_(_stale(session, win, dialect)))
+        .order_by(WorkException.id)
     ):
         row.status, row.reason_code, row.resolution_note = "resolved", CLEAR_REASON, CLEAR_NOTE
         row.resolved_by, row.resolved_at = RECONCILE_ACTOR, now

@@ -5,12 +5,14 @@ Two scratch tables (temporary, per connection) carry one (site, date range) thro
 - `genba_rc_events`: every phone/NFC event of the site in the scan window, classified by
   window functions (repeat, entry, exit) and attributed to the work date of its shift;
 - `genba_rc_days`: one row per (worker, work date) with the day's first entry, last exit,
-  sources and event count.
+  sources and event count;
+- `genba_rc_wanted`: the exceptions the data shows (`jobs.reconcile_exceptions` compares them
+  with the stored ones in SQL).
 
 The rules they implement are in docs/reconciliation.md ("Rules"); `tests/reference_domain.py`
 states the same rules as a plain Python loop, and the property tests hold the two together.
-Only the dialect-specific fragments differ: epoch milliseconds, timestamp DDL and the
-null-safe comparison.
+Only the dialect-specific fragments differ: epoch milliseconds, timestamp DDL, the
+null-safe comparison, ISO text of a timestamp and the JSON object builder.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from workers_db.models import UTCDateTime
 
 EVENTS_TABLE = "genba_rc_events"
 DAYS_TABLE = "genba_rc_days"
+WANTED_TABLE = "genba_rc_wanted"
 
 
 def _ts_type(dialect: str) -> str:
@@ -57,10 +60,14 @@ def scratch_ddl(dialect: str) -> list[str]:
             has_manual INTEGER NOT NULL, has_nfc INTEGER NOT NULL, has_phone INTEGER NOT NULL,
             has_roster INTEGER NOT NULL, has_approved_manual INTEGER NOT NULL,
             event_count INTEGER NOT NULL)""",
+        f"""CREATE TEMPORARY TABLE IF NOT EXISTS {WANTED_TABLE} (
+            dedupe_key VARCHAR(200) PRIMARY KEY, ord INTEGER NOT NULL, kind VARCHAR(30) NOT NULL,
+            site_id INTEGER NOT NULL, worker_id INTEGER, event_id BIGINT,
+            work_date DATE NOT NULL, detail TEXT NOT NULL)""",
         *(
-            [f"TRUNCATE {EVENTS_TABLE}, {DAYS_TABLE}"]
+            [f"TRUNCATE {EVENTS_TABLE}, {DAYS_TABLE}, {WANTED_TABLE}"]
             if dialect == "postgresql"
-            else [f"DELETE FROM {EVENTS_TABLE}", f"DELETE FROM {DAYS_TABLE}"]
+            else [f"DELETE FROM {t}" for t in (EVENTS_TABLE, DAYS_TABLE, WANTED_TABLE)]
         ),
     ]
 
@@ -272,24 +279,62 @@ def orphan_exits() -> TextClause:
     )
 
 
-def expired_entries() -> TextClause:
-    """Entries of the range left without an exit: the worker's next non-repeat event at the
-    site comes more than the longest shift later, or none came and `:now_ms` is past it."""
+def iso_utc(dialect: str, column: str) -> str:
+    """A stored timestamp as the ISO 8601 text `datetime.isoformat()` gives in UTC
+    (`2025-06-02T22:00:00+00:00`, `.ffffff` only when there are microseconds)."""
+    if dialect == "postgresql":
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        return (
+            f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+            f" || CASE WHEN to_char({utc}, 'US') = '000000' THEN ''"
+            f" ELSE '.' || to_char({utc}, 'US') END || '+00:00')"
+        )
+    # SQLite stores naive UTC as 'YYYY-MM-DD HH:MM:SS.ffffff'.
+    return (
+        f"(replace(substr({column}, 1, 19), ' ', 'T')"
+        f" || CASE WHEN substr({column}, 21, 6) IN ('', '000000') THEN ''"
+        f" ELSE '.' || substr({column}, 21, 6) END || '+00:00')"
+    )
+
+
+def json_object(dialect: str, *pairs: tuple[str, str]) -> str:
+    """A JSON object (as text) from (key, SQL expression) pairs, in that order."""
+    function = "json_build_object" if dialect == "postgresql" else "json_object"
+    items = ", ".join(f"'{key}', {value}" for key, value in pairs)
+    return f"CAST({function}({items}) AS TEXT)"
+
+
+def want_expired_entries(dialect: str) -> TextClause:
+    """Add to `genba_rc_wanted` the `no_exit` of every entry of the range left without an
+    exit: the worker's next non-repeat event at the site comes more than the longest shift
+    later, or none came and `:now_ms` is past it.  An orphan exit's `no_exit` on the same
+    entry (already wanted) describes it instead.  Ordered by time after `:ord` (the rows
+    wanted so far)."""
+    detail = json_object(
+        dialect,
+        ("entry_event_id", "n.id"),
+        ("entry_at", iso_utc(dialect, "n.occurred_at")),
+        ("exit_event_id", "NULL"),
+        ("exit_at", "NULL"),
+        ("next_at", iso_utc(dialect, "n.next_at")),
+        ("hours_after_entry", "NULL"),
+    )
     statement = text(
         f"""
-        SELECT n.id, n.worker_id, n.occurred_at, n.t_ms, n.work_date, n.next_id, n.next_ms,
-               n.next_at
+        INSERT INTO {WANTED_TABLE} (dedupe_key, ord, kind, site_id, worker_id, event_id,
+                                    work_date, detail)
+        SELECT 'no_exit:' || n.id, :ord + ROW_NUMBER() OVER (ORDER BY n.t_ms, n.id), 'no_exit',
+               :site_id, n.worker_id, n.id, n.work_date, {detail}
         FROM (
             SELECT x.id, x.worker_id, x.occurred_at, x.t_ms, x.work_date, x.role,
-                   LEAD(x.id) OVER w AS next_id, LEAD(x.t_ms) OVER w AS next_ms,
-                   LEAD(x.occurred_at) OVER w AS next_at
+                   LEAD(x.t_ms) OVER w AS next_ms, LEAD(x.occurred_at) OVER w AS next_at
             FROM {EVENTS_TABLE} x
             WHERE x.role <> 'repeat'
             WINDOW w AS (PARTITION BY x.worker_id ORDER BY x.t_ms, x.id)
         ) n
         WHERE n.role = 'entry' AND n.work_date BETWEEN :first AND :last
           AND COALESCE(n.next_ms, :now_ms) - n.t_ms > :max_shift_ms
-        ORDER BY n.t_ms, n.id
+          AND NOT EXISTS (SELECT 1 FROM {WANTED_TABLE} o WHERE o.dedupe_key = 'no_exit:' || n.id)
         """
     )
     return _dates(statement, "first", "last")
@@ -331,7 +376,6 @@ def hop_remains(dialect: str) -> str:
           AND ha.work_date = x.work_date AND ha.source IN ('phone', 'nfc'))"""
 
 
-def analyze_scratch(dialect: str) -> list[str]:
-    """PostgreSQL never auto-analyzes temporary tables; the joins on the days need row
-    counts (the events table is only ever scanned whole)."""
-    return [f"ANALYZE {DAYS_TABLE}"] if dialect == "postgresql" else []
+def analyze_scratch(dialect: str, *tables: str) -> list[str]:
+    """PostgreSQL never auto-analyzes temporary tables; the joins on them need row counts."""
+    return [f"ANALYZE {table}" for table in tables] if dialect == "postgresql" else []
