@@ -351,8 +351,10 @@ def _detail_differs(dialect: str, stored: str, wanted: str) -> str:
 
 
 def _raise_missing(session: Session, dialect: str, now: datetime) -> int:
-    """Raise the wanted ones not stored yet in one INSERT … SELECT; the unique `dedupe_key`
-    decides a race with the intake or another job (the row that is there stays)."""
+    """Raise the wanted ones not stored yet in one INSERT … SELECT, in their order (the
+    stored ones found by a probe of the unique key each, so that they take no id); the
+    unique `dedupe_key` decides a race with the intake or another job (the row that is there
+    stays)."""
     result = session.execute(
         text(
             f"""
@@ -361,7 +363,7 @@ def _raise_missing(session: Session, dialect: str, now: datetime) -> int:
             SELECT w.kind, w.dedupe_key, w.site_id, w.worker_id, w.event_id, w.work_date,
                    {_json(dialect, "w.detail")}, 'open', :now
             FROM {sql.WANTED_TABLE} w
-            WHERE NOT EXISTS (SELECT 1 FROM exceptions x WHERE x.dedupe_key = w.dedupe_key)
+            WHERE (SELECT x.id FROM exceptions x WHERE x.dedupe_key = w.dedupe_key) IS NULL
             ORDER BY w.ord
             ON CONFLICT (dedupe_key) DO NOTHING
             """
@@ -371,49 +373,47 @@ def _raise_missing(session: Session, dialect: str, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _reopen(session: Session) -> int:
-    """Reopen (audited) the wanted ones that reconciliation had closed; a person's
-    resolution stays."""
+def _reopen_or_refresh(session: Session, win: Window, dialect: str) -> int:
+    """The stored ones that need a write: closed by reconciliation (reopened, audited: a
+    person's resolution stays), or open here with a changed detail (the new detail; the
+    other side of a pair sees only its own half, the touch intake's `clock_unsynced` detail
+    is kept).  Returns how many were reopened.
+
+    Found by a correlated scalar subquery: one probe of the unique key per wanted row,
+    never a scan of every stored exception."""
+    owned = ", ".join(f"'{kind}'" for kind in _DETAIL_OWNED)
     rows = session.execute(
         text(
             f"""
-            SELECT x.id, w.detail FROM {sql.WANTED_TABLE} w
-            JOIN exceptions x ON x.dedupe_key = w.dedupe_key
-            WHERE x.status = 'resolved' AND x.resolved_by IN :closed_by
-            ORDER BY w.ord
+            SELECT s.id, s.detail FROM (
+                SELECT w.ord, w.detail, (
+                    SELECT x.id FROM exceptions x
+                    WHERE x.dedupe_key = w.dedupe_key
+                      AND ((x.status = 'resolved' AND x.resolved_by IN :closed_by)
+                           OR (x.status = 'open' AND w.site_id = :site_id
+                               AND w.kind IN ({owned})
+                               AND {_detail_differs(dialect, "x.detail", "w.detail")}))
+                ) AS id
+                FROM {sql.WANTED_TABLE} w
+            ) s
+            WHERE s.id IS NOT NULL
+            ORDER BY s.ord
             """
         ).bindparams(bindparam("closed_by", expanding=True)),
-        {"closed_by": list(_CLOSED_BY_RECONCILE)},
+        {"closed_by": list(_CLOSED_BY_RECONCILE), "site_id": win.site_id},
     ).all()
+    reopened = 0
     for exception_id, detail in rows:
         row = session.get(WorkException, exception_id)
         assert row is not None
-        row.status, row.reason_code, row.resolution_note = "open", None, None
-        row.resolved_by, row.resolved_at, row.detail = None, None, json.loads(detail)
-        audit(session, RECONCILE_ACTOR, "reopen_exception", "exception", row.id, kind=row.kind)
+        if row.status == "resolved":
+            row.status, row.reason_code, row.resolution_note = "open", None, None
+            row.resolved_by, row.resolved_at = None, None
+            audit(session, RECONCILE_ACTOR, "reopen_exception", "exception", row.id, kind=row.kind)
+            reopened += 1
+        row.detail = json.loads(detail)
     session.flush()
-    return len(rows)
-
-
-def _refresh_details(session: Session, win: Window, dialect: str) -> None:
-    """Open ones of this site whose detail changed get the new detail (the other side of a
-    pair sees only its own half; the touch intake's `clock_unsynced` detail is kept)."""
-    owned = ", ".join(f"'{kind}'" for kind in _DETAIL_OWNED)
-    session.execute(
-        text(
-            f"""
-            UPDATE exceptions SET detail = (
-                SELECT {_json(dialect, "w.detail")} FROM {sql.WANTED_TABLE} w
-                WHERE w.dedupe_key = exceptions.dedupe_key)
-            WHERE exceptions.dedupe_key IN (
-                SELECT x.dedupe_key FROM {sql.WANTED_TABLE} w
-                JOIN exceptions x ON x.dedupe_key = w.dedupe_key
-                WHERE x.status = 'open' AND w.site_id = :site_id AND w.kind IN ({owned})
-                  AND {_detail_differs(dialect, "x.detail", "w.detail")})
-            """
-        ),
-        {"site_id": win.site_id},
-    )
+    return reopened
 
 
 def _stale(session: Session, win: Window, dialect: str) -> list[int]:
@@ -442,7 +442,8 @@ def sync_exceptions(session: Session, win: Window, dialect: str) -> tuple[int, i
     The wanted set goes into a scratch table (`genba_rc_wanted`): the few that need Python
     (orphan exits, overlaps with their lists, readers, pending entries) from here, the many
     `no_exit` of entries left open straight from the classified events in SQL; raising,
-    reopening, refreshing and finding the stale ones are set-based against it."""
+    reopening, refreshing and finding the stale ones are set-based against it, by the
+    stored rows' keys (the work of one job stays the size of its dates)."""
     now = win.now
     # In the order the rows are raised in: a no_exit of an orphan exit first (it describes
     # its entry's), then those of entries left open, then the rest.
@@ -460,11 +461,8 @@ def sync_exceptions(session: Session, win: Window, dialect: str) -> tuple[int, i
         )
     }
     _want(session, list(others.values()), count)
-    for statement in sql.analyze_scratch(dialect, sql.WANTED_TABLE):
-        session.execute(text(statement))
     raised = _raise_missing(session, dialect, now)
-    raised += _reopen(session)
-    _refresh_details(session, win, dialect)
+    raised += _reopen_or_refresh(session, win, dialect)
     cleared = 0
     for row in session.scalars(
         select(WorkException)
