@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, literal, select, true, union_all
+from sqlalchemy import and_, bindparam, func, literal, literal_column, select, true, union_all
 from sqlalchemy.orm import Session
 
 from ivr_flows.decide import history_since
@@ -68,9 +68,35 @@ WORKERS_BY_PHONE = union_all(_owner, _members)  # a handful of rows: ordered in 
 _callers = WORKERS_BY_PHONE.subquery()
 
 
-def _callers_at(site_id: Any) -> Any:
+def _callers_at(site_id: Any, *, lateral: bool) -> Any:
     """The same workers with, at one site, whether their company is in its structure and
-    their recent events (one row per event, or one row with NULLs)."""
+    their recent events (one row per event, or one row with NULLs).
+
+    `lateral` (PostgreSQL): each worker's events are read in a LATERAL subquery with
+    `OFFSET 0`, which keeps PostgreSQL from flattening it into a plain join.  Flattened, the
+    planner may read the events by site (`ix_events_site_date`) and filter them by worker:
+    that is what it did whenever `events` had no statistics yet for the day's rows (a new
+    table, autovacuum behind), and it costs every check-in all of the site's events of the
+    window (3 ms of PostgreSQL at 3,000 events, growing through the morning).  Per worker it
+    can only take the (worker_id, occurred_at) index, whatever the statistics say."""
+    recent = and_(
+        _events.c.worker_id == _callers.c.id,
+        _events.c.site_id == site_id,
+        _events.c.source.in_(("phone", "nfc")),
+        _events.c.occurred_at >= bindparam("since"),
+        _events.c.occurred_at <= bindparam("until"),
+    )
+    history: Any = _events
+    joined = _callers.outerjoin(_events, recent)
+    if lateral:
+        history = (
+            select(_events.c.occurred_at, _events.c.direction, _events.c.source)
+            .where(recent)
+            .correlate_except(_events)  # the caller's row and, in the lateral form, the site's
+            .offset(literal_column("0"))  # the fence against flattening (see above)
+            .lateral("history")
+        )
+        joined = _callers.outerjoin(history, true())
     return select(
         _callers,
         select(_edges.c.id)
@@ -78,23 +104,16 @@ def _callers_at(site_id: Any) -> Any:
         .correlate_except(_edges)  # the caller's row and, in the lateral form, the site's
         .exists()
         .label("in_structure"),
-        _events.c.occurred_at, _events.c.direction, _events.c.source,
-    ).select_from(_callers.outerjoin(
-        _events,
-        and_(
-            _events.c.worker_id == _callers.c.id,
-            _events.c.site_id == site_id,
-            _events.c.source.in_(("phone", "nfc")),
-            _events.c.occurred_at >= bindparam("since"),
-            _events.c.occurred_at <= bindparam("until"),
-        ),
-    ))  # fmt: skip
+        history.c.occurred_at, history.c.direction, history.c.source,
+    ).select_from(joined)  # fmt: skip
 
 
-CALLERS_AT_SITE = _callers_at(bindparam("site_id"))
+# SQLite (no LATERAL) and PostgreSQL.
+CALLERS_AT_SITE = _callers_at(bindparam("site_id"), lateral=False)
+CALLERS_AT_SITE_PG = _callers_at(bindparam("site_id"), lateral=True)
 # The zero-key call in one statement: the dialed site and, at it, the caller's workers (none:
 # one row with NULLs after the site's columns).
-_at_dialed = _callers_at(_sites.c.id).lateral("at_site")
+_at_dialed = _callers_at(_sites.c.id, lateral=True).lateral("at_site")
 SITE_AND_CALLERS = (
     select(*SITE_BY_NUMBER.selected_columns, _at_dialed)
     .select_from(_sites.outerjoin(_at_dialed, true()))
@@ -271,8 +290,9 @@ class DbLookup:
         self, e164: str, site_id: int, since: datetime, until: datetime
     ) -> list[WorkerInfo]:
         self._lock_phone(e164)
+        statement = CALLERS_AT_SITE_PG if self.postgresql else CALLERS_AT_SITE
         rows = self._rows(
-            CALLERS_AT_SITE, e164=e164, site_id=site_id, since=since, until=until + CONCURRENT_SKEW
+            statement, e164=e164, site_id=site_id, since=since, until=until + CONCURRENT_SKEW
         )
         return self._absorb(rows, site_id, until)
 
