@@ -151,3 +151,37 @@ def test_healthz_and_readyz(client) -> None:  # type: ignore[no-untyped-def]
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.json
     assert ready.json["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_an_idle_pooled_connection_is_pinged_and_replaced_when_dead(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """workers_db.db: a connection back from a request a moment ago is handed out as it is
+    (no ping); one idle for longer is pinged, and a dead one replaced before anyone uses it."""
+    from sqlalchemy import text
+
+    from workers_db import db
+
+    pooled = db.make_engine(database_url, pool_size=1, max_overflow=0)
+    pings: list[object] = []
+    ping = pooled.dialect.do_ping
+
+    def counted(dbapi: object) -> bool:
+        pings.append(dbapi)
+        return ping(dbapi)
+
+    monkeypatch.setattr(pooled.dialect, "do_ping", counted)
+    try:
+        with pooled.connect() as conn:
+            first = conn.scalar(text("SELECT pg_backend_pid()"))
+        with pooled.connect() as conn:  # just returned: no ping
+            assert conn.scalar(text("SELECT pg_backend_pid()")) == first
+        assert pings == []
+        with engine.connect() as admin:  # the connection dies while idle in the pool
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        monkeypatch.setattr(db, "PG_PING_IDLE_S", 0.0)
+        with pooled.connect() as conn:  # the ping fails: a new connection, no error
+            assert conn.scalar(text("SELECT pg_backend_pid()")) != first
+        assert len(pings) == 1
+    finally:
+        pooled.dispose()

@@ -4,11 +4,20 @@ Entry points (a web request, an RQ job, a CLI command) own the session; the oper
 workers_db only take one.  PostgreSQL connections get bounded connect and statement timeouts
 so that a webhook can still answer inside Twilio's 15-second budget when the database is slow
 or gone; SQLite gets WAL, foreign keys and a busy timeout.
+
+A pooled PostgreSQL connection that sat idle for more than `PG_PING_IDLE_S` is pinged
+before it is handed out (`_ping_if_idle`), and replaced when the ping fails: what survives a
+PostgreSQL restart or a dropped idle connection is the pool, not the request.  One used a
+moment ago is not: SQLAlchemy's `pool_pre_ping` pinged every checkout, one round trip of
+every webhook under load.  A connection that dies within that second fails its request like
+one that dies during it (a webhook is spooled; SQLAlchemy then replaces every connection of
+the pool opened before the failure).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -16,7 +25,9 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 # Every default number of the data layer, in one place.
 PG_CONNECT_TIMEOUT_S = 3
@@ -24,6 +35,7 @@ PG_STATEMENT_TIMEOUT_MS = 5_000
 PG_POOL_SIZE = 5
 PG_MAX_OVERFLOW = 10
 PG_POOL_TIMEOUT_S = 3
+PG_PING_IDLE_S = 1.0  # a pooled connection idle for longer is pinged before use
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 
@@ -41,7 +53,6 @@ def make_engine(url: str, **overrides: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     kwargs = {
-        "pool_pre_ping": True,
         "pool_size": PG_POOL_SIZE,
         "max_overflow": PG_MAX_OVERFLOW,
         "pool_timeout": PG_POOL_TIMEOUT_S,
@@ -52,7 +63,29 @@ def make_engine(url: str, **overrides: Any) -> Engine:
         },
     }
     kwargs.update(overrides)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_if_idle(engine)
+    return engine
+
+
+def _ping_if_idle(engine: Engine) -> None:
+    """Ping a connection at checkout when it was idle in the pool for over `PG_PING_IDLE_S`;
+    when the ping fails, the pool drops it and hands out a new one (DisconnectionError)."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi: Any, entry: ConnectionPoolEntry) -> None:
+        entry.info["genba_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi: Any, entry: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        idle_since = entry.info.get("genba_idle_since")  # none: a new connection
+        if idle_since is None or time.monotonic() - idle_since <= PG_PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("idle connection failed its ping") from exc
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
