@@ -56,6 +56,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 TOKEN = "bench-twilio-token"
 SITE_NUMBER = "+81355501001"
 APP_PORT = 18121
+BACKENDS = "PostgreSQL backends"  # cpu_seconds: the ones connected to the bench database
 DURABLE_TABLE = "durable_minimum_calls"  # bench/durable_minimum.py's TABLE
 WARMUP = 200
 GUNICORN = [
@@ -128,6 +129,7 @@ class Run:
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by process group
+    backends_ms: float = 0.0  # of PostgreSQL's: its backends connected to the bench database
 
     @property
     def ok(self) -> int:
@@ -211,15 +213,17 @@ def drive(
     return run
 
 
-def cpu_seconds(server_pid: int) -> dict[tuple[str, int], float]:
+def cpu_seconds(server_pid: int, database: str) -> dict[tuple[str, int], float]:
     """CPU time (user + system) so far, by (group, pid): the server (gunicorn's master and
     workers), every PostgreSQL and Redis process on the machine, and this load client, from
-    /proc.  The PostgreSQL and Redis figures include whatever else uses them meanwhile."""
+    /proc.  The PostgreSQL and Redis figures include whatever else uses them meanwhile; the
+    backends connected to `database` are also told apart (group `BACKENDS`)."""
     tick = os.sysconf("SC_CLK_TCK")
     used: dict[tuple[str, int], float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             line = stat.read_text()
+            command = (stat.parent / "cmdline").read_bytes()
         except OSError:  # the process ended meanwhile
             continue
         name = line[line.index("(") + 1 : line.rindex(")")]
@@ -231,6 +235,8 @@ def cpu_seconds(server_pid: int) -> dict[tuple[str, int], float]:
             else "Redis" if name.startswith("redis-server")
             else None
         )  # fmt: skip
+        if group == "PostgreSQL" and f" {database} ".encode() in command:
+            group = BACKENDS  # "postgres: user database host(port) state"
         if group is not None:
             used[(group, pid)] = seconds / tick
     own = os.times()
@@ -238,16 +244,20 @@ def cpu_seconds(server_pid: int) -> dict[tuple[str, int], float]:
     return used
 
 
-def measured(server_pid: int, run: Callable[[], Run]) -> Run:
+def measured(server_pid: int, database: str, run: Callable[[], Run]) -> Run:
     """`run()`, with the CPU milliseconds per request it cost each process group (a process
     that ended during the run is not counted: PostgreSQL's figure is then a little low)."""
-    before = cpu_seconds(server_pid)
+    before = cpu_seconds(server_pid, database)
     result = run()
-    after = cpu_seconds(server_pid)
+    after = cpu_seconds(server_pid, database)
     count = max(1, len(result.latencies))
     result.cpu_ms = dict.fromkeys(("app", "PostgreSQL", "Redis", "client"), 0.0)
     for (group, pid), seconds in after.items():
-        result.cpu_ms[group] += (seconds - before.get((group, pid), 0.0)) * 1000 / count
+        spent = (seconds - before.get((group, pid), 0.0)) * 1000 / count
+        if group == BACKENDS:
+            result.backends_ms += spent
+            group = "PostgreSQL"
+        result.cpu_ms[group] += spent
     return result
 
 
@@ -290,6 +300,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default=REDIS_URL, help="flushed afterwards")
     args = parser.parse_args()
     database_url, redis_url = args.database_url, args.redis_url
+    database = str(make_url(database_url).database)
     app_port, baseline_port, durable_port = args.port, args.port + 1, args.port + 2
 
     recreate_database(database_url)
@@ -320,7 +331,7 @@ def main() -> None:
         try:
             drive("warm-up", port, requests[:WARMUP], args.concurrency, 30)
             timed = requests[WARMUP : WARMUP + args.requests]
-            return measured(server.pid, lambda: drive(
+            return measured(server.pid, database, lambda: drive(
                 name, port, timed, args.concurrency, args.seconds))  # fmt: skip
         finally:
             stop(server)
@@ -334,7 +345,7 @@ def main() -> None:
     try:
         warm = drive("warm-up", app_port, app_requests[:WARMUP], args.concurrency, 30)
         end = WARMUP + args.requests
-        runs.append(measured(app.pid, lambda: drive(
+        runs.append(measured(app.pid, database, lambda: drive(
             "zero-key check-in", app_port, app_requests[WARMUP:end], args.concurrency,
             args.seconds)))  # fmt: skip
         half = runs[-1].throughput / 2
@@ -358,10 +369,14 @@ def main() -> None:
     for run in runs:
         print(f"{run.name:28}{len(run.latencies):>9}{run.throughput:>9.0f}"
               f"{run.percentile(50):>9.1f}{run.percentile(99):>9.1f}  {run.statuses}")  # fmt: skip
-    print("CPU ms per request (app = gunicorn; PostgreSQL and Redis: every process of theirs):")
+    print(
+        "CPU ms per request (app = gunicorn; PostgreSQL and Redis: every process of theirs, "
+        "PostgreSQL's connections to the bench database in brackets):"
+    )
     for run in runs[:3]:
-        shares = ", ".join(f"{k} {v:.2f}" for k, v in run.cpu_ms.items())
-        print(f"  {run.name:26}{sum(run.cpu_ms.values()):6.2f} = {shares}")
+        shares = [f"{k} {v:.2f}" for k, v in run.cpu_ms.items()]
+        shares[1] += f" ({run.backends_ms:.2f})"  # PostgreSQL: its connections to the database
+        print(f"  {run.name:26}{sum(run.cpu_ms.values()):6.2f} = {', '.join(shares)}")
     base, minimum, check_in, paced = runs
     expected = warm.ok + check_in.ok + paced.ok
     print(f"throughput ratio durable minimum / static: {minimum.throughput / base.throughput:.2f}")
