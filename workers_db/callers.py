@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ivr_flows.decide import history_since
 from ivr_flows.model import MonthFigures, PastEvent, SiteInfo, WorkerInfo
 from workers_db import lockout
+from workers_db.db import DriverStatement, run_on_driver
 from workers_db.intake import WORKER_LOCK, lock_workers
 from workers_db.models import (
     Event,
@@ -164,6 +165,11 @@ _in_order = select(_phone_workers.c.id).distinct().order_by(_phone_workers.c.id)
 # Every worker who checks in from the number, locked in id order (no two webhooks wait on
 # each other), before the look-up that reads their history.
 LOCK_BY_PHONE = select(func.pg_advisory_xact_lock(literal(WORKER_LOCK), _in_order.c.id))
+# The same two on psycopg directly, for the zero-key call (DbLookup._site_and_callers).
+_LOCK_BY_PHONE, _SITE_AND_CALLERS = (
+    DriverStatement(LOCK_BY_PHONE),
+    DriverStatement(SITE_AND_CALLERS),
+)
 PIN_OF = select(*_WORKER, _workers.c.pin_hash).where(
     _workers.c.ccus_worker_id == bindparam("ccus"), _workers.c.active.is_(True)
 )
@@ -183,9 +189,10 @@ def _site(row: Any) -> SiteInfo | None:
 
 
 def _past(at: datetime, direction: str | None, source: str, until: datetime) -> PastEvent:
-    """An event of the history; one a concurrent decision recorded at a clock reading a
-    moment after `until` (it held the worker's lock first) counts as at `until`."""
-    return PastEvent(min(at, until), direction, source)
+    """An event of the history (in UTC, as the ORM gives it; psycopg's rows carry the
+    session's time zone); one a concurrent decision recorded at a clock reading a moment
+    after `until` (it held the worker's lock first) counts as at `until`."""
+    return PastEvent(min(at.astimezone(UTC), until), direction, source)
 
 
 def _worker(row: Sequence[Any]) -> WorkerInfo:
@@ -244,26 +251,29 @@ class DbLookup:
 
     def site_by_number(self, e164: str) -> SiteInfo | None:
         if self.caller and self.window is not None and self.site_seen is None:
-            since, until = self.window
-            self._lock_phone(self.caller)
-            rows = self._rows(
-                SITE_AND_CALLERS,
-                number=e164,
-                e164=self.caller,
-                since=since,
-                until=until + CONCURRENT_SKEW,
-            )
-            if not rows:
-                return None
-            site = _site(rows[0][:_SITE_COLUMNS])
-            assert site is not None
-            self.site_seen = site.id
-            callers = [row[_SITE_COLUMNS:] for row in rows if row[_SITE_COLUMNS] is not None]
-            self.callers = self._absorb(callers, site.id, until)
-            return site
+            return self._site_and_callers(e164, self.caller, *self.window)
         site = _site(self.session.execute(SITE_BY_NUMBER, {"number": e164}).first())
         if site is not None and self.site_seen is None:
             self.site_seen = site.id
+        return site
+
+    def _site_and_callers(
+        self, number: str, caller: str, since: datetime, until: datetime
+    ) -> SiteInfo | None:
+        """The zero-key call's look-up (PostgreSQL): the caller's decision lock, then the
+        dialed site with the caller's workers, their history and 施工体制 there; two
+        statements in one round trip (`run_on_driver`), the lock first (see the module)."""
+        lock = [] if caller in self.locked_phones else [(_LOCK_BY_PHONE, {"e164": caller})]
+        read = {"number": number, "e164": caller, "since": since, "until": until + CONCURRENT_SKEW}
+        *_, rows = run_on_driver(self.session, *lock, (_SITE_AND_CALLERS, read))
+        self.locked_phones.add(caller)
+        if not rows:
+            return None
+        site = _site(rows[0][:_SITE_COLUMNS])
+        assert site is not None
+        self.site_seen = site.id
+        callers = [row[_SITE_COLUMNS:] for row in rows if row[_SITE_COLUMNS] is not None]
+        self.callers = self._absorb(callers, site.id, until)
         return site
 
     def site_by_code(self, code: str) -> SiteInfo | None:

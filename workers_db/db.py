@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 # Every default number of the data layer, in one place.
 PG_CONNECT_TIMEOUT_S = 3
@@ -116,6 +119,61 @@ def insert_ignoring_conflict(session: Session, table: Table, index: tuple[str, .
     """`INSERT … ON CONFLICT (index) DO NOTHING` for PostgreSQL and SQLite alike, built once
     per dialect and table (the hot path only binds values)."""
     return _insert_once(session.get_bind().dialect.name, table, index)
+
+
+class DriverStatement:
+    """A Core statement compiled once for PostgreSQL (psycopg), for the zero-key check-in:
+    `run_on_driver` hands its SQL straight to psycopg, without SQLAlchemy's per-execution
+    work (cache key, execution context, result object: about 0.1 ms of CPU a statement,
+    bench/ivr_bench.py) and psycopg prepares it on the server after a few uses.  Parameters
+    go to psycopg as they are and rows come back as psycopg makes them (tuples; no
+    TypeDecorator: a timestamptz is an aware datetime in the session's time zone)."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled = statement.compile(dialect=psycopg_dialect.dialect())
+        assert isinstance(compiled, SQLCompiler)
+        required = {name for name, bind in compiled.binds.items() if bind.required}
+        expanded = compiled.construct_expanded_state(dict.fromkeys(required))
+        self.sql: str = expanded.statement
+        # The statement's own values (literals, IN lists); the caller binds the rest.
+        self.fixed = {k: v for k, v in expanded.parameters.items() if k not in required}
+
+
+def run_on_driver(
+    session: Session, *statements: tuple[DriverStatement, Mapping[str, Any]]
+) -> list[Sequence[tuple[Any, ...]]]:
+    """Run `statements` in order on the session's PostgreSQL connection, inside its
+    transaction, and return each one's rows.  Several go in one round trip (psycopg's
+    pipeline mode), each still a statement of its own: under READ COMMITTED each reads the
+    database as it is when it starts, after the ones before it have run.  A database error
+    is raised as SQLAlchemy raises it (`DBAPIError` subclasses), the connection invalidated
+    when it is gone, so callers handle it as any other."""
+    connection = session.connection()
+    dialect = connection.dialect
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection: session.connection() checked it out
+    cursors = []
+    try:
+        if len(statements) == 1:
+            [(statement, params)] = statements
+            cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
+        else:
+            with driver.pipeline():
+                for statement, params in statements:
+                    cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    except dialect.loaded_dbapi.Error as exc:
+        gone = dialect.is_disconnect(exc, driver, None)
+        if gone:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            "; ".join(statement.sql for statement, _ in statements),
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=gone,
+            dialect=dialect,
+        ) from exc
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
