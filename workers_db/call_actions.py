@@ -1,17 +1,21 @@
-"""Carrying out the actions of an IVR step in the webhook's transaction.
+"""Carrying out the actions of an IVR step in the webhook's transaction, and storing the
+step's answer with them (`workers_db.calls`).
 
 Events go in through the event intake (`workers_db.intake.record_call_event`: `INSERT … ON
-CONFLICT (external_id) DO NOTHING`, one round trip on the hot path), so a retried webhook, a
-racing duplicate or a spool replay finds the row that won, and the touched (site, day) is
-marked for reconciliation after the commit.  A PIN try was counted before the PIN was
-evaluated (`workers_db.lockout`); a success clears the counters here.
+CONFLICT (external_id) DO NOTHING`), so a retried webhook, a racing duplicate or a spool
+replay finds the row that won, and the touched (site, day) is marked for reconciliation
+after the commit.  A step whose one action is an event (the zero-key check-in: its entry)
+writes the event and the answer in one statement on PostgreSQL
+(`intake.record_call_event_and_step`).  A PIN try was counted before the PIN was evaluated
+(`workers_db.lockout`); a success clears the counters here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -26,23 +30,39 @@ from ivr_flows.model import (
     RecordEvent,
 )
 from workers_db import lockout
+from workers_db.calls import StepAnswer, store_step
 from workers_db.identifiers import mask_phone
-from workers_db.intake import raise_exception, record_call_event, work_date_of
+from workers_db.intake import (
+    raise_exception,
+    record_call_event,
+    record_call_event_and_step,
+    work_date_of,
+)
 from workers_db.models import Event, WorkException
 from workers_db.structure import add_call_edge
 
 log = logging.getLogger(__name__)
 
 
-def apply(session: Session, actions: Iterable[Action], call: CallContext, tz: ZoneInfo) -> int:
-    """Apply the actions; returns how many events were newly inserted."""
+def apply(
+    session: Session,
+    actions: Sequence[Action],
+    call: CallContext,
+    tz: ZoneInfo,
+    answer: StepAnswer,
+) -> tuple[int, bool]:
+    """Apply the actions and store the step's answer: how many events were newly inserted,
+    and whether the answer was stored (False: a concurrent delivery of the step stored one
+    first; the caller rolls back)."""
+    if len(actions) == 1 and isinstance(actions[0], RecordEvent) and _postgresql(session):
+        return _record_with_answer(session, actions[0], call, tz, answer)
     event_ids: dict[str, int] = {}
-    created = 0
+    created_count = 0
     for action in actions:
         if isinstance(action, RecordEvent):
             event_id, new = _record(session, action, call, tz)
             event_ids[action.external_id] = event_id
-            created += new
+            created_count += new
         elif isinstance(action, RaiseException):
             _raise(session, action, event_ids)
         elif isinstance(action, AddToStructure):
@@ -51,13 +71,38 @@ def apply(session: Session, actions: Iterable[Action], call: CallContext, tz: Zo
             )
         elif isinstance(action, PinSucceeded):
             _identified(session, action)
-    return created
+    return created_count, store_step(session, answer)
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _record_with_answer(
+    session: Session, action: RecordEvent, call: CallContext, tz: ZoneInfo, answer: StepAnswer
+) -> tuple[int, bool]:
+    """The zero-key check-in: its event and the step's answer in one statement."""
+    created, stored = record_call_event_and_step(
+        session, _values(action, call, tz), answer, also_reconcile=action.also_reconcile
+    )
+    if created:
+        _log_recorded(action, call)
+    return int(created), stored
 
 
 def _record(
     session: Session, action: RecordEvent, call: CallContext, tz: ZoneInfo
 ) -> tuple[int, bool]:
-    values = {
+    values = _values(action, call, tz)
+    event_id, created = record_call_event(session, values, also_reconcile=action.also_reconcile)
+    if created:
+        _log_recorded(action, call)
+    return event_id, created
+
+
+def _values(action: RecordEvent, call: CallContext, tz: ZoneInfo) -> dict[str, Any]:
+    """The event's columns."""
+    return {
         "external_id": action.external_id,
         "source": "phone",
         "site_id": action.site_id,
@@ -71,9 +116,9 @@ def _record(
         "received_at": datetime.now(call.now.tzinfo),
         "note": action.note,
     }
-    event_id, created = record_call_event(session, values, also_reconcile=action.also_reconcile)
-    if not created:
-        return event_id, False
+
+
+def _log_recorded(action: RecordEvent, call: CallContext) -> None:
     log.info(
         "call %s: %s recorded for worker %s at site %s (caller %s)",
         call.call_sid,
@@ -82,7 +127,6 @@ def _record(
         action.site_id,
         mask_phone(action.caller_e164),
     )
-    return event_id, True
 
 
 def _raise(session: Session, action: RaiseException, event_ids: dict[str, int]) -> None:

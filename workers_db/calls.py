@@ -10,6 +10,7 @@ it (`stored_steps`), and of two concurrent deliveries of one step the first to c
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from workers_db.models import CallLog, CallStep
 
 MAX_DURATION_S = 24 * 3600
 _STEPS: Table = CallStep.__table__  # type: ignore[assignment]
+STEP_KEY = ("call_sid", "step")  # a step's answer is stored once (`store_step`)
 
 
 def stored_steps(session: Session, call_sid: str, steps: Collection[str]) -> dict[str, Any]:
@@ -35,11 +37,21 @@ def stored_steps(session: Session, call_sid: str, steps: Collection[str]) -> dic
     return {row.step: row for row in rows}
 
 
-def store_step(session: Session, call_sid: str, step: str, xml: str, state: str) -> bool:
+@dataclass(frozen=True)
+class StepAnswer:
+    """What a webhook step answered and the flow's state after it: one `call_steps` row."""
+
+    call_sid: str
+    step: str
+    response_xml: str
+    state: str
+
+
+def store_step(session: Session, answer: StepAnswer) -> bool:
     """Store the step's answer; False when a concurrent delivery of the step stored one."""
     stored = session.execute(
-        insert_ignoring_conflict(session, _STEPS, ("call_sid", "step")).returning(_STEPS.c.id),
-        {"call_sid": call_sid, "step": step, "response_xml": xml, "state": state},
+        insert_ignoring_conflict(session, _STEPS, STEP_KEY).returning(_STEPS.c.id),
+        vars(answer),
     ).scalar()
     return stored is not None
 

@@ -110,7 +110,8 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @cache
-def _insert_once(dialect: str, table: Table, index: tuple[str, ...]) -> Any:
+def insert_ignoring_conflict_on(dialect: str, table: Table, index: tuple[str, ...]) -> Any:
+    """`INSERT … ON CONFLICT (index) DO NOTHING` for the dialect named, built once."""
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing(index_elements=list(index))
 
@@ -118,7 +119,7 @@ def _insert_once(dialect: str, table: Table, index: tuple[str, ...]) -> Any:
 def insert_ignoring_conflict(session: Session, table: Table, index: tuple[str, ...]) -> Any:
     """`INSERT … ON CONFLICT (index) DO NOTHING` for PostgreSQL and SQLite alike, built once
     per dialect and table (the hot path only binds values)."""
-    return _insert_once(session.get_bind().dialect.name, table, index)
+    return insert_ignoring_conflict_on(session.get_bind().dialect.name, table, index)
 
 
 class DriverStatement:

@@ -19,15 +19,29 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Select, Table, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workers_db.calls import STEP_KEY, StepAnswer
 from workers_db.changes import mark_reconcile
-from workers_db.db import insert_ignoring_conflict
-from workers_db.models import EVENT_SOURCES, EXCEPTION_KINDS, Event, WorkException, utcnow
+from workers_db.db import (
+    DriverStatement,
+    insert_ignoring_conflict,
+    insert_ignoring_conflict_on,
+    run_on_driver,
+)
+from workers_db.models import (
+    EVENT_SOURCES,
+    EXCEPTION_KINDS,
+    CallStep,
+    Event,
+    WorkException,
+    utcnow,
+)
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_STEPS: Table = CallStep.__table__  # type: ignore[assignment]
 # The advisory lock space of "one decision per worker": (WORKER_LOCK, worker id).
 WORKER_LOCK = 4_711
 _LOCK_BY_ID = text(
@@ -161,11 +175,56 @@ def record_call_event(
         )
         assert existing is not None
         return existing, False
+    _mark_call_event(session, values, also_reconcile)
+    return new_id, True
+
+
+def record_call_event_and_step(
+    session: Session, values: dict[str, Any], answer: StepAnswer, *, also_reconcile: date | None
+) -> tuple[bool, bool]:
+    """`record_call_event` and `calls.store_step` in one statement (PostgreSQL): whether the
+    event was new and whether the answer was stored (False: a concurrent delivery of the step
+    stored one, and the caller rolls back).  The zero-key check-in's write: its two inserts,
+    each `ON CONFLICT DO NOTHING` as on their own, are the two data-modifying CTEs of one
+    statement, one round trip, on psycopg directly (`run_on_driver`)."""
+    step = {**vars(answer), "created_at": utcnow()}
+    [rows] = run_on_driver(session, (_EVENT_AND_STEP, {**_UNSET, **values, **step}))
+    event_id, step_id = rows[0]
+    if event_id is not None:
+        _mark_call_event(session, values, also_reconcile)
+    return event_id is not None, step_id is not None
+
+
+def _mark_call_event(session: Session, values: dict[str, Any], also: date | None) -> None:
     if values.get("worker_id") is not None:
         mark_reconcile(session, values["site_id"], values["work_date"])
-        if also_reconcile is not None:
-            mark_reconcile(session, values["site_id"], also_reconcile)
-    return new_id, True
+        if also is not None:
+            mark_reconcile(session, values["site_id"], also)
+
+
+def _event_and_step() -> Select[Any]:
+    """SELECT (the new event's id), (the stored step's id): NULL for what was there."""
+
+    def inserted(table: Table, key: tuple[str, ...], name: str) -> Any:
+        return (
+            insert_ignoring_conflict_on("postgresql", table, key)
+            .values({c: bindparam(c) for c in _columns(table)})
+            .returning(table.c.id)
+            .cte(name)
+        )
+
+    event = inserted(_EVENTS, ("external_id",), "new_event")
+    step = inserted(_STEPS, STEP_KEY, "new_step")
+    return select(select(event.c.id).scalar_subquery(), select(step.c.id).scalar_subquery())
+
+
+def _columns(table: Table) -> list[str]:
+    return [c.name for c in table.columns if not c.primary_key]
+
+
+_EVENT_AND_STEP = DriverStatement(_event_and_step())
+# Every column is bound: one a phone event does not set is NULL (none of them has a default).
+_UNSET = dict.fromkeys(_columns(_EVENTS))
 
 
 def record_touches(

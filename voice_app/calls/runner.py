@@ -78,9 +78,10 @@ def answer_step(
     if replay_xml is not None:
         step, more = _drain(flow, call, step, settings)
         actions.extend(more)
-    created = call_actions.apply(session, actions, call, settings.tz)
     xml = replay_xml or (speaker or twilio()).render(step, n + 1, base)
-    if not calls.store_step(session, call.call_sid, key, xml, step.state.to_json()):
+    answer = calls.StepAnswer(call.call_sid, key, xml, step.state.to_json())
+    created, stored = call_actions.apply(session, actions, call, settings.tz, answer)
+    if not stored:
         session.rollback()  # a concurrent delivery of the same step committed first
         winner = calls.stored_answer(session, call.call_sid, key)
         return Answer(winner or xml, "retry", repeated=True)
