@@ -1,11 +1,14 @@
 """Where the time of one zero-key check-in goes (in-process, one thread, no HTTP server).
 
-    /work/venv/bin/python bench/ivr_phases.py [--requests 300]
+    python bench/ivr_phases.py [--requests 300] [--database-url …] [--redis-url …]
 
-Run after `bench/ivr_bench.py` (it uses that benchmark's database and seeded workers): posts
-signed `/twilio/voice` requests through Flask's test client and times the phases by wrapping
-the functions that do them; the baseline is the static-TwiML app through the same client.
-Prints milliseconds per request for each phase and for the whole request.
+Run after `bench/ivr_bench.py` with the same `--database-url` (it uses that benchmark's
+database and seeded workers, and empties its events and call steps first): posts signed
+`/twilio/voice` requests through Flask's test client and times the phases by wrapping the
+functions that do them; the baseline is the static-TwiML app through the same client.
+Prints milliseconds per request for each phase and for the whole request, wall clock and
+this process's CPU (one thread, nothing else in the process: steadier than a server's
+figures on a shared machine).
 """
 
 from __future__ import annotations
@@ -50,26 +53,29 @@ def timed(owner: Any, name: str, label: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database-url", default=DATABASE_URL, help="ivr_bench.py's")
+    parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
     os.environ.update(
-        DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, TWILIO_AUTH_TOKEN=TOKEN,
+        DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, TWILIO_AUTH_TOKEN=TOKEN,
         PUBLIC_BASE_URL="http://localhost", GENBA_SECRET_KEY="bench",
         GENBA_INSTANCE=str(Path(os.environ.get("TMPDIR", "/tmp")) / "ivr-phases"),
     )  # fmt: skip
     import jobs.queue
     import voice_app.calls.runner as core
+    import voice_app.calls.web as web
+    import voice_app.twilio.twiml as twiml
     import voice_app.twilio.views as views
-    import workers_db.call_actions as effects
     from voice_app import create_app
     from workers_db.callers import DbLookup
 
     timed(views, "refusal", "signature check")
     timed(views, "gate_webhook", "rate limit (Redis)")
-    timed(views, "answer_step", "answer_step (all below)")
-    timed(DbLookup, "site_by_number", "  site + caller's workers, history, 施工体制 (1 query)")
+    timed(web, "answer_step", "answer_step (all below)")
+    timed(DbLookup, "site_by_number", "  lock + site, caller's workers, history, 施工体制")
     timed(DbLookup, "workers_by_phone", "  caller's workers (read with the site)")
-    timed(effects, "apply", "  insert the event")
-    timed(core, "to_twiml", "  TwiML")
+    timed(twiml, "to_twiml", "  TwiML")
+    timed(core.call_actions, "apply", "  the event and the step's answer")
     timed(Session, "commit", "  commit (+ reconcile request)")
     timed(jobs.queue, "enqueue_reconcile", "    reconcile request (RQ)")
 
@@ -96,16 +102,20 @@ def main() -> None:
         post(i, client.post)
         post(i, static.post)
     spent.clear()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(20, 20 + args.requests):
         post(i, static.post)
     baseline = (time.perf_counter() - started) / args.requests * 1000
-    started = time.perf_counter()
+    baseline_cpu = (time.process_time() - cpu) / args.requests * 1000
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(20, 20 + args.requests):
         post(i, client.post)
     total = (time.perf_counter() - started) / args.requests * 1000
-    print(f"static TwiML through the test client: {baseline:.2f} ms per request")
-    print(f"zero-key check-in through the test client: {total:.2f} ms per request")
+    total_cpu = (time.process_time() - cpu) / args.requests * 1000
+    print(f"static TwiML through the test client: {baseline:.2f} ms per request "
+          f"({baseline_cpu:.2f} ms CPU)")  # fmt: skip
+    print(f"zero-key check-in through the test client: {total:.2f} ms per request "
+          f"({total_cpu:.2f} ms CPU); its phases (wall clock):")  # fmt: skip
     for label in labels:
         print(f"  {label:46} {spent[label] / args.requests * 1000:6.2f} ms")
 
