@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,14 @@ from flask import Flask
 from redis import Redis
 from rq import Worker
 from rq.serializers import JSONSerializer
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from jobs.queue import make_queue
 from voice_app import create_app
 from voice_app.calls.spooling import REPLAY_JOB, REPLAY_JOB_ID, replay_pending
 from voice_app.spool import RetryLater, Spool
+from workers_db import db
 from workers_db.db import make_session_factory
 from workers_db.models import CallStep, Event, WorkException
 from workers_db.settings import Settings
@@ -94,6 +96,34 @@ def test_a_call_with_the_database_down_is_spooled_and_replayed_exactly_once(
     up = Twilio(_app(settings, clock).test_client())
     assert up.post("/twilio/voice", call.params()).data == response.data
     assert len(_worker_events(committed_world)) == 1
+
+
+def test_a_connection_that_died_in_the_pool_spools_one_call_and_the_pool_recovers(
+    settings: Settings,
+    committed_world: Engine,
+    redis_conn: Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The zero-key call runs its statements on psycopg directly (workers_db.db.run_on_driver).
+    A pooled connection that died a moment ago (not pinged: workers_db.db.PG_PING_IDLE_S)
+    fails that one call, which is spooled as when the database is down; the next call gets a
+    new connection and is recorded."""
+    monkeypatch.setattr(db, "PG_PING_IDLE_S", 3600.0)
+    clock = Clock(MORNING)
+    app = _app(settings, clock)
+    with app.extensions["genba"].engine.connect() as pooled:
+        pid = pooled.scalar(text("SELECT pg_backend_pid()"))
+    with committed_world.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    twilio = Twilio(app.test_client())
+    response = twilio.post("/twilio/voice", twilio.call(TANAKA, SITE_NUMBER).params())
+    assert "記録を受け付けました。失礼します。" in said(ET.fromstring(response.data))
+    assert len(Spool(settings.spool_path).pending()) == 1
+    assert _worker_events(committed_world) == []
+    clock.advance(minutes=1)
+    twilio.call(TANAKA, SITE_NUMBER).start()
+    [event] = _worker_events(committed_world)
+    assert event.occurred_at == MORNING + timedelta(minutes=1)
 
 
 def test_the_next_good_request_replays_the_spool(
