@@ -6,6 +6,15 @@ the same transaction as the events.  A retry of a gather step finds its row firs
 the Voice URL recomputes (every write is keyed: external ids, dedupe keys) and, when its own
 row then conflicts, rolls everything back and returns the stored answer.  So the first
 committed delivery wins and a retry changes nothing.
+
+The zero-key check-in (a registered worker's first call of the day, on PostgreSQL) is the hot
+path, in three round trips: the caller's decision lock and the look-up of the site with the
+caller's workers and their history, two statements sent together
+(`workers_db.callers.DbLookup._site_and_callers`); the flow decides; the event and the step's
+answer in one statement (`call_actions.apply` → `intake.record_call_event_and_step`); the
+commit, after which the reconcile request goes to Redis (`jobs.queue`).  Those statements
+run on psycopg directly (`workers_db.db.run_on_driver`).  Every other step, and SQLite, take
+the same functions' general path.
 """
 
 from __future__ import annotations
