@@ -18,11 +18,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workers_db.intake import raise_exception, record_touches, work_date_of
-from workers_db.models import Card, Event, Site, Worker, utcnow
+from workers_db.intake import TouchRow, raise_exception, record_touches, work_date_of
+from workers_db.models import Site, utcnow
 from workers_db.touch_validation import Rejection, TouchIn, validate_touch
 
 EXTERNAL_PREFIX = "nfc:"
@@ -41,7 +40,6 @@ class IngestResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     # event_id → worker name (None: the card is not registered) for accepted and duplicates
     workers: dict[str, str | None] = field(default_factory=dict)
-    days: set[tuple[int, date]] = field(default_factory=set)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,24 +62,50 @@ def ingest_touches(
 ) -> IngestResult:
     """Validate and store one batch for `site` (from the device token, never the body).
     `reader_contact`: the batch came from the site's reader itself (an import does not), so
-    the site's reader counts as active (稼働)."""
+    the site's reader counts as active (稼働).
+
+    The hot path of a reader's upload: per event only the checks of `validate_touch` and the
+    work date run in Python; the card look-up, the duplicate look-up and the insert are one
+    statement for the batch (`record_touches`), and each exception is raised once per batch
+    (its dedupe key makes it once per site and card, or reader and day, for ever)."""
     now = now or utcnow()
     result = IngestResult()
     touches = _valid_unique(items, result, now)
-    if touches:
-        existing = _existing(session, [t.event_id for t in touches])
-        owners = _owners(session, {t.card_uid for t in touches})
-        fresh: list[TouchIn] = []
-        for touch in touches:
-            prior = existing.get(EXTERNAL_PREFIX + touch.event_id)
-            if prior is None:
-                fresh.append(touch)
-            elif prior[0] == site.id and prior[1] == touch.card_uid:
-                result.duplicates += 1
-                result.workers[touch.event_id] = owners.get(touch.card_uid, (None, None))[1]
-            else:
-                _reject(result, touch.index, touch.event_id, EVENT_ID_REUSED)
-        _insert(session, site, device, fresh, owners, tz, now, result)
+    site_id, latest = site.id, now + FUTURE_TOLERANCE
+    rows = [
+        TouchRow(
+            EXTERNAL_PREFIX + t.event_id,
+            t.card_uid,
+            t.occurred_at,
+            work_date_of(t.occurred_at, tz),
+            t.seq,
+            t.clock_synced and PLAUSIBLE_FLOOR <= t.occurred_at <= latest,
+        )
+        for t in touches
+    ]
+    stored = record_touches(
+        session, site_id=site_id, device=device[:100], received_at=now, touches=rows
+    )
+    raised: set[str] = set()
+    for touch, row, found in zip(touches, rows, stored, strict=True):
+        if (
+            found.event_pk is None
+            and found.prior_site_id is not None
+            and (found.prior_site_id != site_id or found.prior_card_uid != touch.card_uid)
+        ):
+            _reject(result, touch.index, touch.event_id, EVENT_ID_REUSED)
+            continue
+        result.workers[touch.event_id] = found.worker_name
+        if found.event_pk is None:  # stored before, or by a concurrent request first
+            result.duplicates += 1
+            continue
+        result.accepted += 1
+        if found.worker_id is None and f"card:{touch.card_uid}" not in raised:
+            raised.add(f"card:{touch.card_uid}")
+            _unknown_card(session, site, device, touch, found.event_pk, row.work_date)
+        if not row.clock_synced and f"day:{row.work_date}" not in raised:
+            raised.add(f"day:{row.work_date}")
+            _clock_unsynced(session, site, device, touch, found.event_pk, row.work_date, now)
     if reader_contact:
         site.reader_present = True
         site.reader_last_upload_at = now
@@ -118,74 +142,6 @@ def _valid_unique(items: Sequence[Any], result: IngestResult, now: datetime) -> 
         else:
             _reject(result, index, parsed.event_id, EVENT_ID_REPEATED)
     return list(seen.values())
-
-
-def _existing(session: Session, event_ids: list[str]) -> dict[str, tuple[int, str | None]]:
-    keys = [EXTERNAL_PREFIX + e for e in event_ids]
-    rows = session.execute(
-        select(Event.external_id, Event.site_id, Event.card_uid).where(Event.external_id.in_(keys))
-    )
-    return {ext: (site_id, uid) for ext, site_id, uid in rows}
-
-
-def _owners(session: Session, uids: set[str]) -> dict[str, tuple[int, str]]:
-    """card uid → (worker id, name) for active cards of active workers."""
-    rows = session.execute(
-        select(Card.uid, Worker.id, Worker.name)
-        .join(Worker, Worker.id == Card.worker_id)
-        .where(Card.uid.in_(uids), Card.active.is_(True), Worker.active.is_(True))
-    )
-    return {uid: (worker_id, name) for uid, worker_id, name in rows}
-
-
-def _plausible(touch: TouchIn, now: datetime) -> bool:
-    return touch.clock_synced and PLAUSIBLE_FLOOR <= touch.occurred_at <= now + FUTURE_TOLERANCE
-
-
-def _insert(
-    session: Session,
-    site: Site,
-    device: str,
-    touches: list[TouchIn],
-    owners: dict[str, tuple[int, str]],
-    tz: ZoneInfo,
-    now: datetime,
-    result: IngestResult,
-) -> None:
-    if not touches:
-        return
-    days = [work_date_of(t.occurred_at, tz) for t in touches]
-    synced = [_plausible(t, now) for t in touches]
-    worker_ids = [owners.get(t.card_uid, (None, None))[0] for t in touches]
-    rows = [
-        {
-            "external_id": EXTERNAL_PREFIX + t.event_id,
-            "source": "nfc",
-            "site_id": site.id,
-            "worker_id": worker_id,
-            "occurred_at": t.occurred_at,
-            "work_date": day,
-            "card_uid": t.card_uid,
-            "device": device[:100],
-            "seq": t.seq,
-            "clock_synced": ok,
-            "received_at": now,
-        }
-        for t, worker_id, day, ok in zip(touches, worker_ids, days, synced, strict=True)
-    ]
-    inserted = record_touches(session, rows, now)
-    for touch, worker_id, day, ok in zip(touches, worker_ids, days, synced, strict=True):
-        event_pk = inserted.get(EXTERNAL_PREFIX + touch.event_id)
-        result.workers[touch.event_id] = owners.get(touch.card_uid, (None, None))[1]
-        if event_pk is None:  # a concurrent request stored it first
-            result.duplicates += 1
-            continue
-        result.accepted += 1
-        result.days.add((site.id, day))
-        if worker_id is None:
-            _unknown_card(session, site, device, touch, event_pk, day)
-        if not ok:
-            _clock_unsynced(session, site, device, touch, event_pk, day, now)
 
 
 def _unknown_card(
