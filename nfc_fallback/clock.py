@@ -16,13 +16,14 @@ clock earlier than `PLAUSIBLE_FLOOR` cannot be right).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
 PLAUSIBLE_FLOOR = datetime(2025, 1, 1, tzinfo=UTC)
@@ -90,15 +91,20 @@ class _Timex(ctypes.Structure):
     )
 
 
+@functools.cache
+def _adjtimex() -> Any | None:
+    """libc's adjtimex, looked up once in the C library the interpreter runs on
+    (`ctypes.util.find_library` would run ldconfig in a subprocess, on every touch)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).adjtimex
+    except (OSError, AttributeError):
+        return None
+
+
 def adjtimex_synced() -> bool | None:
     """The kernel's view (read-only call, modes = 0); None where adjtimex is unavailable."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        adjtimex = libc.adjtimex
-    except (OSError, AttributeError):
+    adjtimex = _adjtimex()
+    if adjtimex is None:
         return None
     timex = _Timex()
     state = adjtimex(ctypes.byref(timex))

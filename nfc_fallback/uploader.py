@@ -14,8 +14,6 @@ import json
 import random
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +73,11 @@ class TouchClient:
         self.timeout_s = timeout_s
 
     def post(self, events: Sequence[dict[str, object]]) -> ServerAnswer:
+        # Imported at the first upload, not before the reader is ready: urllib.request brings
+        # http.client, ssl and email (~20 ms of a Raspberry Pi's start-up; docs/nfc.md).
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(
             self.url,
             data=json.dumps({"events": list(events)}).encode(),

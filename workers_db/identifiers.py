@@ -12,8 +12,6 @@ import functools
 import re
 import unicodedata
 
-import phonenumbers
-
 from ivr_flows.formats import CCUS_ID_DIGITS, SITE_CODE_DIGITS, is_site_code
 from workers_db.errors import CodedError
 
@@ -42,6 +40,10 @@ def _fold(value: str) -> str:
 
 def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
     """One phone number in E.164, e.g. `+819012345678`."""
+    # Imported here: the reader agent reads card ids only, and phonenumbers' metadata costs
+    # a Raspberry Pi ~0.1 s of its start-up (docs/nfc.md, start-up and memory).
+    import phonenumbers
+
     text = _fold(value or "")
     if not text:
         raise InvalidIdentifier("phone.empty")
