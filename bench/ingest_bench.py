@@ -14,8 +14,9 @@ Baselines, in the same run, the same number of threads each inserting the same r
   each row's worker (looked up before the clock starts) — the cheapest form of the same
   writes, so the ceiling of the ingest path on this machine.
 
-Prints events/s of each and the ratios (docs/nfc.md).  The database is dropped and
-re-created; the Redis db is flushed before and after.
+Prints events/s of each, the ratios, and the CPU time per event of the API's run: the
+gunicorn workers', the uploaders' and the whole machine's (docs/nfc.md).  The database is
+dropped and re-created; the Redis db is flushed before and after.
 """
 
 from __future__ import annotations
@@ -64,6 +65,24 @@ def in_threads(count: int, work: Any, shares: list[Any]) -> float:
     return count / (time.perf_counter() - started)
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (/proc/PID/stat: utime, stime)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores, everyone's: /proc/stat)."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICK  # all but idle and iowait
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -108,9 +127,16 @@ def main() -> None:
 
     server = start("voice_app:create_app()", args.port, env, ROOT)
     try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
+        workers = [int(pid) for pid in children.split()]
+        before = cpu_seconds(workers), time.process_time(), machine_busy()
         ours = in_threads(count, upload, shares)
+        after = cpu_seconds(workers), time.process_time(), machine_busy()
     finally:
         stop(server)
+    app_us, client_us, machine_us = (
+        (b - a) / count * 1e6 for a, b in zip(before, after, strict=True)
+    )
 
     def plain(share: list[list[dict[str, Any]]]) -> None:
         with engine.connect() as conn:
@@ -152,6 +178,11 @@ def main() -> None:
     print(f"multi-row{ceiling:10,.0f} events/s one INSERT … SELECT FROM unnest + commit per batch")
     print(f"ratio    {ours / baseline:10.2f}   to executemany (target: 30,000 events/s)")
     print(f"ratio    {ours / ceiling:10.2f}   to the multi-row insert")
+    print(
+        f"CPU per event through the API: {app_us:.0f} µs in the gunicorn workers, "
+        f"{client_us:.0f} µs in the uploaders, {machine_us:.0f} µs on the whole machine "
+        f"(the rest: PostgreSQL, Redis, others' load)"
+    )
     if refused:
         raise SystemExit(f"FAIL: {sum(refused)} events not accepted")
 
