@@ -153,7 +153,7 @@ def main() -> None:
 
     baseline = in_threads(count, plain, shares)
     with engine.connect() as conn:
-        owner = dict(conn.execute(select(Card.uid, Card.worker_id)).tuples().all())
+        owner = {uid: worker for uid, worker in conn.execute(select(Card.uid, Card.worker_id))}
 
     def multi_row(share: list[list[dict[str, Any]]]) -> None:
         conn = engine.raw_connection()
