@@ -110,7 +110,10 @@ def reconcile(
     for statement in sql.analyze_scratch(dialect, sql.DAYS_TABLE):
         session.execute(text(statement))
     deleted = session.execute(sql.delete_stale_records(), params).rowcount  # type: ignore[attr-defined]
-    written = session.execute(sql.upsert_records(dialect), {**params, "now": now}).rowcount  # type: ignore[attr-defined]
+    written = sum(
+        session.execute(statement, {**params, "now": now}).rowcount  # type: ignore[attr-defined]
+        for statement in (sql.update_records(dialect), sql.insert_records())
+    )
     raised, cleared = sync_exceptions(session, win, dialect)
     return ReconcileResult(
         site_id, first.isoformat(), last.isoformat(), written, deleted, raised, cleared
