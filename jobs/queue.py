@@ -5,12 +5,18 @@ The writes of workers_db mark the (site, day) they change on the session
 reaches Redis until the session commits and no call site asks for a reconciliation.  A Redis
 that does not answer costs a log line, not the check-in: the nightly rebuild re-reconciles
 recent days, so a lost job loses nothing.
+
+Most commits need no round trip at all: a process remembers, per site and day, until when the
+job it knows to be waiting cannot have started (`Coverage`), and a commit before then is read
+by that job.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -24,11 +30,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import defaults
+from jobs.connection import LuaScript
 from workers_db.changes import take_marks
 
 log = logging.getLogger(__name__)
 
 _QUEUE_KEY = "genba_queue_getter"
+_COVERAGE_KEY = "genba_reconcile_coverage"
 _COALESCE_PREFIX = "genba:coalesce:"
 
 
@@ -40,11 +48,65 @@ def reconcile_job_id(site_id: int, work_date: date) -> str:
     return f"reconcile-{site_id}-{work_date.isoformat()}"
 
 
-def install_dispatch(factory: sessionmaker[Session], queue_getter: Callable[[], Queue]) -> None:
-    """Make every session of `factory` enqueue the days its commits marked."""
-    factory.kw.setdefault("info", {})[_QUEUE_KEY] = queue_getter
-    if not event.contains(factory, "after_commit", _after_commit):
+class Coverage:
+    """Per process: the (site, day)s whose waiting reconcile job will read any commit made
+    before a local deadline, so that such a commit needs no Redis round trip.
+
+    `enqueue_reconcile` notes a deadline when it has seen a marker that says a job is
+    scheduled (the marker's value `scheduled` is written in the same MULTI that schedules the
+    job, so it never stands for a scheduling that failed) or has just scheduled one itself:
+    the marker dies before that job can start (see `enqueue_reconcile`), and it still had
+    `life` ms to live when Redis answered, so it lives at least until `asked + life`, `asked`
+    being this process's monotonic clock *before* the request was sent.  The deadline is that
+    moment less `COALESCE_MARGIN_S`, which covers a step of the Redis host's wall clock (its
+    expiries follow it) and the rates of two clocks over a few seconds.  A commit is checked
+    after it has completed: before the deadline the job has not started, and its reads see the
+    commit.  After the deadline the process asks Redis again, as every commit did before.
+
+    Not covered, so always asked: a marker of a scheduling still in flight (`claimed`), a job
+    due but not yet taken (no marker), and any site and day this process has not asked about.
+    A Redis that loses its data (a restart without persistence, FLUSHDB) loses the job this
+    memory relies on, for at most a marker's life: the nightly rebuild catches up, as for any
+    lost job."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._until: dict[tuple[int, date], float] = {}
+        self._lock = threading.Lock()
+
+    def covers(self, site_id: int, work_date: date) -> bool:
+        return self.clock() < self._until.get((site_id, work_date), 0.0)
+
+    def note(self, site_id: int, work_date: date, marker_alive_until: float) -> None:
+        deadline = marker_alive_until - defaults.COALESCE_MARGIN_S
+        with self._lock:
+            if len(self._until) >= _COVERAGE_PRUNE_AT:  # past days and quiet sites
+                now = self.clock()
+                self._until = {k: v for k, v in self._until.items() if v > now}
+            self._until[(site_id, work_date)] = deadline
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until.clear()
+
+
+_COVERAGE_PRUNE_AT = 1024
+
+
+def install_dispatch(
+    factory: sessionmaker[Session],
+    queue_getter: Callable[[], Queue],
+    coverage: Coverage | None = None,
+) -> None:
+    """Make every session of `factory` enqueue the days its commits marked (one `Coverage`
+    shared by the sessions of the factory, i.e. by the process)."""
+    info = factory.kw.setdefault("info", {})
+    # Once per factory, remembered on the factory itself: `event.contains` answers by id(),
+    # and a new factory that reuses the id of a collected one was then left without the hook.
+    if _QUEUE_KEY not in info:
         event.listen(factory, "after_commit", _after_commit)
+    info[_QUEUE_KEY] = queue_getter
+    info[_COVERAGE_KEY] = coverage or Coverage()
 
 
 def _after_commit(session: Session) -> None:
@@ -52,15 +114,21 @@ def _after_commit(session: Session) -> None:
     getter = session.info.get(_QUEUE_KEY)
     if not pending or getter is None:
         return
+    coverage: Coverage = session.info[_COVERAGE_KEY]
+    uncovered = [mark for mark in sorted(pending) if not coverage.covers(*mark)]
+    if not uncovered:
+        return
     try:
         queue = getter()
-        for site_id, work_date in sorted(pending):
-            enqueue_reconcile(queue, site_id, work_date)
+        for site_id, work_date in uncovered:
+            enqueue_reconcile(queue, site_id, work_date, coverage)
     except RedisError as exc:
         log.warning("reconcile not enqueued (Redis: %s); the nightly rebuild will catch up", exc)
 
 
-def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None:
+def enqueue_reconcile(
+    queue: Queue, site_id: int, work_date: date, coverage: Coverage | None = None
+) -> Job | None:
     """Enqueue `jobs.reconcile.reconcile_site_days` for one site and day, unless a job for
     the same site and day is still waiting (then that job will see the new events).
 
@@ -71,38 +139,49 @@ def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None
     this commit.  Without the marker: a job still waiting
     (due but not yet picked up) will also read it, and the marker is not set, so the next
     call checks again; otherwise the marker is set and the job scheduled.  A call that comes
-    after the job started finds no marker and schedules the next run."""
+    after the job started finds no marker and schedules the next run.
+
+    The marker is set as `claimed`; the MULTI that schedules the job turns it into
+    `scheduled`.  With `coverage`, a `scheduled` marker's remaining life (or the whole life of
+    the one just set) is remembered there, and the caller skips this function until then."""
     job_id = reconcile_job_id(site_id, work_date)
     marker = f"{_COALESCE_PREFIX}{site_id}:{work_date.isoformat()}"
     redis = queue.connection
-    claimed = redis.register_script(_CLAIM)(  # EVALSHA; loaded again after a restart
-        keys=[marker, Job.key_for(job_id)],
-        args=[_MARKER_MS],
-    )
-    if not claimed:
+    asked = coverage.clock() if coverage is not None else 0.0  # before the request is sent
+    verdict, marker_life_ms = _CLAIM(redis, [marker, Job.key_for(job_id)], [_MARKER_MS])
+    if verdict == _COALESCED:
+        if coverage is not None and marker_life_ms > 0:
+            coverage.note(site_id, work_date, asked + marker_life_ms / 1000)
         return None
-    if claimed == _RUNNING:
+    if verdict == _RUNNING:
         # The job with that id is running.  Its follow-up gets an id of its own: RQ keeps one
         # hash per id, and the running job's completion writes over the follow-up scheduled
         # under the same id, which then never ran (drills/morning_rush at capacity).
         job_id = f"{job_id}-{uuid.uuid4().hex[:12]}"
     try:
-        return queue.enqueue_in(
-            timedelta(seconds=defaults.COALESCE_DELAY_S),
-            "jobs.reconcile.reconcile_site_days",
-            site_id,
-            work_date.isoformat(),
-            work_date.isoformat(),
-            job_id=job_id,
-            job_timeout=defaults.JOB_TIMEOUT_S,
-            result_ttl=defaults.RESULT_TTL_S,
-            failure_ttl=defaults.FAILURE_TTL_S,
-            retry=Retry(max=defaults.RETRY_MAX, interval=list(defaults.RETRY_INTERVALS_S)),
-        )
+        with redis.pipeline() as multi:
+            job = queue.enqueue_in(
+                timedelta(seconds=defaults.COALESCE_DELAY_S),
+                "jobs.reconcile.reconcile_site_days",
+                site_id,
+                work_date.isoformat(),
+                work_date.isoformat(),
+                job_id=job_id,
+                job_timeout=defaults.JOB_TIMEOUT_S,
+                result_ttl=defaults.RESULT_TTL_S,
+                failure_ttl=defaults.FAILURE_TTL_S,
+                retry=Retry(max=defaults.RETRY_MAX, interval=list(defaults.RETRY_INTERVALS_S)),
+                pipeline=multi,
+            )
+            multi.set(marker, _SCHEDULED, xx=True, keepttl=True)
+            marked = multi.execute()[-1]
     except BaseException:
         with contextlib.suppress(RedisError):
             redis.delete(marker)  # not scheduled: the next call must try again
         raise
+    if coverage is not None and marked:
+        coverage.note(site_id, work_date, asked + _MARKER_MS / 1000)
+    return job
 
 
 # RQ keeps scheduled jobs by whole seconds (`ScheduledJobRegistry` scores are truncated
@@ -112,14 +191,20 @@ def enqueue_reconcile(queue: Queue, site_id: int, work_date: date) -> Job | None
 # (found by drills/morning_rush; one or two worker-days in a thousand).
 _MARKER_MS = max(1, (defaults.COALESCE_DELAY_S - 1) * 1000)
 
-# KEYS[1] the marker, KEYS[2] the job's hash; ARGV[1] the marker's life in ms.  0 = coalesced,
-# 1 = schedule, 2 = schedule while the job of that id is running (under another id).
-_RUNNING = 2
-_CLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+# KEYS[1] the marker, KEYS[2] the job's hash; ARGV[1] the marker's life in ms.  Answers
+# {verdict, ms}: verdict 0 = coalesced, 1 = schedule, 2 = schedule while the job of that id is
+# running (under another id); ms = what is left of a `scheduled` marker's life, else 0.
+_COALESCED, _RUNNING = 0, 2
+_SCHEDULED = "scheduled"
+_CLAIM = LuaScript("""
+local life = redis.call('PTTL', KEYS[1])
+if life ~= -2 then
+  if life > 0 and redis.call('GET', KEYS[1]) == 'scheduled' then return {0, life} end
+  return {0, 0}
+end
 local status = redis.call('HGET', KEYS[2], 'status')
-if status == 'queued' or status == 'scheduled' or status == 'deferred' then return 0 end
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
-if status == 'started' then return 2 end
-return 1
-"""
+if status == 'queued' or status == 'scheduled' or status == 'deferred' then return {0, 0} end
+redis.call('SET', KEYS[1], 'claimed', 'PX', ARGV[1])
+if status == 'started' then return {2, 0} end
+return {1, 0}
+""")

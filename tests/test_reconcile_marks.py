@@ -12,7 +12,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.queue import install_dispatch, make_queue, reconcile_job_id
+from jobs.queue import Coverage, install_dispatch, make_queue, reconcile_job_id
 from workers_db.changes import mark_reconcile
 from workers_db.models import Event, Site, Worker
 
@@ -22,9 +22,22 @@ DAY = date(2025, 4, 1)
 
 
 @pytest.fixture
-def dispatching(session_factory: sessionmaker[Session], redis_conn: Redis) -> sessionmaker[Session]:
-    install_dispatch(session_factory, lambda: make_queue(redis_conn))
+def coverage() -> Coverage:
+    return Coverage()
+
+
+@pytest.fixture
+def dispatching(
+    session_factory: sessionmaker[Session], redis_conn: Redis, coverage: Coverage
+) -> sessionmaker[Session]:
+    install_dispatch(session_factory, lambda: make_queue(redis_conn), coverage)
     return session_factory
+
+
+def lose_the_jobs(redis_conn: Redis, coverage: Coverage) -> None:
+    """An empty Redis, and a process that knows it: it no longer counts on a waiting job."""
+    redis_conn.flushdb()
+    coverage.clear()
 
 
 @pytest.fixture
@@ -90,7 +103,10 @@ def test_an_event_of_nobody_is_not_reconciled(
 
 
 def test_a_changed_event_reconciles_the_day_it_left_and_the_day_it_moved_to(
-    dispatching: sessionmaker[Session], place: tuple[Site, Worker], redis_conn: Redis
+    dispatching: sessionmaker[Session],
+    place: tuple[Site, Worker],
+    redis_conn: Redis,
+    coverage: Coverage,
 ) -> None:
     site, worker = place
     later = date(2025, 4, 3)
@@ -98,11 +114,11 @@ def test_a_changed_event_reconciles_the_day_it_left_and_the_day_it_moved_to(
         row = an_event(site, worker, "moved")
         session.add(row)
         session.commit()
-        redis_conn.flushdb()
+        lose_the_jobs(redis_conn, coverage)
         row.work_date = later
         session.commit()
         assert queued(redis_conn, site.id, DAY) and queued(redis_conn, site.id, later)
-        redis_conn.flushdb()
+        lose_the_jobs(redis_conn, coverage)
         row.approved_at = datetime.now(UTC)  # an approval changes the day as well
         session.commit()
         assert queued(redis_conn, site.id, later)
@@ -124,3 +140,31 @@ def test_a_set_based_write_marks_its_days_explicitly(
         session.commit()
         assert queued(redis_conn, site.id, DAY)
         assert session.scalar(select(Event.worker_id).where(Event.external_id == "test:unknown"))
+
+
+def test_commits_while_the_job_waits_make_no_round_trip(
+    dispatching: sessionmaker[Session],
+    place: tuple[Site, Worker],
+    redis_conn: Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first commit schedules the job; the next ones, for the same site and day while
+    that job is waiting, need nothing from Redis; another day still asks."""
+    site, worker = place
+    claims: list[str] = []
+    original = redis_conn.evalsha
+
+    def evalsha(sha: str, numkeys: int, *keys_and_args: str | int | float) -> object:
+        claims.append(str(keys_and_args[0]))
+        return original(sha, numkeys, *keys_and_args)
+
+    monkeypatch.setattr(redis_conn, "evalsha", evalsha)
+    with dispatching() as session:
+        for n in range(5):
+            session.add(an_event(site, worker, f"burst-{n}"))
+            session.commit()
+        assert len(claims) == 1
+        session.add(an_event(site, worker, "next day", date(2025, 4, 2)))
+        session.commit()
+        assert len(claims) == 2
+    assert queued(redis_conn, site.id, DAY) and queued(redis_conn, site.id, date(2025, 4, 2))

@@ -30,6 +30,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from twilio.twiml.voice_response import VoiceResponse
 
+from jobs.connection import LuaScript
 from voice_app.twilio.params import TwilioParams
 from workers_db.identifiers import mask_phone, try_normalize_phone
 from workers_db.settings import Settings
@@ -49,13 +50,13 @@ class SlidingWindow:
     the MULTI it replaces and cheaper to send and parse; adding a member again changes
     nothing)."""
 
-    SCRIPT = """
+    SCRIPT = LuaScript("""
 redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
 redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[3])
 local count = redis.call('ZCARD', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return count
-"""
+""")
 
     def __init__(self, redis: Redis, limit: int, window_s: int) -> None:
         self.redis = redis
@@ -63,8 +64,9 @@ return count
         self.window_s = window_s
 
     def admit(self, key: str, member: str, now: float) -> tuple[bool, int]:
-        script = self.redis.register_script(self.SCRIPT)  # EVALSHA, reloaded after a restart
-        count = int(script(keys=[key], args=[now - self.window_s, now, member, self.window_s]))
+        count = int(
+            self.SCRIPT(self.redis, [key], [now - self.window_s, now, member, self.window_s])
+        )
         return count <= self.limit, count
 
 
@@ -79,11 +81,13 @@ def busy_answer() -> str:
     return str(response)
 
 
-def gate_webhook(request: Request, settings: Settings, redis: Redis) -> Response | None:
-    """None to go on, or the `<Reject>` answer for a caller over the limit."""
+def gate_webhook(
+    request: Request, params: TwilioParams, settings: Settings, redis: Redis
+) -> Response | None:
+    """None to go on, or the `<Reject>` answer for a caller over the limit (`params`: the
+    request's form, parsed once for the gate and the step)."""
     if request.path not in LIMITED_PATHS:
         return None
-    params = TwilioParams.parse(request.form)
     if params.call_sid is None:
         return None
     caller = params.caller()

@@ -36,9 +36,14 @@ KEPT = ("CallSid", "From", "To", "Digits", "CallStatus", "CallDuration", "ErrorU
 
 
 def clean(value: str | None, limit: int = MAX_FIELD) -> str:
-    """Printable text only (no control or NUL characters), at most `limit` characters."""
+    """Printable text only (no control or NUL characters), at most `limit` characters.
+
+    `str.isprintable()` is false for every character of category C (and for separators other
+    than the space), so a value it accepts has nothing to remove: Twilio's own fields skip the
+    walk over each character's category."""
     text = (value or "")[: limit * 4]
-    text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
+    if not text.isprintable():
+        text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
     return text.strip()[:limit]
 
 

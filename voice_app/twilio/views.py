@@ -13,7 +13,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 from flask.typing import ResponseReturnValue
 
 from voice_app.calls.providers import twilio
@@ -43,11 +43,19 @@ def _xml(body: str) -> Response:
     return Response(body, 200, mimetype="text/xml")
 
 
+def _params() -> TwilioParams:
+    """The request's form, cleaned once (the rate limit and the step both read it)."""
+    params: TwilioParams | None = g.get("twilio_params")
+    if params is None:
+        params = g.twilio_params = TwilioParams.parse(request.form)
+    return params
+
+
 @bp.before_request
 def _verify_signature() -> ResponseReturnValue | None:
     why = refusal(request, settings())
     if why is None:  # a validated caller: now the per-caller rate limit (voice_app.ratelimit)
-        return gate_webhook(request, settings(), runtime().redis())
+        return gate_webhook(request, _params(), settings(), runtime().redis())
     log.warning("403 for %s: %s", request.path, why)
     return Response("Forbidden: request not signed by Twilio\n", 403, mimetype="text/plain")
 
@@ -64,7 +72,7 @@ def gather(n: int) -> ResponseReturnValue:
 
 @bp.post("/status")
 def status() -> ResponseReturnValue:
-    params = TwilioParams.parse(request.form)
+    params = _params()
     response = _xml(empty_answer())
     fields = params.fields
     keep_status(params, fields.get("CallStatus", ""), fields.get("CallDuration", ""), response)
@@ -73,7 +81,7 @@ def status() -> ResponseReturnValue:
 
 @bp.post("/fallback")
 def fallback() -> ResponseReturnValue:
-    params = TwilioParams.parse(request.form)
+    params = _params()
     failed = _path_of(params.fields.get("ErrorUrl", ""))
     match = _GATHER_PATH.search(failed)
     n = min(int(match.group(1)), MAX_STEP) if match else 0
@@ -105,4 +113,4 @@ def _path_of(url: str) -> str:
 
 
 def _step(n: int) -> Response:
-    return run_step(n, TwilioParams.parse(request.form), twilio(), _xml)
+    return run_step(n, _params(), twilio(), _xml)
