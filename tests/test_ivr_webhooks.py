@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import flask
 import pytest
 from flask import Flask
+from flask.sessions import NullSession
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -322,6 +324,30 @@ def test_without_a_token_every_twilio_request_is_refused(
             assert caller.post(path, call.params()).status_code == 403
     assert "TWILIO_AUTH_TOKEN is not set" in caplog.text
     assert events(db_session) == []
+
+
+def test_a_signature_of_the_url_with_its_default_port_is_accepted_too(
+    twilio: Twilio, world: World, db_session: Session
+) -> None:
+    """Twilio may sign `https://host:443/…` for `https://host/…` (twilio's `validate` tries
+    both); the URL as signed here is checked first, the other forms only when it fails."""
+    call = twilio.call(TANAKA, SITE_NUMBER)
+    params = call.params(CallStatus="ringing")
+    with_port = sign("https://genba.test:443/twilio/voice", params)
+    assert twilio.post("/twilio/voice", params, signature=with_port).status_code == 200
+    other = sign("https://genba.test:8443/twilio/voice", params)
+    assert (
+        twilio.post("/twilio/voice", {**params, "CallSid": "CA" + "9" * 32}, other).status_code
+        == 403
+    )
+    assert len(events(db_session, worker_id=world.tanaka.id)) == 1
+
+
+def test_webhooks_open_no_cookie_session(ivr_app: Flask) -> None:
+    """The admin UI's signed-cookie session is not even opened for a webhook."""
+    for path, opened in (("/twilio/voice", False), ("/vonage/answer", False), ("/admin/", True)):
+        with ivr_app.test_request_context(path, method="POST"):
+            assert isinstance(flask.session, NullSession) is not opened, path
 
 
 # ---------------------------------------------------------------- status and fallback

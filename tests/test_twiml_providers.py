@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
+from twilio.twiml.voice_response import VoiceResponse
 
 from voice_app import create_app
+from voice_app.twilio.twiml import as_text
 from workers_db.settings import ConfigError, Settings
 
 from .conftest import PUBLIC_BASE_URL
@@ -55,3 +57,19 @@ def test_an_unknown_signature_kind_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="GENBA_TWIML_SIGNATURE"):
         Settings.from_env({"GENBA_TWIML_SIGNATURE": "telnyx", "GENBA_INSTANCE": "/tmp/x"})
     assert Settings.from_env({"GENBA_INSTANCE": "/tmp/x"}).twiml_signature == "twilio"
+
+
+def test_twiml_as_text_is_the_document_twilio_writes() -> None:
+    """`as_text` (the answers' serializer) gives exactly `str(response)` (twilio's `to_xml`)."""
+    response = VoiceResponse()
+    gather = response.gather(
+        action="/twilio/gather/1?a=1&b=<2>", method="POST", num_digits=1, finish_on_key=""
+    )
+    gather.say('タナカ イチロウさん、7時45分 & "<入場>"', language="ja-JP", voice="Google.ja-JP")
+    gather.say("Press 9 to correct it.\n\t", language="en-US", voice="Polly.Joanna")
+    response.redirect("/twilio/gather/1", method="POST")
+    response.hangup()
+    rejected = VoiceResponse()
+    rejected.reject(reason="busy")
+    for answer in (response, rejected, VoiceResponse()):
+        assert as_text(answer) == str(answer)

@@ -23,8 +23,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from voice_app import admin, api, extensions, guards, health, twilio, vonage
+    from voice_app.sessions import WebhookFreeSessions
 
     app = Flask(__name__, instance_relative_config=False)
+    app.session_interface = WebhookFreeSessions()
     config = dict(test_config or {})
     settings: Settings = config.pop("GENBA_SETTINGS", None) or Settings.from_env()
     app.config.update(

@@ -32,6 +32,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from jobs.connection import LuaScript
 from voice_app.twilio.params import TwilioParams
+from voice_app.twilio.twiml import as_text
 from workers_db.identifiers import mask_phone, try_normalize_phone
 from workers_db.settings import Settings
 
@@ -78,7 +79,7 @@ def caller_key(secret: str, identity: str) -> str:
 def busy_answer() -> str:
     response = VoiceResponse()
     response.reject(reason="busy")
-    return str(response)
+    return as_text(response)
 
 
 def gate_webhook(

@@ -7,6 +7,9 @@ gather that is only an offer (the menu key during the confirmation) is followed 
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr_flows.messages import render
@@ -18,11 +21,21 @@ def step_path(n: int) -> str:
     return "/twilio/voice" if n == 0 else f"/twilio/gather/{n}"
 
 
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def as_text(response: TwiML) -> str:
+    """The document `str(response)` gives, twilio's tree serialized by ElementTree as text:
+    twilio's `to_xml` serializes the same tree to UTF-8 bytes and decodes them again, which
+    takes twice as long for the same characters."""
+    return _DECLARATION + ET.tostring(response.xml(), encoding="unicode")
+
+
 def to_twiml(step: Step, next_path: str) -> str:
     response = VoiceResponse()
     if step.reject:
         response.reject()
-        return str(response)
+        return as_text(response)
     target = response
     if step.gather is not None:
         target = response.gather(
@@ -42,7 +55,7 @@ def to_twiml(step: Step, next_path: str) -> str:
         response.redirect(next_path, method="POST")
     else:
         response.hangup()
-    return str(response)
+    return as_text(response)
 
 
 def _said(*messages: str) -> str:
@@ -63,4 +76,4 @@ def system_down_answer() -> str:
 
 
 def empty_answer() -> str:
-    return str(VoiceResponse())
+    return as_text(VoiceResponse())
