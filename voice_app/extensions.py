@@ -5,7 +5,8 @@ One session per request, created on first use and removed at teardown (warehouse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.connection import redis_for
 from jobs.queue import install_dispatch, make_queue
+from voice_app.spool import Spool
 from workers_db.db import make_engine, make_session_factory
 from workers_db.settings import Settings
 
@@ -25,12 +27,23 @@ class Runtime:
     settings: Settings
     engine: Engine | None
     session_factory: sessionmaker[Session]
+    _queue: Queue | None = field(default=None, repr=False)
 
     def redis(self) -> Redis:
         return redis_for(self.settings)
 
     def queue(self) -> Queue:
-        return make_queue(self.redis())
+        """The RQ queue on this process's Redis client (built again when that client is a new
+        one, e.g. in a forked child)."""
+        redis = self.redis()
+        queue = self._queue
+        if queue is None or queue.connection is not redis:
+            queue = self._queue = make_queue(redis)
+        return queue
+
+    @cached_property
+    def spool(self) -> Spool:
+        return Spool(self.settings.spool_path)
 
 
 def init_app(app: Flask, settings: Settings, factory: sessionmaker[Session] | None) -> None:

@@ -21,7 +21,6 @@ from voice_app.calls.providers import Provider, WebhookParams
 from voice_app.calls.runner import DB_UNAVAILABLE, answer_step
 from voice_app.calls.spooling import enqueue_replay, replay_pending, spool_call
 from voice_app.extensions import db, runtime, settings
-from voice_app.spool import Spool
 from workers_db.calls import record_status
 from workers_db.settings import Settings
 
@@ -106,7 +105,7 @@ def spool_or_give_up(n: int, params: WebhookParams, moment: datetime, speaker: P
 def replay_after(response: Response) -> None:
     """The database answered: replay what the spool holds once the response is sent."""
     rt = runtime()
-    if Spool(rt.settings.spool_path).has_pending():
+    if rt.spool.has_pending():
         current, factory = rt.settings, rt.session_factory
         response.call_on_close(lambda: _replay_quietly(current, factory))
 
