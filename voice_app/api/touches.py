@@ -12,7 +12,6 @@ is not registered) are additions to the contract's keys.
 
 from __future__ import annotations
 
-from flask import abort
 from flask.typing import ResponseReturnValue
 
 from voice_app.api.answers import TouchesOut
@@ -20,6 +19,7 @@ from voice_app.api.auth import current_principal
 from voice_app.api.declare import answer, operation
 from voice_app.api.requests import TouchesIn
 from voice_app.extensions import db, settings
+from workers_db.errors import Forbidden
 from workers_db.models import Site
 from workers_db.touch_intake import ingest_touches
 
@@ -48,9 +48,9 @@ def post_touches(body: TouchesIn) -> ResponseReturnValue:
     with session.no_autoflush:
         site = session.get(Site, principal.site_id) if principal.site_id is not None else None
     if site is None or not site.active:
-        abort(403, "this device token belongs to no active site")
+        raise Forbidden("device.no_active_site")
     if _claims_other_site(body, site):
-        abort(403, f"this device token is for site {site.site_code} only")
+        raise Forbidden("device.other_site", {"site_code": site.site_code})
     result = ingest_touches(
         session, site=site, device=principal.name, items=body.events, tz=settings().tz
     )

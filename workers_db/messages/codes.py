@@ -72,6 +72,8 @@ CODES: dict[str, tuple[str, ...]] = {
     "auth.token_required": (),
     "auth.token_unknown": (),
     "auth.role_refused": ("role",),
+    "device.no_active_site": (),
+    "device.other_site": ("site_code",),
     "not_text": (),
     "not_text_list": (),
     "not_number": ("got",),

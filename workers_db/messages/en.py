@@ -64,6 +64,8 @@ MESSAGES: dict[str, str] = {
     "auth.token_required": "Authorization: Bearer TOKEN is required",
     "auth.token_unknown": "unknown or revoked token",
     "auth.role_refused": "a {role} token may not use this endpoint",
+    "device.no_active_site": "this device token belongs to no active site",
+    "device.other_site": "this device token is for site {site_code} only",
     "not_text": "must be text",
     "not_text_list": "must be a list of texts",
     "not_number": "must be a number, not a JSON {got}",

@@ -64,6 +64,8 @@ MESSAGES: dict[str, str] = {
     "auth.token_required": "Authorization ヘッダーに Bearer トークンを付けてください",
     "auth.token_unknown": "トークンが無効です（登録がないか、失効しています）",
     "auth.role_refused": "{role} のトークンではこの操作はできません",
+    "device.no_active_site": "このリーダーのトークンは、稼働中の現場に登録されていません",
+    "device.other_site": "このリーダーのトークンは現場 {site_code} 専用です",
     "not_text": "文字で入力してください",
     "not_text_list": "文字のリストにしてください",
     "not_number": "数値にしてください (JSON の {got} が送られました)",
