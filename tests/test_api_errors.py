@@ -7,9 +7,11 @@ import json
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from voice_app import create_app
 from voice_app.api import registry_workers
+from workers_db.settings import Settings
 
 from .helpers import bearer, make_company, make_site, make_token
 
@@ -166,3 +168,25 @@ def test_an_unexpected_error_is_a_json_500(
     monkeypatch.setattr(registry_workers, "workers_in_scope", broken)
     (problem,) = _errors(client.get(f"{API}/workers", headers=admin), 500)
     assert "boom" not in str(problem["message"])
+
+
+def test_a_reconcile_request_without_redis_is_a_503_that_tells_no_internals(
+    settings: Settings, session_factory: sessionmaker[Session], db_session: Session
+) -> None:
+    """Redis down (nothing listens on the port): 503 in the client's language with
+    Retry-After, and neither the address nor Redis' own words reach the client."""
+    dead = settings.with_overrides(redis_url="redis://127.0.0.1:18698/0")
+    app = create_app(
+        {"TESTING": True, "GENBA_SETTINGS": dead, "GENBA_SESSION_FACTORY": session_factory}
+    )
+    token = bearer(make_token(db_session, "admin"))
+    db_session.commit()
+    response = app.test_client().post(
+        f"{API}/reconcile",
+        json={"from": "2026-04-01", "to": "2026-04-02"},
+        headers={**token, "Accept-Language": "ja"},
+    )
+    (problem,) = _errors(response, 503)
+    assert str(problem["message"]).startswith("ジョブキュー (Redis) が応答しません")
+    assert "18698" not in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "60"

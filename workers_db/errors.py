@@ -81,6 +81,10 @@ class Unauthorized(Coded, PermissionError):
     """The request carries no valid credentials (the API answers 401)."""
 
 
+class Unavailable(Coded, RuntimeError):
+    """A service the request needs does not answer (the API answers 503); nothing was done."""
+
+
 class Forbidden(Coded, PermissionError):
     """The row exists but is outside the caller's scope (the API answers 403, the admin UI
     its 403 page); nothing was written."""

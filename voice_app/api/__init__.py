@@ -22,7 +22,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from voice_app.api.payload import request_lang
-from workers_db.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from workers_db.errors import Forbidden, NotFound, Unauthorized, Unavailable, ValidationFailed
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -59,6 +59,13 @@ def _not_found(exc: NotFound) -> ResponseReturnValue:
 def _unauthorized(exc: Unauthorized) -> ResponseReturnValue:
     response = errors(401, exc.text(request_lang()))
     response.headers["WWW-Authenticate"] = 'Bearer realm="genba-call"'
+    return response
+
+
+@bp.errorhandler(Unavailable)
+def _unavailable(exc: Unavailable) -> ResponseReturnValue:
+    response = errors(503, exc.text(request_lang()))
+    response.headers["Retry-After"] = "60"
     return response
 
 

@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import abort
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
@@ -27,10 +27,12 @@ from voice_app.api.records import ANY_ROLE, visible_site_or_403
 from voice_app.api.requests import ExceptionsQuery, ReconcileIn, ResolveIn, StatsQuery
 from voice_app.extensions import db, runtime, settings
 from workers_db.audit import actor_of
-from workers_db.errors import Forbidden, NotFound, ValidationFailed
+from workers_db.errors import Forbidden, NotFound, Unavailable, ValidationFailed
 from workers_db.exception_queue import api_exceptions
 from workers_db.models import Company, WorkException
 from workers_db.resolutions import REASON_CODES, resolve_exception
+
+log = logging.getLogger(__name__)
 
 
 def exception_json(row: WorkException) -> ExceptionOut:
@@ -133,8 +135,9 @@ def post_reconcile(body: ReconcileIn) -> ResponseReturnValue:
         raise Forbidden("scope.no_site")
     try:
         job = enqueue_reconcile_range(runtime().queue(), site_ids, first, last)
-    except RedisError as exc:
-        abort(503, f"the job queue (Redis) does not answer: {exc}")
+    except RedisError as exc:  # what Redis said goes to the log, not to the client
+        log.warning("reconcile request not queued: Redis does not answer (%s)", exc)
+        raise Unavailable("queue.unavailable") from exc
     return answer(JobOut(job_id=job.id), 202)
 
 

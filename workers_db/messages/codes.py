@@ -73,6 +73,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "auth.token_unknown": (),
     "auth.role_refused": ("role",),
     "device.no_active_site": (),
+    "queue.unavailable": (),
     "device.other_site": ("site_code",),
     "not_text": (),
     "not_text_list": (),

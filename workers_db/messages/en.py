@@ -65,6 +65,9 @@ MESSAGES: dict[str, str] = {
     "auth.token_unknown": "unknown or revoked token",
     "auth.role_refused": "a {role} token may not use this endpoint",
     "device.no_active_site": "this device token belongs to no active site",
+    "queue.unavailable": (
+        "the job queue (Redis) does not answer; nothing was queued, try again in a minute"
+    ),
     "device.other_site": "this device token is for site {site_code} only",
     "not_text": "must be text",
     "not_text_list": "must be a list of texts",

@@ -65,6 +65,10 @@ MESSAGES: dict[str, str] = {
     "auth.token_unknown": "トークンが無効です（登録がないか、失効しています）",
     "auth.role_refused": "{role} のトークンではこの操作はできません",
     "device.no_active_site": "このリーダーのトークンは、稼働中の現場に登録されていません",
+    "queue.unavailable": (
+        "ジョブキュー (Redis) が応答しません。何も登録していません。"
+        "1 分ほど待ってからもう一度お試しください"
+    ),
     "device.other_site": "このリーダーのトークンは現場 {site_code} 専用です",
     "not_text": "文字で入力してください",
     "not_text_list": "文字のリストにしてください",
