@@ -5,8 +5,8 @@ Events go in through the event intake (`workers_db.intake.record_call_event`: `I
 CONFLICT (external_id) DO NOTHING`), so a retried webhook, a racing duplicate or a spool
 replay finds the row that won, and the touched (site, day) is marked for reconciliation
 after the commit.  A step whose one action is an event (the zero-key check-in: its entry)
-writes the event and the answer in one statement on PostgreSQL
-(`intake.record_call_event_and_step`).  A PIN try was counted before the PIN was evaluated
+writes the event and the answer together (`intake.record_call_event_and_step`: one
+statement on PostgreSQL).  A PIN try was counted before the PIN was evaluated
 (`workers_db.lockout`); a success clears the counters here.
 """
 
@@ -54,7 +54,7 @@ def apply(
     """Apply the actions and store the step's answer: how many events were newly inserted,
     and whether the answer was stored (False: a concurrent delivery of the step stored one
     first; the caller rolls back)."""
-    if len(actions) == 1 and isinstance(actions[0], RecordEvent) and _postgresql(session):
+    if len(actions) == 1 and isinstance(actions[0], RecordEvent):
         return _record_with_answer(session, actions[0], call, tz, answer)
     event_ids: dict[str, int] = {}
     created_count = 0
@@ -72,10 +72,6 @@ def apply(
         elif isinstance(action, PinSucceeded):
             _identified(session, action)
     return created_count, store_step(session, answer)
-
-
-def _postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _record_with_answer(

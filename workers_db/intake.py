@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workers_db.calls import STEP_KEY, StepAnswer
+from workers_db.calls import STEP_KEY, StepAnswer, store_step
 from workers_db.changes import mark_reconcile
 from workers_db.db import (
     DriverStatement,
@@ -202,11 +202,15 @@ def record_call_event(
 def record_call_event_and_step(
     session: Session, values: dict[str, Any], answer: StepAnswer, *, also_reconcile: date | None
 ) -> tuple[bool, bool]:
-    """`record_call_event` and `calls.store_step` in one statement (PostgreSQL): whether the
-    event was new and whether the answer was stored (False: a concurrent delivery of the step
-    stored one, and the caller rolls back).  The zero-key check-in's write: its two inserts,
-    each `ON CONFLICT DO NOTHING` as on their own, are the two data-modifying CTEs of one
-    statement, one round trip, on psycopg directly (`run_on_driver`)."""
+    """`record_call_event` and `calls.store_step`: whether the event was new and whether the
+    answer was stored (False: a concurrent delivery of the step stored one, and the caller
+    rolls back).  The zero-key check-in's write: on PostgreSQL its two inserts, each `ON
+    CONFLICT DO NOTHING` as on their own, are the two data-modifying CTEs of one statement,
+    one round trip, on psycopg directly (`run_on_driver`); elsewhere (SQLite) one after the
+    other."""
+    if session.get_bind().dialect.name != "postgresql":
+        _, created = record_call_event(session, values, also_reconcile=also_reconcile)
+        return created, store_step(session, answer)
     step = {**vars(answer), "created_at": utcnow()}
     [rows] = run_on_driver(session, (_EVENT_AND_STEP, {**_UNSET, **values, **step}))
     event_id, step_id = rows[0]
