@@ -344,9 +344,14 @@ def _json(dialect: str, column: str) -> str:
 
 def _detail_differs(dialect: str, stored: str, wanted: str) -> str:
     """SQL: a stored detail (JSON) is not the wanted one (text); on PostgreSQL compared as
-    values (`jsonb`), on SQLite as minified text."""
+    values (`jsonb`), on SQLite as minified text.  PostgreSQL's `json` keeps the text it was
+    given, so a detail stored from the same text (most of them: a re-run wants what it wrote)
+    is told apart by the text alone; only a different text is parsed and compared."""
     if dialect == "postgresql":
-        return f"CAST({stored} AS JSONB) IS DISTINCT FROM CAST({wanted} AS JSONB)"
+        return (
+            f"CAST({stored} AS TEXT) IS DISTINCT FROM {wanted}"
+            f" AND CAST({stored} AS JSONB) IS DISTINCT FROM CAST({wanted} AS JSONB)"
+        )
     return f"json({stored}) IS NOT json({wanted})"
 
 

@@ -179,7 +179,7 @@ def aggregate_days() -> TextClause:
     manual and roster events of the date (those never pair or repeat; a manual event with a
     direction, such as the exit time the office set for a forgotten exit, gives its time).
     A day the office dropped (an `overlapping_sites` resolved with `:dropped_reason`) makes
-    no record."""
+    no record (looked up within the range: the site/status/date index finds those days)."""
     statement = text(
         f"""
         INSERT INTO {DAYS_TABLE} (worker_id, work_date, first_in, last_out, has_manual,
@@ -212,6 +212,7 @@ def aggregate_days() -> TextClause:
             SELECT 1 FROM exceptions dx
             WHERE dx.kind = 'overlapping_sites' AND dx.status = 'resolved'
               AND dx.reason_code = :dropped_reason AND dx.site_id = :site_id
+              AND dx.work_date BETWEEN :first AND :last
               AND dx.worker_id = x.worker_id AND dx.work_date = x.work_date)
         """
     )

@@ -18,11 +18,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workers_db.models.base import Base, UTCDateTime, utcnow
 
+_OPEN_OVERLAPS = "kind = 'overlapping_sites' AND status = 'open'"
 EVENT_SOURCES = ("phone", "nfc", "manual", "roster")
 DIRECTIONS = ("entry", "exit")
 EXCEPTION_KINDS = (
@@ -109,7 +111,15 @@ class WorkException(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", EXCEPTION_KINDS), name="kind"),
         CheckConstraint(_in("status", EXCEPTION_STATUSES), name="status"),
-        Index("ix_exceptions_site_status", "site_id", "status"),
+        # Reconciliation reads the open ones of a site and date range, and the open overlaps
+        # near its dates (migration 0005).
+        Index("ix_exceptions_site_status_date", "site_id", "status", "work_date"),
+        Index(
+            "ix_exceptions_open_overlaps",
+            "work_date",
+            postgresql_where=text(_OPEN_OVERLAPS),
+            sqlite_where=text(_OPEN_OVERLAPS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
