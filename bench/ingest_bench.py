@@ -14,9 +14,12 @@ Baselines, in the same run, the same number of threads each inserting the same r
   each row's worker (looked up before the clock starts) — the cheapest form of the same
   writes, so the ceiling of the ingest path on this machine.
 
-Prints events/s of each, the ratios, and the CPU time per event of the API's run: the
-gunicorn workers', the uploaders' and the whole machine's (docs/nfc.md).  The database is
-dropped and re-created; the Redis db is flushed before and after.
+Prints events/s of each, the ratios, and the CPU time per event of each run by process (from
+/proc): the gunicorn workers (the API's run only), the PostgreSQL backends connected to the
+bench database, PostgreSQL's other processes (WAL writer, checkpointer, autovacuum: and other
+databases' backends, if anything else runs), Redis, this process (the uploaders, or the baselines'
+clients) and the whole machine (docs/nfc.md).  The database is dropped and re-created; the
+Redis db is flushed before and after.
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ from typing import Any
 
 from redis import Redis
 from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ivr_bench import ROOT, recreate_database, start, stop
+from ivr_bench import BACKENDS, ROOT, cpu_seconds, recreate_database, start, stop
 from nfc_bench import BATCH, events, seed
 
 from workers_db.db import make_engine
@@ -66,21 +70,29 @@ def in_threads(count: int, work: Any, shares: list[Any]) -> float:
 
 
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes so far (/proc/PID/stat: utime, stime)."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / TICK
+GROUPS = ("app", BACKENDS, "PostgreSQL", "Redis", "client", "machine")
+WIDTHS = (10, 13, 10, 7, 14, 9)  # of the printed columns
 
 
 def machine_busy() -> float:
     """CPU seconds the whole machine has been busy (all cores, everyone's: /proc/stat)."""
     ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     return (sum(ticks) - ticks[3] - ticks[4]) / TICK  # all but idle and iowait
+
+
+def measured(
+    count: int, server_pid: int, database: str, run: Any
+) -> tuple[float, dict[str, float]]:
+    """`run()`'s events/s and the CPU µs per event it cost each group of `GROUPS` (a process
+    that ended during the run is not counted)."""
+    before, busy = cpu_seconds(server_pid, database), machine_busy()
+    rate = run()
+    after, busy = cpu_seconds(server_pid, database), machine_busy() - busy
+    spent = dict.fromkeys(GROUPS, 0.0)
+    for (group, pid), seconds in after.items():
+        spent[group] += (seconds - before.get((group, pid), 0.0)) / count * 1e6
+    spent["machine"] = busy / count * 1e6
+    return rate, spent
 
 
 def main() -> None:
@@ -93,6 +105,7 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
+    database = make_url(args.database_url).database or ""
     recreate_database(args.database_url)
     engine = make_engine(args.database_url)
     upgrade(engine)
@@ -127,16 +140,11 @@ def main() -> None:
 
     server = start("voice_app:create_app()", args.port, env, ROOT)
     try:
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
-        workers = [int(pid) for pid in children.split()]
-        before = cpu_seconds(workers), time.process_time(), machine_busy()
-        ours = in_threads(count, upload, shares)
-        after = cpu_seconds(workers), time.process_time(), machine_busy()
+        ours, ours_cpu = measured(
+            count, server.pid, database, lambda: in_threads(count, upload, shares)
+        )
     finally:
         stop(server)
-    app_us, client_us, machine_us = (
-        (b - a) / count * 1e6 for a, b in zip(before, after, strict=True)
-    )
 
     def plain(share: list[list[dict[str, Any]]]) -> None:
         with engine.connect() as conn:
@@ -151,7 +159,7 @@ def main() -> None:
                 ])  # fmt: skip
                 conn.commit()
 
-    baseline = in_threads(count, plain, shares)
+    baseline, baseline_cpu = measured(count, -1, database, lambda: in_threads(count, plain, shares))
     with engine.connect() as conn:
         owner = {uid: worker for uid, worker in conn.execute(select(Card.uid, Card.worker_id))}
 
@@ -169,7 +177,9 @@ def main() -> None:
             conn.commit()
         conn.close()
 
-    ceiling = in_threads(count, multi_row, shares)
+    ceiling, ceiling_cpu = measured(
+        count, -1, database, lambda: in_threads(count, multi_row, shares)
+    )
     engine.dispose()
     Redis.from_url(args.redis_url).flushdb()
     print(f"{args.uploaders} uploaders, batches of {BATCH}, {count} events, {os.cpu_count()} CPUs")
@@ -178,11 +188,11 @@ def main() -> None:
     print(f"multi-row{ceiling:10,.0f} events/s one INSERT … SELECT FROM unnest + commit per batch")
     print(f"ratio    {ours / baseline:10.2f}   to executemany (target: 30,000 events/s)")
     print(f"ratio    {ours / ceiling:10.2f}   to the multi-row insert")
-    print(
-        f"CPU per event through the API: {app_us:.0f} µs in the gunicorn workers, "
-        f"{client_us:.0f} µs in the uploaders, {machine_us:.0f} µs on the whole machine "
-        f"(the rest: PostgreSQL, Redis, others' load)"
-    )
+    print("CPU µs per event   gunicorn  PG backends  PG other  Redis  this process  machine")
+    for name, cpu in (("ingest", ours_cpu), ("baseline", baseline_cpu), ("multi-row", ceiling_cpu)):
+        figures = (f"{cpu[g]:{w}.1f}" for g, w in zip(GROUPS, WIDTHS, strict=True))
+        print(f"{name:16s}{''.join(figures)}")
+    print("(machine: every process, anyone's; PG other: WAL writer, checkpointer, autovacuum, …)")
     if refused:
         raise SystemExit(f"FAIL: {sum(refused)} events not accepted")
 
