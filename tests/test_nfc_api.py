@@ -155,3 +155,36 @@ def test_batch_shape_is_checked(client: FlaskClient, nfc_site: NfcSite) -> None:
     assert raw.status_code == 422
     empty = post(client, nfc_site.token, {"events": []}).get_json()
     assert empty == {"accepted": 0, "duplicates": 0, "rejected": [], "workers": {}}
+
+
+def test_repeats_within_a_batch_and_across_batches(
+    client: FlaskClient, db_session: Session, nfc_site: NfcSite
+) -> None:
+    once, twice = touch(), touch()
+    repeated = {**twice, "card_uid": f"F:{UNKNOWN_IDM}"}  # the same id, another card
+    body = post(client, nfc_site.token, {"events": [once, twice, once, repeated]}).get_json()
+    assert (body["accepted"], body["duplicates"]) == (2, 1)
+    assert [(r["index"], r["error"]) for r in body["rejected"]] == [(3, "event_id_repeated")]
+    later = touch()
+    again = post(client, nfc_site.token, {"events": [twice, later, once]}).get_json()
+    assert (again["accepted"], again["duplicates"], again["rejected"]) == (1, 2, [])
+    assert set(again["workers"]) == {once["event_id"], twice["event_id"], later["event_id"]}
+    assert len(events_of(db_session, nfc_site.site)) == 3
+
+
+def test_a_batch_of_unknown_cards_without_seq(
+    client: FlaskClient, db_session: Session, nfc_site: NfcSite
+) -> None:
+    """No worker and no `seq` anywhere in the batch: the columns that go to PostgreSQL hold
+    nothing but NULLs."""
+    other = "F:00000000000000AA"
+    events = [touch(card=f"F:{UNKNOWN_IDM}"), touch(card=other), touch(card=other)]
+    body = post(client, nfc_site.token, {"events": events}).get_json()
+    assert (body["accepted"], body["duplicates"], body["rejected"]) == (3, 0, [])
+    assert set(body["workers"].values()) == {None}
+    stored = events_of(db_session, nfc_site.site)
+    assert [(e.worker_id, e.seq) for e in stored] == [(None, None)] * 3
+    raised = db_session.scalars(
+        select(WorkException.detail).where(WorkException.kind == "unknown_card")
+    ).all()
+    assert sorted(d["card_uid"] for d in raised) == sorted([f"F:{UNKNOWN_IDM}", other])

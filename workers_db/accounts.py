@@ -6,15 +6,19 @@ these, so the password rule, the e-mail rule and the audit rows are the same on 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from workers_db.audit import audit
+from workers_db.db import update_unless_held
 from workers_db.logins import end_all_sessions
 from workers_db.models import AdminUser, ApiToken, Site
 from workers_db.registration import hash_secret, hash_token, new_token
 
 MIN_PASSWORD_LENGTH = 10
+_TOKENS: Table = ApiToken.__table__  # type: ignore[assignment]
 
 
 def user_by_email(session: Session, email: str) -> AdminUser | None:
@@ -120,6 +124,12 @@ def active_token(session: Session, token: str) -> ApiToken | None:
             ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
         )
     )
+
+
+def note_token_use(session: Session, token_id: int, at: datetime) -> None:
+    """The token was used at `at` (its `last_used_at`).  A reader's concurrent uploads all use
+    its one token: `update_unless_held` keeps them from waiting for each other's commit."""
+    update_unless_held(session, _TOKENS, token_id, last_used_at=at)
 
 
 def token_known(session: Session, token: str) -> bool:

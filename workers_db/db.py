@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -121,6 +121,23 @@ def insert_ignoring_conflict(session: Session, table: Table, index: tuple[str, .
     """`INSERT … ON CONFLICT (index) DO NOTHING` for PostgreSQL and SQLite alike, built once
     per dialect and table (the hot path only binds values)."""
     return insert_ignoring_conflict_on(session.get_bind().dialect.name, table, index)
+
+
+def update_unless_held(session: Session, table: Table, row_id: int, **values: Any) -> None:
+    """Set `values` on the row `row_id` (column `id`) of `table`, unless a concurrent
+    transaction holds that row for an update (`FOR NO KEY UPDATE SKIP LOCKED`; SQLite lets one
+    writer in at a time anyway): for bookkeeping stamps that every request of a device
+    writes (a token's last use, a site's last reader upload), where the concurrent request's
+    stamp, taken while ours was in flight, stands for both.  No request then waits for another's
+    commit to write its stamp, nor holds a lock another one waits for.  A Core statement: the
+    session's objects of that row keep the values they had."""
+    held = (
+        select(table.c.id)
+        .where(table.c.id == row_id)
+        .with_for_update(key_share=True, skip_locked=True)
+        .scalar_subquery()
+    )
+    session.execute(update(table).where(table.c.id == held).values(**values))
 
 
 class DriverStatement:

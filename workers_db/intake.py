@@ -1,7 +1,7 @@
 """Recording raw events and raising exceptions, both idempotent: the one event intake.
 
-Every source comes in here: phone calls (`record_call_event`), card touches
-(`record_touches`), 事後登録, 出面 and other single events (`record_event`).  An event's
+Every source comes in here: phone calls (`record_call_event`), 事後登録, 出面 and other single
+events (`record_event`); card touches come in batches (`workers_db.touch_batch`).  An event's
 `external_id` is unique in the database.  A retried webhook, a re-uploaded touch or two
 racing requests all try to insert the same id; `ON CONFLICT (external_id) DO NOTHING` (the
 call and touch forms, one round trip) or the loser's IntegrityError inside a savepoint (the
@@ -13,31 +13,13 @@ reconciliation after commit (`workers_db.changes`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    ColumnElement,
-    Date,
-    DateTime,
-    Integer,
-    Select,
-    String,
-    Table,
-    any_,
-    bindparam,
-    func,
-    literal_column,
-    select,
-    text,
-    true,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Select, Table, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,9 +35,7 @@ from workers_db.models import (
     EVENT_SOURCES,
     EXCEPTION_KINDS,
     CallStep,
-    Card,
     Event,
-    Worker,
     WorkException,
     utcnow,
 )
@@ -249,217 +229,6 @@ def _columns(table: Table) -> list[str]:
 _EVENT_AND_STEP = DriverStatement(_event_and_step())
 # Every column is bound: one a phone event does not set is NULL (none of them has a default).
 _UNSET = dict.fromkeys(_columns(_EVENTS))
-
-
-class TouchRow(NamedTuple):
-    """One validated touch to store (`record_touches`)."""
-
-    external_id: str
-    card_uid: str
-    occurred_at: datetime
-    work_date: date
-    seq: int | None
-    clock_synced: bool
-
-
-class StoredTouch(NamedTuple):
-    """What `record_touches` found for one touch of the batch."""
-
-    event_pk: int | None  # the row this call stored; None: the external id was there already
-    prior_site_id: int | None  # the row that was there before this call (None: none was)
-    prior_card_uid: str | None
-    worker_id: int | None  # the card's owner (active card of an active worker), or None
-    worker_name: str | None
-
-
-def _card_owners(which: ColumnElement[bool]) -> Select[str, int, str]:
-    """The rule of a card's owner: an active card of an active worker; (uid, id, name)."""
-    return (
-        select(Card.uid, Worker.id.label("worker_id"), Worker.name)
-        .join(Worker, Worker.id == Card.worker_id)
-        .where(which, Card.active.is_(True), Worker.active.is_(True))
-    )
-
-
-def _touch_batch() -> Select[Any]:
-    """The PostgreSQL form of `record_touches`, one statement for the whole batch (built once;
-    psycopg prepares it on the server after a few runs):
-
-        WITH batch AS (SELECT * FROM unnest(:external_ids, :card_uids, …) WITH ORDINALITY),
-             owner AS (<_card_owners> WHERE cards.uid = ANY(:card_uids)),
-             stored AS (INSERT INTO events (…) SELECT … FROM batch LEFT JOIN owner
-                        ON CONFLICT (external_id) DO NOTHING RETURNING id, external_id)
-        SELECT stored.id, prior.site_id, prior.card_uid, owner.worker_id, owner.name
-        FROM batch LEFT JOIN stored USING (external_id) LEFT JOIN owner …
-        LEFT JOIN LATERAL (SELECT site_id, card_uid FROM events
-                           WHERE external_id = batch.external_id AND stored.id IS NULL
-                           LIMIT 1) AS prior ON true
-        ORDER BY ordinality
-
-    `prior` (an index probe for each touch not stored now: LATERAL … LIMIT 1 is never
-    flattened into a scan of `events`) reads the snapshot the statement started with: the rows
-    stored before this call, never the ones `stored` inserts.  A touch that neither shows was
-    stored by a concurrent transaction that committed while this one waited for it."""
-    arrays: dict[str, ARRAY[Any]] = {
-        "external_ids": ARRAY(String),
-        "card_uids": ARRAY(String),
-        "occurred_at": ARRAY(DateTime(timezone=True)),
-        "work_dates": ARRAY(Date),
-        "seqs": ARRAY(BigInteger),
-        "synced": ARRAY(Boolean),
-    }
-    columns = ("external_id", "card_uid", "occurred_at", "work_date", "seq", "clock_synced")
-    params = {name: bindparam(name, type_=kind) for name, kind in arrays.items()}
-    unnested = (
-        func.unnest(*params.values()).table_valued(*columns, with_ordinality="n").render_derived()
-    )
-    batch = select(*unnested.c).cte("batch")
-    owner = _card_owners(Card.uid == any_(params["card_uids"])).cte("owner")
-    rows = select(
-        batch.c.external_id,
-        literal_column("'nfc'").label("source"),
-        bindparam("site_id", type_=Integer).label("site_id"),
-        owner.c.worker_id,
-        batch.c.occurred_at,
-        batch.c.work_date,
-        batch.c.card_uid,
-        bindparam("device", type_=String).label("device"),
-        batch.c.seq,
-        batch.c.clock_synced,
-        bindparam("received_at", type_=DateTime(timezone=True)).label("received_at"),
-    ).select_from(batch.outerjoin(owner, owner.c.uid == batch.c.card_uid))
-    stored = (
-        insert_ignoring_conflict_on("postgresql", _EVENTS, ("external_id",))
-        .from_select([c.name for c in rows.selected_columns], rows)
-        .returning(_EVENTS.c.id, _EVENTS.c.external_id)
-        .cte("stored")
-    )
-    prior = (
-        select(Event.site_id, Event.card_uid)
-        .where(Event.external_id == batch.c.external_id, stored.c.id.is_(None))
-        .limit(literal_column("1"))  # unique anyway; keeps the subquery apart: an index probe
-        .lateral("prior")
-    )
-    return (
-        select(stored.c.id, prior.c.site_id, prior.c.card_uid, owner.c.worker_id, owner.c.name)
-        .select_from(
-            batch.outerjoin(stored, stored.c.external_id == batch.c.external_id)
-            .outerjoin(prior, true())
-            .outerjoin(owner, owner.c.uid == batch.c.card_uid)
-        )
-        .order_by(batch.c.n)
-    )
-
-
-# Its six arrays go to psycopg in binary: dumping a batch of 500 as text costs ~5 ms.
-_TOUCH_BATCH = DriverStatement(_touch_batch(), binary=True)
-
-
-def record_touches(
-    session: Session,
-    *,
-    site_id: int,
-    device: str,
-    received_at: datetime,
-    touches: Sequence[TouchRow],
-) -> list[StoredTouch]:
-    """Store a batch of touches (external ids unique in the batch) as `nfc` events of
-    `site_id` stamped `received_at`, each with its card's owner, `ON CONFLICT (external_id)
-    DO NOTHING`; answers, in the order of `touches`, what happened to each.
-
-    On PostgreSQL that is one statement (`_touch_batch`): the batch goes as one array per
-    column, so the statement text, its plan and its parameters stay the same size whatever
-    the batch holds.  Elsewhere (SQLite): the owners and the rows already there, an
-    executemany insert, and the stored ids read back (ours carry this `received_at`).
-    Marks each (site, day) that gained an event with a worker for reconciliation, once."""
-    if not touches:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        [found] = run_on_driver(
-            session,
-            (
-                _TOUCH_BATCH,
-                {
-                    "external_ids": [t.external_id for t in touches],
-                    "card_uids": [t.card_uid for t in touches],
-                    "occurred_at": [t.occurred_at for t in touches],
-                    "work_dates": [t.work_date for t in touches],
-                    "seqs": [t.seq for t in touches],
-                    "synced": [t.clock_synced for t in touches],
-                    "site_id": site_id,
-                    "device": device,
-                    "received_at": received_at,
-                },
-            ),
-        )
-        stored = [StoredTouch(*row) for row in found]
-    else:
-        stored = _record_touches_portable(session, site_id, device, received_at, touches)
-    days = {t.work_date for t, s in zip(touches, stored, strict=True) if s.event_pk and s.worker_id}
-    for day in days:
-        mark_reconcile(session, site_id, day)
-    return stored
-
-
-def _record_touches_portable(
-    session: Session,
-    site_id: int,
-    device: str,
-    received_at: datetime,
-    touches: Sequence[TouchRow],
-) -> list[StoredTouch]:
-    keys = [t.external_id for t in touches]
-    owners = {
-        uid: (worker_id, name)
-        for uid, worker_id, name in session.execute(
-            _card_owners(Card.uid.in_({t.card_uid for t in touches}))
-        )
-    }
-    prior = {
-        ext: (prior_site, uid)
-        for ext, prior_site, uid in session.execute(
-            select(Event.external_id, Event.site_id, Event.card_uid).where(
-                Event.external_id.in_(keys)
-            )
-        )
-    }
-    rows = [
-        {
-            "external_id": t.external_id,
-            "source": "nfc",
-            "site_id": site_id,
-            "worker_id": owners.get(t.card_uid, (None, None))[0],
-            "occurred_at": t.occurred_at,
-            "work_date": t.work_date,
-            "card_uid": t.card_uid,
-            "device": device,
-            "seq": t.seq,
-            "clock_synced": t.clock_synced,
-            "received_at": received_at,
-        }
-        for t in touches
-        if t.external_id not in prior
-    ]
-    if rows:
-        session.execute(insert_ignoring_conflict(session, _EVENTS, ("external_id",)), rows)
-    ours = {
-        ext: pk
-        for pk, ext, received in session.execute(
-            select(Event.id, Event.external_id, Event.received_at).where(
-                Event.external_id.in_([row["external_id"] for row in rows])
-            )
-        )
-        if received == received_at
-    }
-    nobody: tuple[None, None] = (None, None)
-    return [
-        StoredTouch(
-            ours.get(t.external_id),
-            *prior.get(t.external_id, nobody),
-            *owners.get(t.card_uid, nobody),
-        )
-        for t in touches
-    ]
 
 
 def raise_exception(

@@ -4,7 +4,7 @@ Each event of a batch is checked on its own: a bad one is rejected with its reas
 ones are kept.  The agent's `event_id` is the idempotency key (`Event.external_id =
 "nfc:{event_id}"`): the batch is inserted with `ON CONFLICT (external_id) DO NOTHING`, so a
 re-sent batch, or two racing requests, store each touch once and count the rest as
-duplicates (`workers_db.intake.record_touches`).  A card nobody owns is stored with
+duplicates (`workers_db.touch_batch.record_touches`).  A card nobody owns is stored with
 `worker_id` NULL and its `card_uid`, and raises one `unknown_card` exception per site and
 card (showing the id exactly as received); a touch read with an unsynchronized clock raises
 one `clock_unsynced` per reader and day.
@@ -18,13 +18,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from workers_db.intake import TouchRow, raise_exception, record_touches, work_date_of
+from workers_db.db import update_unless_held
+from workers_db.intake import raise_exception, work_date_of
 from workers_db.models import Site, utcnow
+from workers_db.touch_batch import TouchColumns, record_touches
 from workers_db.touch_validation import Rejection, TouchIn, validate_touch
 
 EXTERNAL_PREFIX = "nfc:"
+_SITES: Table = Site.__table__  # type: ignore[assignment]
 # A "synced" reader whose clock is further ahead of ours than this, or earlier than the floor,
 # is flagged as unsynced all the same (its touches are kept, and the office looks at them).
 FUTURE_TOLERANCE = timedelta(hours=1)
@@ -64,52 +68,50 @@ def ingest_touches(
     `reader_contact`: the batch came from the site's reader itself (an import does not), so
     the site's reader counts as active (稼働).
 
-    The hot path of a reader's upload: per event only the checks of `validate_touch` and the
-    work date run in Python; the card look-up, the duplicate look-up and the insert are one
-    statement for the batch (`record_touches`), and each exception is raised once per batch
+    The hot path of a reader's upload: per event only the checks of `validate_touch`, the work
+    date and the answer run in Python; the card look-up and the idempotent insert are two
+    statements for the batch (`record_touches`), and each exception is raised once per batch
     (its dedupe key makes it once per site and card, or reader and day, for ever)."""
     now = now or utcnow()
     result = IngestResult()
     touches = _valid_unique(items, result, now)
     site_id, latest = site.id, now + FUTURE_TOLERANCE
-    rows = [
-        TouchRow(
-            EXTERNAL_PREFIX + t.event_id,
-            t.card_uid,
-            t.occurred_at,
-            work_date_of(t.occurred_at, tz),
-            t.seq,
-            t.clock_synced and PLAUSIBLE_FLOOR <= t.occurred_at <= latest,
-        )
-        for t in touches
-    ]
-    stored = record_touches(
-        session, site_id=site_id, device=device[:100], received_at=now, touches=rows
+    moments = [t.occurred_at for t in touches]
+    batch = TouchColumns(
+        external_ids=[EXTERNAL_PREFIX + t.event_id for t in touches],
+        card_uids=[t.card_uid for t in touches],
+        occurred_at=moments,
+        work_dates=[work_date_of(moment, tz) for moment in moments],
+        seqs=[t.seq for t in touches],
+        clock_synced=[
+            t.clock_synced and PLAUSIBLE_FLOOR <= t.occurred_at <= latest for t in touches
+        ],
     )
+    found = record_touches(
+        session, site_id=site_id, device=device[:100], received_at=now, batch=batch
+    )
+    names = {uid: name for uid, (_, name) in found.owners.items()}
     raised: set[str] = set()
-    for touch, row, found in zip(touches, rows, stored, strict=True):
-        if (
-            found.event_pk is None
-            and found.prior_site_id is not None
-            and (found.prior_site_id != site_id or found.prior_card_uid != touch.card_uid)
-        ):
-            _reject(result, touch.index, touch.event_id, EVENT_ID_REUSED)
-            continue
-        result.workers[touch.event_id] = found.worker_name
-        if found.event_pk is None:  # stored before, or by a concurrent request first
+    columns = zip(touches, batch.external_ids, batch.work_dates, batch.clock_synced, strict=True)
+    for touch, external_id, day, synced in columns:
+        event_pk = found.stored.get(external_id)
+        if event_pk is None:  # stored before, or by a concurrent request first
+            holder = found.holders.get(external_id)
+            if holder is not None and holder != (site_id, touch.card_uid):
+                _reject(result, touch.index, touch.event_id, EVENT_ID_REUSED)
+                continue
             result.duplicates += 1
-            continue
-        result.accepted += 1
-        if found.worker_id is None and f"card:{touch.card_uid}" not in raised:
-            raised.add(f"card:{touch.card_uid}")
-            _unknown_card(session, site, device, touch, found.event_pk, row.work_date)
-        if not row.clock_synced and f"day:{row.work_date}" not in raised:
-            raised.add(f"day:{row.work_date}")
-            _clock_unsynced(session, site, device, touch, found.event_pk, row.work_date, now)
-    if reader_contact:
-        site.reader_present = True
-        site.reader_last_upload_at = now
-    session.flush()
+        else:
+            result.accepted += 1
+            if touch.card_uid not in names and f"card:{touch.card_uid}" not in raised:
+                raised.add(f"card:{touch.card_uid}")
+                _unknown_card(session, site, device, touch, event_pk, day)
+            if not synced and f"day:{day}" not in raised:
+                raised.add(f"day:{day}")
+                _clock_unsynced(session, site, device, touch, event_pk, day, now)
+        result.workers[touch.event_id] = names.get(touch.card_uid)
+    if reader_contact:  # every upload of the site writes this row: see update_unless_held
+        update_unless_held(session, _SITES, site_id, reader_present=True, reader_last_upload_at=now)
     return result
 
 

@@ -42,11 +42,7 @@ def _claims_other_site(body: TouchesIn, site: Site) -> bool:
 def post_touches(body: TouchesIn) -> ResponseReturnValue:
     principal = current_principal()
     session = db()
-    # The token's and the site's updates (last use, reader contact) are flushed at the end,
-    # just before the commit: every upload of a site writes those rows, and their row locks
-    # are then held for the commit only, not while the batch is inserted.
-    with session.no_autoflush:
-        site = session.get(Site, principal.site_id) if principal.site_id is not None else None
+    site = session.get(Site, principal.site_id) if principal.site_id is not None else None
     if site is None or not site.active:
         raise Forbidden("device.no_active_site")
     if _claims_other_site(body, site):

@@ -1,0 +1,252 @@
+"""Storing a batch of validated card touches as raw `nfc` events: `record_touches`.
+
+The hot path of a reader's upload (`workers_db.touch_intake`).  On PostgreSQL a batch costs
+two statements whatever its size, each with one array per column (psycopg's binary format):
+
+1. the owners of the batch's cards (`card_owners`: the rule of who a card belongs to);
+2. `INSERT … SELECT FROM unnest(…) ON CONFLICT (external_id) DO NOTHING RETURNING
+   external_id, id`, each row with its owner from 1.
+
+The unique index on `external_id` decides idempotency: a touch whose id it already holds (a
+re-sent batch, or a concurrent request that inserted it first and committed) is skipped and
+absent from `RETURNING`.  Only when some are absent, a third statement reads the rows that hold
+those ids — then committed, since `ON CONFLICT` waits for the transaction that inserted the
+conflicting row — so that the caller can tell a duplicate (the same touch) from an id reused for
+another one.  Names and stored worker ids come from the same look-up, so the answer's names
+agree with what was stored.
+
+SQLite (the demo) takes the same steps through SQLAlchemy: owners, the rows already there, an
+executemany insert and the stored ids read back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from workers_db.changes import mark_reconcile
+from workers_db.db import (
+    DriverStatement,
+    insert_ignoring_conflict,
+    insert_ignoring_conflict_on,
+    run_on_driver,
+)
+from workers_db.models import Card, Event, Worker
+
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+
+
+@dataclass
+class TouchColumns:
+    """A batch of validated touches to store, one list per column, in the batch's order
+    (external ids unique within it): the form the PostgreSQL statement takes them in."""
+
+    external_ids: list[str] = field(default_factory=list)
+    card_uids: list[str] = field(default_factory=list)
+    occurred_at: list[datetime] = field(default_factory=list)
+    work_dates: list[date] = field(default_factory=list)
+    seqs: list[int | None] = field(default_factory=list)
+    clock_synced: list[bool] = field(default_factory=list)
+
+
+@dataclass
+class StoredBatch:
+    """What `record_touches` found, by card and by external id."""
+
+    # card uid → (worker id, name): the batch's cards that have an owner (`card_owners`)
+    owners: dict[str, tuple[int, str]]
+    # external id → event id: the rows this call stored
+    stored: dict[str, int]
+    # external id → (site id, card uid) of the row that holds it, for the touches not stored
+    # now (one missing here: that row was deleted since; the touch counts as a duplicate)
+    holders: dict[str, tuple[int, str | None]]
+
+
+def card_owners(which: ColumnElement[bool]) -> Select[str, int, str]:
+    """The rule of a card's owner: an active card of an active worker; (uid, id, name)."""
+    return (
+        select(Card.uid, Worker.id, Worker.name)
+        .join(Worker, Worker.id == Card.worker_id)
+        .where(which, Card.active.is_(True), Worker.active.is_(True))
+    )
+
+
+def _insert_batch() -> Any:
+    """Statement 2 of the module docstring, built once."""
+    arrays: dict[str, ARRAY[Any]] = {
+        "external_id": ARRAY(String),
+        "card_uid": ARRAY(String),
+        "occurred_at": ARRAY(DateTime(timezone=True)),
+        "work_date": ARRAY(Date),
+        "seq": ARRAY(BigInteger),
+        "clock_synced": ARRAY(Boolean),
+        "worker_id": ARRAY(Integer),
+    }
+    batch = (
+        func.unnest(*(bindparam(f"{name}s", type_=kind) for name, kind in arrays.items()))
+        .table_valued(*arrays)
+        .render_derived()
+    )
+    rows = select(
+        batch.c.external_id,
+        literal_column("'nfc'").label("source"),
+        bindparam("site_id", type_=Integer).label("site_id"),
+        batch.c.worker_id,
+        batch.c.occurred_at,
+        batch.c.work_date,
+        batch.c.card_uid,
+        bindparam("device", type_=String).label("device"),
+        batch.c.seq,
+        batch.c.clock_synced,
+        bindparam("received_at", type_=DateTime(timezone=True)).label("received_at"),
+    )
+    return (
+        insert_ignoring_conflict_on("postgresql", _EVENTS, ("external_id",))
+        .from_select([c.name for c in rows.selected_columns], rows)
+        .returning(_EVENTS.c.external_id, _EVENTS.c.id)
+    )
+
+
+_ARRAY_OF_IDS = ARRAY(String)
+_OWNERS = DriverStatement(
+    card_owners(Card.uid == any_(bindparam("card_uids", type_=_ARRAY_OF_IDS))), binary=True
+)
+_INSERT = DriverStatement(_insert_batch(), binary=True)
+_HOLDERS = DriverStatement(
+    select(Event.external_id, Event.site_id, Event.card_uid).where(
+        Event.external_id == any_(bindparam("external_ids", type_=_ARRAY_OF_IDS))
+    ),
+    binary=True,
+)
+
+
+def record_touches(
+    session: Session, *, site_id: int, device: str, received_at: datetime, batch: TouchColumns
+) -> StoredBatch:
+    """Store `batch` as `nfc` events of `site_id` stamped `received_at`, each with its card's
+    owner, `ON CONFLICT (external_id) DO NOTHING` (module docstring).  Marks each (site, day)
+    that gained an event with a worker for reconciliation, once."""
+    if not batch.external_ids:
+        return StoredBatch({}, {}, {})
+    if session.get_bind().dialect.name == "postgresql":
+        found = _record_on_postgresql(session, site_id, device, received_at, batch)
+    else:
+        found = _record_portable(session, site_id, device, received_at, batch)
+    owners, stored = found.owners, found.stored
+    days = {
+        day
+        for ext, uid, day in zip(batch.external_ids, batch.card_uids, batch.work_dates, strict=True)
+        if ext in stored and uid in owners
+    }
+    for day in days:
+        mark_reconcile(session, site_id, day)
+    return found
+
+
+def _record_on_postgresql(
+    session: Session, site_id: int, device: str, received_at: datetime, batch: TouchColumns
+) -> StoredBatch:
+    [found] = run_on_driver(session, (_OWNERS, {"card_uids": list(set(batch.card_uids))}))
+    owners = {uid: (worker_id, name) for uid, worker_id, name in found}
+    nobody = (None, None)
+    [inserted] = run_on_driver(
+        session,
+        (
+            _INSERT,
+            {
+                "external_ids": batch.external_ids,
+                "card_uids": batch.card_uids,
+                "occurred_ats": batch.occurred_at,
+                "work_dates": batch.work_dates,
+                "seqs": batch.seqs,
+                "clock_synceds": batch.clock_synced,
+                "worker_ids": [owners.get(uid, nobody)[0] for uid in batch.card_uids],
+                "site_id": site_id,
+                "device": device,
+                "received_at": received_at,
+            },
+        ),
+    )
+    stored: dict[str, int] = dict(inserted)
+    holders: dict[str, tuple[int, str | None]] = {}
+    if len(stored) < len(batch.external_ids):
+        missing = [ext for ext in batch.external_ids if ext not in stored]
+        [rows] = run_on_driver(session, (_HOLDERS, {"external_ids": missing}))
+        holders = {ext: (held_site, uid) for ext, held_site, uid in rows}
+    return StoredBatch(owners, stored, holders)
+
+
+def _record_portable(
+    session: Session, site_id: int, device: str, received_at: datetime, batch: TouchColumns
+) -> StoredBatch:
+    keys = batch.external_ids
+    owners = {
+        uid: (worker_id, name)
+        for uid, worker_id, name in session.execute(card_owners(Card.uid.in_(set(batch.card_uids))))
+    }
+    holders = {
+        ext: (held_site, uid)
+        for ext, held_site, uid in session.execute(
+            select(Event.external_id, Event.site_id, Event.card_uid).where(
+                Event.external_id.in_(keys)
+            )
+        )
+    }
+    columns = zip(
+        keys,
+        batch.card_uids,
+        batch.occurred_at,
+        batch.work_dates,
+        batch.seqs,
+        batch.clock_synced,
+        strict=True,
+    )
+    rows = [
+        {
+            "external_id": ext,
+            "source": "nfc",
+            "site_id": site_id,
+            "worker_id": owners[uid][0] if uid in owners else None,
+            "occurred_at": moment,
+            "work_date": day,
+            "card_uid": uid,
+            "device": device,
+            "seq": seq,
+            "clock_synced": synced,
+            "received_at": received_at,
+        }
+        for ext, uid, moment, day, seq, synced in columns
+        if ext not in holders
+    ]
+    if rows:
+        session.execute(insert_ignoring_conflict(session, _EVENTS, ("external_id",)), rows)
+    stored = {
+        ext: pk
+        for pk, ext, received in session.execute(
+            select(Event.id, Event.external_id, Event.received_at).where(
+                Event.external_id.in_([row["external_id"] for row in rows])
+            )
+        )
+        if received == received_at
+    }
+    return StoredBatch(owners, stored, holders)
