@@ -76,6 +76,14 @@ def _dates(statement: TextClause, *names: str) -> TextClause:
     return statement.bindparams(*(bindparam(name, type_=Date()) for name in names))
 
 
+def _own_date(role: str, t_ms: str, work_date: str) -> str:
+    """The work date an event (its role, time and date) belongs to: an entry its own, an exit
+    the latest entry's if it is at most the longest shift after it (NULL: an orphan)."""
+    return f"""(CASE WHEN {role} = 'entry' THEN {work_date}
+                     WHEN {role} = 'exit' AND entry_t_ms IS NOT NULL
+                          AND {t_ms} - entry_t_ms <= :max_shift_ms THEN entry_date END)"""
+
+
 def classify_events(dialect: str) -> TextClause:
     """Fill `genba_rc_events` for one site and scan window (the day rules of
     `ivr_flows.days`, set-based).
@@ -87,11 +95,13 @@ def classify_events(dialect: str) -> TextClause:
        the entry of a new day (the first such touch since that entry; later ones are its
        exits).  Two rounds are exact because the longest shift is at least 12 h: a work date
        has room for one expired entry, not two.
-    s: shift_no counts entries so far (the latest entry is the shift's head); head_no counts
-       non-repeats so far (a repeat belongs with the event it repeats).
-    a/o: an exit belongs to the date of the latest entry if it is at most the longest shift
-       after it, otherwise it is an orphan and starts nothing.
-    h: a repeat takes the date of the event it repeats.
+    s: how many rows back (in the worker's time order) the latest entry is, and the latest
+       non-repeat (the event a repeat repeats; a worker's first event is never a repeat).
+    a: those rows' values, read by `LAG` that many rows back: the same window and order as d,
+       f and s, so no partition of its own and no sort.  An exit belongs to the date of the
+       latest entry if it is at most the longest shift after it, otherwise it is an orphan
+       and starts nothing (`_own_date`); a repeat takes the date of the event it repeats
+       (the rows between them are repeats, so that event's latest entry is the repeat's).
     """
     statement = text(
         f"""
@@ -119,10 +129,11 @@ def classify_events(dialect: str) -> TextClause:
                     ELSE 'exit' END AS role1
             FROM r
         ), d AS (
-            SELECT c.*, MAX(CASE WHEN c.role1 = 'entry' THEN c.t_ms END) OVER (
-                    PARTITION BY c.worker_id ORDER BY c.t_ms, c.id ROWS UNBOUNDED PRECEDING
-                ) AS e1_ms
+            SELECT c.*, MAX(CASE WHEN c.role1 = 'entry' THEN c.t_ms END) OVER w AS e1_ms,
+                   ROW_NUMBER() OVER w AS rn
             FROM c
+            WINDOW w AS (PARTITION BY c.worker_id ORDER BY c.t_ms, c.id
+                         ROWS UNBOUNDED PRECEDING)
         ), e AS (
             SELECT d.*, CASE WHEN d.direction IS NULL AND d.role1 = 'exit'
                              AND d.t_ms - d.e1_ms > :max_shift_ms THEN 1 ELSE 0 END AS late
@@ -136,39 +147,31 @@ def classify_events(dialect: str) -> TextClause:
             FROM e
         ), s AS (
             SELECT f.*,
-                SUM(CASE WHEN f.role = 'entry' THEN 1 ELSE 0 END) OVER (
-                    PARTITION BY f.worker_id ORDER BY f.t_ms, f.id ROWS UNBOUNDED PRECEDING
-                ) AS shift_no,
-                SUM(CASE WHEN f.role = 'repeat' THEN 0 ELSE 1 END) OVER (
-                    PARTITION BY f.worker_id ORDER BY f.t_ms, f.id ROWS UNBOUNDED PRECEDING
-                ) AS head_no
+                CAST(f.rn - MAX(CASE WHEN f.role = 'entry' THEN f.rn END) OVER w AS INTEGER)
+                    AS entry_back,
+                CAST(f.rn - MAX(CASE WHEN f.role <> 'repeat' THEN f.rn END) OVER w AS INTEGER)
+                    AS head_back
             FROM f
+            WINDOW w AS (PARTITION BY f.worker_id ORDER BY f.t_ms, f.id
+                         ROWS UNBOUNDED PRECEDING)
         ), a AS (
             SELECT s.*,
-                CASE WHEN s.shift_no > 0 THEN FIRST_VALUE(s.id) OVER sh END AS entry_id,
-                CASE WHEN s.shift_no > 0 THEN FIRST_VALUE(s.t_ms) OVER sh END AS entry_t_ms,
-                CASE WHEN s.shift_no > 0 THEN FIRST_VALUE(s.work_date) OVER sh END AS entry_date
+                LAG(s.id, s.entry_back) OVER w AS entry_id,
+                LAG(s.t_ms, s.entry_back) OVER w AS entry_t_ms,
+                LAG(s.work_date, s.entry_back) OVER w AS entry_date,
+                LAG(s.role, s.head_back) OVER w AS head_role,
+                LAG(s.t_ms, s.head_back) OVER w AS head_t_ms,
+                LAG(s.work_date, s.head_back) OVER w AS head_date
             FROM s
-            WINDOW sh AS (PARTITION BY s.worker_id, s.shift_no ORDER BY s.t_ms, s.id)
-        ), o AS (
-            SELECT a.*,
-                CASE WHEN a.role = 'entry' THEN a.work_date
-                     WHEN a.role = 'exit' AND a.entry_t_ms IS NOT NULL
-                          AND a.t_ms - a.entry_t_ms <= :max_shift_ms THEN a.entry_date
-                END AS own_date,
-                CASE WHEN a.role = 'exit' AND (a.entry_t_ms IS NULL
-                          OR a.t_ms - a.entry_t_ms > :max_shift_ms) THEN 1 ELSE 0
-                END AS own_orphan
-            FROM a
-        ), h AS (
-            SELECT o.*, FIRST_VALUE(o.own_date) OVER (
-                    PARTITION BY o.worker_id, o.head_no ORDER BY o.t_ms, o.id) AS head_date
-            FROM o
+            WINDOW w AS (PARTITION BY s.worker_id ORDER BY s.t_ms, s.id)
         )
         SELECT id, worker_id, source, occurred_at, t_ms, work_date, role,
-               CASE WHEN role = 'repeat' THEN head_date ELSE own_date END,
-               own_orphan, entry_id, entry_t_ms, entry_date
-        FROM h
+               CASE WHEN role = 'repeat' THEN {_own_date("head_role", "head_t_ms", "head_date")}
+                    ELSE {_own_date("role", "t_ms", "work_date")} END,
+               CASE WHEN role = 'exit' AND (entry_t_ms IS NULL
+                         OR t_ms - entry_t_ms > :max_shift_ms) THEN 1 ELSE 0 END,
+               entry_id, entry_t_ms, entry_date
+        FROM a
         """
     )
     return _dates(statement, "scan_first", "scan_last")
