@@ -14,7 +14,8 @@ scratch database:
   summary with one INSERT…SELECT … GROUP BY (the card: its owner, the worker);
 - reconcile: every site, in chunks of at most 31 days, one transaction per chunk
   (`jobs.reconcile.reconcile_range`), in a child process of its own, so that its peak RSS
-  (ru_maxrss) is its own.
+  (ru_maxrss) is its own; the wall time of each SQL statement is summed over the chunks
+  (the costliest are printed: where the time goes).
 
 Prints times, peak RSS and the ratios reconcile / baseline (target: within 5×) and the RSS
 of the small run against the large one (target: no growth with the number of events).
@@ -36,7 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -48,6 +49,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 SITES = 40
 DAYS = 22
 FIRST_DAY = date(2025, 6, 2)  # a Monday
+STATEMENTS_SHOWN = 10  # the costliest statements of the reconciliation, summed over chunks
 # The baseline's plain table (no key, no index) and its per-(card, site, day) summary.
 PLAIN_TABLE = """CREATE TABLE bench_plain (
     external_id text, source text, site_id int, worker_id int, occurred_at timestamptz,
@@ -215,8 +217,26 @@ def baseline_summary(url: str) -> tuple[float, int]:
         return time.perf_counter() - started, cur.rowcount
 
 
+def statement_clock(engine: Any) -> dict[str, list[float]]:
+    """Wall time and calls per SQL statement (keyed by its first words) as they run."""
+    spent: dict[str, list[float]] = {}
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn: Any, *_: Any) -> None:
+        conn.info["statement_started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        entry = spent.setdefault(" ".join(statement.split())[:70], [0.0, 0])
+        entry[0] += time.perf_counter() - conn.info["statement_started"]
+        entry[1] += 1
+
+    return spent
+
+
 def child(url: str) -> None:
-    """Reconcile everything; print seconds, records and this process's peak RSS."""
+    """Reconcile everything; print seconds, records, this process's peak RSS and the time
+    of the costliest statements."""
     from sqlalchemy.orm import sessionmaker
 
     from ivr_flows.days import DayRules
@@ -224,6 +244,7 @@ def child(url: str) -> None:
     from workers_db import settings as defaults
 
     engine = make_engine(url)
+    spent = statement_clock(engine)
     started = time.perf_counter()
     days = working_days()
     results = reconcile_range(
@@ -248,6 +269,10 @@ def child(url: str) -> None:
                 "records": records,
                 "chunks": len(results),
                 "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "statements_s": sum(t for t, _ in spent.values()),
+                "costliest": sorted(
+                    ([round(t, 2), n, key] for key, (t, n) in spent.items()), reverse=True
+                )[:STATEMENTS_SHOWN],
             }
         )
     )
@@ -283,6 +308,8 @@ def run_size(url: str, total: int) -> dict[str, float]:
         "records": rec["records"],
         "chunks": rec["chunks"],
         "reconcile_maxrss_mb": rec["maxrss_kb"] / 1024,
+        "reconcile_in_statements_s": rec["statements_s"],
+        "costliest_statements": rec["costliest"],
         "ratio_reconcile_vs_baseline": rec["seconds"] / baseline,
         "ratio_ingest_and_reconcile_vs_baseline": (ingest + rec["seconds"]) / baseline,
     }
