@@ -13,11 +13,13 @@ import hashlib
 import os
 import threading
 import time
+import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
-from redis.exceptions import NoScriptError
+from redis.connection import AbstractConnection
+from redis.exceptions import NoScriptError, ResponseError
 
 from workers_db.settings import Settings
 
@@ -67,17 +69,83 @@ def redis_for(settings: Settings) -> Redis:
 class LuaScript:
     """A Lua script sent by EVALSHA, its SHA1 computed once (redis-py's `register_script`
     builds a `Script` and hashes the source again on every call).  A server that does not
-    know the script (restarted, `SCRIPT FLUSH`) gets it once by EVAL, which also caches it."""
+    know the script (restarted, `SCRIPT FLUSH`) gets it once by EVAL, which also caches it.
+
+    The command is sent on one of the client's script connections (`_ScriptConnections`),
+    not through `Redis.execute_command`: for one short script, redis-py's pool checkout (a
+    poll of the socket for stale data, four metric calls) and its per-command dispatch cost
+    this process three times what sending the command and reading the reply do (docs/ivr.md,
+    *Benchmark*).  The errors are redis-py's own, as before."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
     def __call__(self, redis: Redis, keys: Sequence[str], args: Sequence[str | int | float]) -> Any:
+        connections = _ScriptConnections.of(redis)
+        connection = connections.take()
         try:
-            return redis.evalsha(self.sha, len(keys), *keys, *args)
+            return _command(connection, "EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            return redis.eval(self.source, len(keys), *keys, *args)
+            return _command(connection, "EVAL", self.source, len(keys), *keys, *args)
+        finally:
+            connections.idle.append(connection)
+
+
+def _command(connection: AbstractConnection, *args: str | int | float) -> Any:
+    """Send one command and read its reply, with the connection's own retry policy.  A
+    connection that failed is disconnected (the next command connects it again), so one that
+    goes back to the idle list never has a reply left unread."""
+
+    def once() -> Any:
+        connection.send_command(*args)
+        return connection.read_response()
+
+    try:
+        return connection.retry.call_with_retry(once, lambda _error: connection.disconnect())
+    except ResponseError:  # the server's error reply was read: the connection is in step
+        raise
+    except BaseException:
+        connection.disconnect()
+        raise
+
+
+class _ScriptConnections:
+    """A client's connections for `LuaScript`, made by its pool (same address, database,
+    timeouts and health checks) and kept apart from it: a command takes one and puts it back
+    (list `pop`/`append`, atomic between threads), so there are as many as threads ever ran
+    scripts at once."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.pool = redis.connection_pool
+        self.idle: list[AbstractConnection] = []
+
+    @classmethod
+    def of(cls, redis: Redis) -> _ScriptConnections:
+        connections = _script_connections.get(redis)
+        if connections is None:
+            with _lock:
+                connections = _script_connections.setdefault(redis, cls(redis))
+        return connections
+
+    def take(self) -> AbstractConnection:
+        while self.idle:
+            try:
+                connection = self.idle.pop()
+            except IndexError:  # another thread took the last one
+                break
+            if connection.pid == os.getpid():  # not one a forked child inherited
+                return connection
+        return cast(AbstractConnection, self.pool.make_connection())
+
+    def close(self) -> None:
+        while self.idle:
+            self.idle.pop().disconnect()
+
+
+_script_connections: weakref.WeakKeyDictionary[Redis, _ScriptConnections] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def stop_embedded_server(settings: Settings) -> None:
@@ -93,7 +161,11 @@ def stop_embedded_server(settings: Settings) -> None:
             return
         url = f"unix://{server.socket_file}"
         for key in [k for k in _clients if k[1] == url]:
-            _clients.pop(key).connection_pool.disconnect()
+            client = _clients.pop(key)
+            client.connection_pool.disconnect()
+            script_connections = _script_connections.pop(client, None)
+            if script_connections is not None:
+                script_connections.close()
     deadline = time.monotonic() + STOP_WAIT_S
     while server._connection_count() > 1 and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -6,6 +6,7 @@ before the job could start."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date
 
 import pytest
@@ -15,6 +16,7 @@ from redis.exceptions import ConnectionError as RedisDown
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+import jobs.queue as queue_module
 from jobs import defaults
 from jobs.queue import Coverage, enqueue_reconcile, make_queue, reconcile_job_id
 
@@ -92,15 +94,16 @@ class Clock:
 
 
 def counted_round_trips(monkeypatch: pytest.MonkeyPatch, redis: Redis) -> list[str]:
-    """The claims sent to Redis from now on (each one EVALSHA)."""
+    """The claims sent to `redis` from now on (each one EVALSHA of the claim script)."""
     sent: list[str] = []
-    original = redis.evalsha
+    original = queue_module._CLAIM
 
-    def evalsha(sha: str, numkeys: int, *keys_and_args: str | int | float) -> object:
-        sent.append(str(keys_and_args[0]))
-        return original(sha, numkeys, *keys_and_args)
+    def claim(client: Redis, keys: Sequence[str], args: Sequence[str | int | float]) -> object:
+        if client is redis:
+            sent.append(keys[0])
+        return original(client, keys, args)
 
-    monkeypatch.setattr(redis, "evalsha", evalsha)
+    monkeypatch.setattr(queue_module, "_CLAIM", claim)
     return sent
 
 

@@ -3,6 +3,7 @@ job after commit, and a rolled-back transaction sends nothing (workers_db.change
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+import jobs.queue as queue_module
 from jobs.queue import Coverage, install_dispatch, make_queue, reconcile_job_id
 from workers_db.changes import mark_reconcile
 from workers_db.models import Event, Site, Worker
@@ -152,13 +154,13 @@ def test_commits_while_the_job_waits_make_no_round_trip(
     that job is waiting, need nothing from Redis; another day still asks."""
     site, worker = place
     claims: list[str] = []
-    original = redis_conn.evalsha
+    original = queue_module._CLAIM
 
-    def evalsha(sha: str, numkeys: int, *keys_and_args: str | int | float) -> object:
-        claims.append(str(keys_and_args[0]))
-        return original(sha, numkeys, *keys_and_args)
+    def claim(client: Redis, keys: Sequence[str], args: Sequence[str | int | float]) -> object:
+        claims.append(keys[0])
+        return original(client, keys, args)
 
-    monkeypatch.setattr(redis_conn, "evalsha", evalsha)
+    monkeypatch.setattr(queue_module, "_CLAIM", claim)
     with dispatching() as session:
         for n in range(5):
             session.add(an_event(site, worker, f"burst-{n}"))
