@@ -24,13 +24,13 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, select, update
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 # Every default number of the data layer, in one place.
@@ -123,23 +123,6 @@ def insert_ignoring_conflict(session: Session, table: Table, index: tuple[str, .
     return insert_ignoring_conflict_on(session.get_bind().dialect.name, table, index)
 
 
-def update_unless_held(session: Session, table: Table, row_id: int, **values: Any) -> None:
-    """Set `values` on the row `row_id` (column `id`) of `table`, unless a concurrent
-    transaction holds that row for an update (`FOR NO KEY UPDATE SKIP LOCKED`; SQLite lets one
-    writer in at a time anyway): for bookkeeping stamps that every request of a device
-    writes (a token's last use, a site's last reader upload), where the concurrent request's
-    stamp, taken while ours was in flight, stands for both.  No request then waits for another's
-    commit to write its stamp, nor holds a lock another one waits for.  A Core statement: the
-    session's objects of that row keep the values they had."""
-    held = (
-        select(table.c.id)
-        .where(table.c.id == row_id)
-        .with_for_update(key_share=True, skip_locked=True)
-        .scalar_subquery()
-    )
-    session.execute(update(table).where(table.c.id == held).values(**values))
-
-
 class DriverStatement:
     """A Core statement compiled once for PostgreSQL (psycopg), for the zero-key check-in:
     `run_on_driver` hands its SQL straight to psycopg, without SQLAlchemy's per-execution
@@ -160,6 +143,8 @@ class DriverStatement:
             self.sql = re.sub(r"%\((\w+)\)s", r"%(\1)b", self.sql)
         # The statement's own values (literals, IN lists); the caller binds the rest.
         self.fixed = {k: v for k, v in expanded.parameters.items() if k not in required}
+        assert isinstance(statement, Executable)
+        self.statement = statement  # for `fetch_rows` on other databases
 
 
 def run_on_driver(
@@ -198,6 +183,44 @@ def run_on_driver(
             connection_invalidated=gone,
             dialect=dialect,
         ) from exc
+
+
+def fetch_rows(
+    session: Session, statement: DriverStatement, params: Mapping[str, Any]
+) -> Sequence[tuple[Any, ...]]:
+    """The rows of `statement`: on PostgreSQL through psycopg (`run_on_driver`), elsewhere
+    (SQLite) through the session, with the statement's column types."""
+    if session.get_bind().dialect.name == "postgresql":
+        [rows] = run_on_driver(session, (statement, params))
+        return rows
+    return [tuple(row) for row in session.execute(statement.statement, params)]
+
+
+@cache
+def _stamp(table: Table, columns: tuple[str, ...]) -> DriverStatement:
+    held = (
+        select(table.c.id)
+        .where(table.c.id == bindparam("row_id"))
+        .with_for_update(key_share=True, skip_locked=True)
+        .scalar_subquery()
+    )
+    return DriverStatement(
+        update(table)
+        .where(table.c.id == held)
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        .returning(table.c.id)
+    )
+
+
+def update_unless_held(session: Session, table: Table, row_id: int, **values: Any) -> None:
+    """Set `values` on the row `row_id` (column `id`) of `table`, unless a concurrent
+    transaction holds that row for an update (`FOR NO KEY UPDATE SKIP LOCKED`; SQLite lets one
+    writer in at a time anyway): for bookkeeping stamps that every request of a device
+    writes (a token's last use, a site's last reader upload), where the concurrent request's
+    stamp, taken while ours was in flight, stands for both.  No request then waits for another's
+    commit to write its stamp, nor holds a lock another one waits for.  The session's objects
+    of that row keep the values they had."""
+    fetch_rows(session, _stamp(table, tuple(values)), {"row_id": row_id, **values})
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

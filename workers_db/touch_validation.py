@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,7 +54,7 @@ class Rejection:
 
 def validate_touch(index: int, item: Any, now: datetime) -> TouchIn | Rejection:
     """The event at `index` of a batch as a `TouchIn`, or the reason it is refused."""
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):  # what a JSON object reads as (an ABC check costs more)
         return Rejection("not_an_object", "each event must be a JSON object")
     event_id = item.get("event_id")
     if not isinstance(event_id, str) or not EVENT_ID_PATTERN.match(event_id):
