@@ -37,7 +37,9 @@ def unknown_touches(session: Session, nfc_site: NfcSite, *days: str) -> list[str
         }
         for d in days
     ]
-    result = ingest_touches(session, site=nfc_site.site, device="reader-1", items=events, tz=TOKYO)
+    result = ingest_touches(
+        session, site_id=nfc_site.site.id, device="reader-1", items=events, tz=TOKYO
+    )
     assert result.accepted == len(days)
     return [e["event_id"] for e in events]
 
@@ -69,7 +71,7 @@ def test_linking_a_card_gives_the_worker_its_earlier_touches(
     # A later touch of the card now belongs to the worker at once.
     later = ingest_touches(
         db_session,
-        site=nfc_site.site,
+        site_id=nfc_site.site.id,
         device="reader-1",
         items=[
             {"event_id": "later-1", "card_uid": UNKNOWN_IDM, "occurred_at": "2025-04-03T08:00Z"}

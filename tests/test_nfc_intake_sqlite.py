@@ -48,7 +48,7 @@ def test_portable_form_accepts_counts_duplicates_and_rejects_as_postgresql(
     session, site = sqlite_site
     first = ingest_touches(
         session,
-        site=site,
+        site_id=site.id,
         device="reader-1",
         items=[
             touch("a"),
@@ -67,7 +67,7 @@ def test_portable_form_accepts_counts_duplicates_and_rejects_as_postgresql(
 
     again = ingest_touches(
         session,
-        site=site,
+        site_id=site.id,
         device="reader-1",
         items=[touch("a"), touch("b", UNKNOWN), touch("c", UNKNOWN)],  # c: another card
         tz=TOKYO,

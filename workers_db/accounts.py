@@ -13,7 +13,7 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from workers_db.audit import audit
-from workers_db.db import DriverStatement, fetch_rows, update_unless_held
+from workers_db.db import DriverStatement, fetch_rows, stamp_unless_held
 from workers_db.logins import end_all_sessions
 from workers_db.models import AdminUser, ApiToken, Site
 from workers_db.registration import hash_secret, hash_token, new_token
@@ -134,19 +134,21 @@ _ACTIVE_TOKEN = DriverStatement(
         ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None)
     )
 )
+_STAMP_USE = stamp_unless_held(_TOKENS, "token_hash", ("last_used_at",))
 
 
-def active_token(session: Session, token: str) -> ActiveToken | None:
-    """The unrevoked token with this secret (compared by its hash).  Every API request asks
-    this: one prepared statement on the driver (`fetch_rows`), no ORM object."""
-    rows = fetch_rows(session, _ACTIVE_TOKEN, {"token_hash": hash_token(token)})
+def active_token(session: Session, token: str, used_at: datetime) -> ActiveToken | None:
+    """The unrevoked token with this secret (compared by its hash), its last use stamped
+    `used_at` (`stamp_unless_held`: a reader's concurrent uploads all use its one token).
+    Every API request asks this: both statements in one round trip on PostgreSQL
+    (`fetch_rows`), no ORM object.  A refused request is rolled back, and its stamp with it."""
+    token_hash = hash_token(token)
+    rows, _ = fetch_rows(
+        session,
+        (_ACTIVE_TOKEN, {"token_hash": token_hash}),
+        (_STAMP_USE, {"key": token_hash, "last_used_at": used_at}),
+    )
     return ActiveToken(*rows[0]) if rows else None
-
-
-def note_token_use(session: Session, token_id: int, at: datetime) -> None:
-    """The token was used at `at` (its `last_used_at`).  A reader's concurrent uploads all use
-    its one token: `update_unless_held` keeps them from waiting for each other's commit."""
-    update_unless_held(session, _TOKENS, token_id, last_used_at=at)
 
 
 def token_known(session: Session, token: str) -> bool:

@@ -152,7 +152,8 @@ def run_on_driver(
 ) -> list[Sequence[tuple[Any, ...]]]:
     """Run `statements` (each returning rows) in order on the session's PostgreSQL
     connection, inside its transaction, and return each one's rows.  Several go in one
-    round trip (psycopg's pipeline mode), each still a statement of its own: under READ
+    round trip (psycopg's pipeline mode, with the transaction's BEGIN if it starts here),
+    each still a statement of its own: under READ
     COMMITTED each reads the database as it is when it starts, after the ones before it
     have run.  A database error is raised as SQLAlchemy raises it (`DBAPIError`
     subclasses), the connection invalidated when it is gone, so callers handle it as any
@@ -162,8 +163,10 @@ def run_on_driver(
     driver = connection.connection.driver_connection
     assert driver is not None  # a live connection: session.connection() checked it out
     cursors = []
+    # A transaction's first statement waits for psycopg's BEGIN unless both go in a pipeline.
+    beginning = driver.info.transaction_status == driver.info.transaction_status.IDLE
     try:
-        if len(statements) == 1:
+        if len(statements) == 1 and not beginning:
             [(statement, params)] = statements
             cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
         else:
@@ -186,21 +189,33 @@ def run_on_driver(
 
 
 def fetch_rows(
-    session: Session, statement: DriverStatement, params: Mapping[str, Any]
-) -> Sequence[tuple[Any, ...]]:
-    """The rows of `statement`: on PostgreSQL through psycopg (`run_on_driver`), elsewhere
-    (SQLite) through the session, with the statement's column types."""
+    session: Session, *statements: tuple[DriverStatement, Mapping[str, Any]]
+) -> list[Sequence[tuple[Any, ...]]]:
+    """Each statement's rows: on PostgreSQL through psycopg, in one round trip
+    (`run_on_driver`), elsewhere (SQLite) one after the other through the session, with the
+    statements' column types."""
     if session.get_bind().dialect.name == "postgresql":
-        [rows] = run_on_driver(session, (statement, params))
-        return rows
-    return [tuple(row) for row in session.execute(statement.statement, params)]
+        return run_on_driver(session, *statements)
+    return [
+        [tuple(row) for row in session.execute(statement.statement, params)]
+        for statement, params in statements
+    ]
 
 
 @cache
-def _stamp(table: Table, columns: tuple[str, ...]) -> DriverStatement:
+def stamp_unless_held(table: Table, key: str, columns: tuple[str, ...]) -> DriverStatement:
+    """`UPDATE table SET columns WHERE key = :key`, unless a concurrent transaction holds that
+    row for an update (`FOR NO KEY UPDATE SKIP LOCKED`; SQLite lets one writer in at a time
+    anyway), returning the id of the row it set, if any; bound by the columns' names and `key`.
+
+    For bookkeeping stamps that every request of a device writes (a token's last use, a
+    site's last reader upload): the concurrent request's stamp, taken while ours was in flight,
+    stands for both, no request waits for another's commit to write its own, nor holds a lock
+    another one waits for.  A Core statement: the session's objects of that row keep the
+    values they had."""
     held = (
         select(table.c.id)
-        .where(table.c.id == bindparam("row_id"))
+        .where(table.c[key] == bindparam("key", type_=table.c[key].type))
         .with_for_update(key_share=True, skip_locked=True)
         .scalar_subquery()
     )
@@ -210,17 +225,6 @@ def _stamp(table: Table, columns: tuple[str, ...]) -> DriverStatement:
         .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
         .returning(table.c.id)
     )
-
-
-def update_unless_held(session: Session, table: Table, row_id: int, **values: Any) -> None:
-    """Set `values` on the row `row_id` (column `id`) of `table`, unless a concurrent
-    transaction holds that row for an update (`FOR NO KEY UPDATE SKIP LOCKED`; SQLite lets one
-    writer in at a time anyway): for bookkeeping stamps that every request of a device
-    writes (a token's last use, a site's last reader upload), where the concurrent request's
-    stamp, taken while ours was in flight, stands for both.  No request then waits for another's
-    commit to write its stamp, nor holds a lock another one waits for.  The session's objects
-    of that row keep the values they had."""
-    fetch_rows(session, _stamp(table, tuple(values)), {"row_id": row_id, **values})
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

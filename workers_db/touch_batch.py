@@ -1,22 +1,25 @@
 """Storing a batch of validated card touches as raw `nfc` events: `record_touches`.
 
 The hot path of a reader's upload (`workers_db.touch_intake`).  On PostgreSQL a batch costs
-two statements whatever its size, each with one array per column (psycopg's binary format):
+one round trip whatever its size: two statements in a pipeline, the batch as one array per
+column (psycopg's binary format):
 
-1. the owners of the batch's cards (`card_owners`: the rule of who a card belongs to);
-2. `INSERT … SELECT FROM unnest(…) ON CONFLICT (external_id) DO NOTHING RETURNING
-   external_id, id`, each row with its owner from 1.
+1. the owners of the batch's cards (`card_owners`: the rule of who a card belongs to), for
+   the names in the answer;
+2. `INSERT … SELECT FROM unnest(…) LEFT JOIN <card_owners> ON CONFLICT (external_id) DO
+   NOTHING RETURNING external_id, id, worker_id`: what is stored, and with which worker, comes
+   from the insert itself (the names of 1 may be a moment older: a card registered in between
+   shows no name, nothing else).
 
 The unique index on `external_id` decides idempotency: a touch whose id it already holds (a
 re-sent batch, or a concurrent request that inserted it first and committed) is skipped and
 absent from `RETURNING`.  Only when some are absent, a third statement reads the rows that hold
 those ids — then committed, since `ON CONFLICT` waits for the transaction that inserted the
 conflicting row — so that the caller can tell a duplicate (the same touch) from an id reused for
-another one.  Names and stored worker ids come from the same look-up, so the answer's names
-agree with what was stored.
+another one.
 
 SQLite (the demo) takes the same steps through SQLAlchemy: owners, the rows already there, an
-executemany insert and the stored ids read back.
+executemany insert and the stored rows read back.
 """
 
 from __future__ import annotations
@@ -75,8 +78,8 @@ class StoredBatch:
 
     # card uid → (worker id, name): the batch's cards that have an owner (`card_owners`)
     owners: dict[str, tuple[int, str]]
-    # external id → event id: the rows this call stored
-    stored: dict[str, int]
+    # external id → (event id, worker id or None): the rows this call stored
+    stored: dict[str, tuple[int, int | None]]
     # external id → (site id, card uid) of the row that holds it, for the touches not stored
     # now (one missing here: that row was deleted since; the touch counts as a duplicate)
     holders: dict[str, tuple[int, str | None]]
@@ -100,18 +103,15 @@ def _insert_batch() -> Any:
         "work_date": ARRAY(Date),
         "seq": ARRAY(BigInteger),
         "clock_synced": ARRAY(Boolean),
-        "worker_id": ARRAY(Integer),
     }
-    batch = (
-        func.unnest(*(bindparam(f"{name}s", type_=kind) for name, kind in arrays.items()))
-        .table_valued(*arrays)
-        .render_derived()
-    )
+    params = {name: bindparam(f"{name}s", type_=kind) for name, kind in arrays.items()}
+    batch = func.unnest(*params.values()).table_valued(*arrays).render_derived()
+    owner = card_owners(Card.uid == any_(params["card_uid"])).subquery("owner")
     rows = select(
         batch.c.external_id,
         literal_column("'nfc'").label("source"),
         bindparam("site_id", type_=Integer).label("site_id"),
-        batch.c.worker_id,
+        owner.c.id.label("worker_id"),
         batch.c.occurred_at,
         batch.c.work_date,
         batch.c.card_uid,
@@ -119,11 +119,11 @@ def _insert_batch() -> Any:
         batch.c.seq,
         batch.c.clock_synced,
         bindparam("received_at", type_=DateTime(timezone=True)).label("received_at"),
-    )
+    ).select_from(batch.outerjoin(owner, owner.c.uid == batch.c.card_uid))
     return (
         insert_ignoring_conflict_on("postgresql", _EVENTS, ("external_id",))
         .from_select([c.name for c in rows.selected_columns], rows)
-        .returning(_EVENTS.c.external_id, _EVENTS.c.id)
+        .returning(_EVENTS.c.external_id, _EVENTS.c.id, _EVENTS.c.worker_id)
     )
 
 
@@ -152,11 +152,12 @@ def record_touches(
         found = _record_on_postgresql(session, site_id, device, received_at, batch)
     else:
         found = _record_portable(session, site_id, device, received_at, batch)
-    owners, stored = found.owners, found.stored
+    stored = found.stored
+    nobody = (None, None)
     days = {
         day
-        for ext, uid, day in zip(batch.external_ids, batch.card_uids, batch.work_dates, strict=True)
-        if ext in stored and uid in owners
+        for ext, day in zip(batch.external_ids, batch.work_dates, strict=True)
+        if stored.get(ext, nobody)[1] is not None
     }
     for day in days:
         mark_reconcile(session, site_id, day)
@@ -166,11 +167,9 @@ def record_touches(
 def _record_on_postgresql(
     session: Session, site_id: int, device: str, received_at: datetime, batch: TouchColumns
 ) -> StoredBatch:
-    [found] = run_on_driver(session, (_OWNERS, {"card_uids": list(set(batch.card_uids))}))
-    owners = {uid: (worker_id, name) for uid, worker_id, name in found}
-    nobody = (None, None)
-    [inserted] = run_on_driver(
+    owned, inserted = run_on_driver(
         session,
+        (_OWNERS, {"card_uids": list(set(batch.card_uids))}),
         (
             _INSERT,
             {
@@ -180,14 +179,14 @@ def _record_on_postgresql(
                 "work_dates": batch.work_dates,
                 "seqs": batch.seqs,
                 "clock_synceds": batch.clock_synced,
-                "worker_ids": [owners.get(uid, nobody)[0] for uid in batch.card_uids],
                 "site_id": site_id,
                 "device": device,
                 "received_at": received_at,
             },
         ),
     )
-    stored: dict[str, int] = dict(inserted)
+    owners = {uid: (worker_id, name) for uid, worker_id, name in owned}
+    stored = {ext: (pk, worker_id) for ext, pk, worker_id in inserted}
     holders: dict[str, tuple[int, str | None]] = {}
     if len(stored) < len(batch.external_ids):
         missing = [ext for ext in batch.external_ids if ext not in stored]
@@ -241,9 +240,9 @@ def _record_portable(
     if rows:
         session.execute(insert_ignoring_conflict(session, _EVENTS, ("external_id",)), rows)
     stored = {
-        ext: pk
-        for pk, ext, received in session.execute(
-            select(Event.id, Event.external_id, Event.received_at).where(
+        ext: (pk, worker_id)
+        for pk, ext, worker_id, received in session.execute(
+            select(Event.id, Event.external_id, Event.worker_id, Event.received_at).where(
                 Event.external_id.in_([row["external_id"] for row in rows])
             )
         )

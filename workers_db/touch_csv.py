@@ -172,11 +172,10 @@ def import_touch_csv(
             chunk = numbered[start : start + MAX_BATCH]
             result = ingest_touches(
                 session,
-                site=site,
+                site_id=site.id,
                 device=device,
                 items=[e for _, e in chunk],
                 tz=tz,
-                reader_contact=False,
             )
             report.accepted += result.accepted
             report.duplicates += result.duplicates

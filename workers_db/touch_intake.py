@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from workers_db.db import update_unless_held
+from workers_db.db import DriverStatement, fetch_rows, stamp_unless_held
 from workers_db.intake import raise_exception, work_date_of
 from workers_db.models import Site, utcnow
 from workers_db.touch_batch import TouchColumns, record_touches
@@ -35,6 +35,36 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 PLAUSIBLE_FLOOR = datetime(2020, 1, 1, tzinfo=UTC)
 EVENT_ID_REUSED = Rejection("event_id_reused", "event_id: already used by another touch")
 EVENT_ID_REPEATED = Rejection("event_id_repeated", "event_id: used twice in this batch")
+
+
+class ReaderSite(NamedTuple):
+    """The site a device token uploads for (`reader_site`)."""
+
+    id: int
+    active: bool
+    site_code: str
+
+
+_READER_SITE = DriverStatement(
+    select(Site.id, Site.active, Site.site_code).where(Site.id == bindparam("site_id"))
+)
+_STAMP_CONTACT = stamp_unless_held(_SITES, "id", ("reader_present", "reader_last_upload_at"))
+
+
+def reader_site(session: Session, site_id: int, upload_at: datetime) -> ReaderSite | None:
+    """The site `site_id` as its reader's upload needs it, and the reader's contact (稼働)
+    stamped `upload_at` (`stamp_unless_held`: every upload of the site writes that row).  Both
+    statements in one round trip on PostgreSQL (`fetch_rows`), no ORM object: every upload
+    asks this.  A refused upload is rolled back, and its stamp with it."""
+    rows, _ = fetch_rows(
+        session,
+        (_READER_SITE, {"site_id": site_id}),
+        (
+            _STAMP_CONTACT,
+            {"key": site_id, "reader_present": True, "reader_last_upload_at": upload_at},
+        ),
+    )
+    return ReaderSite(*rows[0]) if rows else None
 
 
 @dataclass
@@ -57,25 +87,23 @@ class IngestResult:
 def ingest_touches(
     session: Session,
     *,
-    site: Site,
+    site_id: int,
     device: str,
     items: Sequence[Any],
     tz: ZoneInfo,
     now: datetime | None = None,
-    reader_contact: bool = True,
 ) -> IngestResult:
-    """Validate and store one batch for `site` (from the device token, never the body).
-    `reader_contact`: the batch came from the site's reader itself (an import does not), so
-    the site's reader counts as active (稼働).
+    """Validate and store one batch for the site `site_id` (from the device token, never the
+    body).
 
     The hot path of a reader's upload: per event only the checks of `validate_touch`, the work
-    date and the answer run in Python; the card look-up and the idempotent insert are two
-    statements for the batch (`record_touches`), and each exception is raised once per batch
+    date and the answer run in Python; the card look-up and the idempotent insert are one
+    round trip for the batch (`record_touches`), and each exception is raised once per batch
     (its dedupe key makes it once per site and card, or reader and day, for ever)."""
     now = now or utcnow()
     result = IngestResult()
     touches = _valid_unique(items, result, now)
-    site_id, latest = site.id, now + FUTURE_TOLERANCE
+    latest = now + FUTURE_TOLERANCE
     moments = [t.occurred_at for t in touches]
     batch = TouchColumns(
         external_ids=[EXTERNAL_PREFIX + t.event_id for t in touches],
@@ -94,8 +122,8 @@ def ingest_touches(
     raised: set[str] = set()
     columns = zip(touches, batch.external_ids, batch.work_dates, batch.clock_synced, strict=True)
     for touch, external_id, day, synced in columns:
-        event_pk = found.stored.get(external_id)
-        if event_pk is None:  # stored before, or by a concurrent request first
+        stored = found.stored.get(external_id)
+        if stored is None:  # stored before, or by a concurrent request first
             holder = found.holders.get(external_id)
             if holder is not None and holder != (site_id, touch.card_uid):
                 _reject(result, touch.index, touch.event_id, EVENT_ID_REUSED)
@@ -103,15 +131,14 @@ def ingest_touches(
             result.duplicates += 1
         else:
             result.accepted += 1
-            if touch.card_uid not in names and f"card:{touch.card_uid}" not in raised:
+            event_pk, worker_id = stored
+            if worker_id is None and f"card:{touch.card_uid}" not in raised:
                 raised.add(f"card:{touch.card_uid}")
-                _unknown_card(session, site, device, touch, event_pk, day)
+                _unknown_card(session, site_id, device, touch, event_pk, day)
             if not synced and f"day:{day}" not in raised:
                 raised.add(f"day:{day}")
-                _clock_unsynced(session, site, device, touch, event_pk, day, now)
+                _clock_unsynced(session, site_id, device, touch, event_pk, day, now)
         result.workers[touch.event_id] = names.get(touch.card_uid)
-    if reader_contact:  # every upload of the site writes this row: see update_unless_held
-        update_unless_held(session, _SITES, site_id, reader_present=True, reader_last_upload_at=now)
     return result
 
 
@@ -147,13 +174,13 @@ def _valid_unique(items: Sequence[Any], result: IngestResult, now: datetime) -> 
 
 
 def _unknown_card(
-    session: Session, site: Site, device: str, touch: TouchIn, event_pk: int, day: date
+    session: Session, site_id: int, device: str, touch: TouchIn, event_pk: int, day: date
 ) -> None:
     raise_exception(
         session,
         kind="unknown_card",
-        dedupe_key=f"unknown_card:{site.id}:{touch.card_uid}",
-        site_id=site.id,
+        dedupe_key=f"unknown_card:{site_id}:{touch.card_uid}",
+        site_id=site_id,
         event_id=event_pk,
         work_date=day,
         detail={
@@ -167,7 +194,7 @@ def _unknown_card(
 
 def _clock_unsynced(
     session: Session,
-    site: Site,
+    site_id: int,
     device: str,
     touch: TouchIn,
     event_pk: int,
@@ -177,8 +204,8 @@ def _clock_unsynced(
     raise_exception(
         session,
         kind="clock_unsynced",
-        dedupe_key=f"clock_unsynced:{site.id}:{device}:{day.isoformat()}",
-        site_id=site.id,
+        dedupe_key=f"clock_unsynced:{site_id}:{device}:{day.isoformat()}",
+        site_id=site_id,
         event_id=event_pk,
         work_date=day,
         detail={

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 
 from voice_app.extensions import db
-from workers_db.accounts import active_token, note_token_use
+from workers_db.accounts import active_token
 from workers_db.errors import Forbidden, Unauthorized
 from workers_db.models import utcnow
 from workers_db.scope import Principal
@@ -37,12 +37,11 @@ def require_token(*roles: str) -> Callable[[F], F]:
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("auth.token_required")
             session = db()
-            row = active_token(session, token.strip())
+            row = active_token(session, token.strip(), utcnow())
             if row is None:
                 raise Unauthorized("auth.token_unknown")
             if row.role not in allowed:
                 raise Forbidden("auth.role_refused", {"role": row.role})
-            note_token_use(session, row.id, utcnow())
             g.principal = Principal(
                 role=row.role,
                 name=row.device_name or row.name,

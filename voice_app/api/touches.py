@@ -20,11 +20,11 @@ from voice_app.api.declare import answer, operation
 from voice_app.api.requests import TouchesIn
 from voice_app.extensions import db, settings
 from workers_db.errors import Forbidden
-from workers_db.models import Site
-from workers_db.touch_intake import ingest_touches
+from workers_db.models import utcnow
+from workers_db.touch_intake import ReaderSite, ingest_touches, reader_site
 
 
-def _claims_other_site(body: TouchesIn, site: Site) -> bool:
+def _claims_other_site(body: TouchesIn, site: ReaderSite) -> bool:
     return (body.site_id is not None and body.site_id != site.id) or (
         body.site_code is not None and str(body.site_code) != site.site_code
     )
@@ -42,13 +42,19 @@ def _claims_other_site(body: TouchesIn, site: Site) -> bool:
 def post_touches(body: TouchesIn) -> ResponseReturnValue:
     principal = current_principal()
     session = db()
-    site = session.get(Site, principal.site_id) if principal.site_id is not None else None
+    now = utcnow()
+    site = reader_site(session, principal.site_id, now) if principal.site_id is not None else None
     if site is None or not site.active:
         raise Forbidden("device.no_active_site")
     if _claims_other_site(body, site):
         raise Forbidden("device.other_site", {"site_code": site.site_code})
     result = ingest_touches(
-        session, site=site, device=principal.name, items=body.events, tz=settings().tz
+        session,
+        site_id=site.id,
+        device=principal.name,
+        items=body.events,
+        tz=settings().tz,
+        now=now,
     )
     session.commit()
     return answer(TouchesOut.model_validate(result.as_json()))
