@@ -150,10 +150,10 @@ class DriverStatement:
 def run_on_driver(
     session: Session, *statements: tuple[DriverStatement, Mapping[str, Any]]
 ) -> list[Sequence[tuple[Any, ...]]]:
-    """Run `statements` (each returning rows) in order on the session's PostgreSQL
-    connection, inside its transaction, and return each one's rows.  Several go in one
-    round trip (psycopg's pipeline mode, with the transaction's BEGIN if it starts here),
-    each still a statement of its own: under READ
+    """Run `statements` in order on the session's PostgreSQL connection, inside its
+    transaction, and return each one's rows (none for a statement without a result, such as
+    a SAVEPOINT).  Several go in one round trip (psycopg's pipeline mode, with the
+    transaction's BEGIN if it starts here), each still a statement of its own: under READ
     COMMITTED each reads the database as it is when it starts, after the ones before it
     have run.  A database error is raised as SQLAlchemy raises it (`DBAPIError`
     subclasses), the connection invalidated when it is gone, so callers handle it as any
@@ -173,7 +173,7 @@ def run_on_driver(
             with driver.pipeline():
                 for statement, params in statements:
                     cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
-        return [cursor.fetchall() for cursor in cursors]
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
     except dialect.loaded_dbapi.Error as exc:
         gone = dialect.is_disconnect(exc, driver, None)
         if gone:
