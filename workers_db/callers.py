@@ -73,31 +73,32 @@ def _callers_at(site_id: Any, *, lateral: bool) -> Any:
     """The same workers with, at one site, whether their company is in its structure and
     their recent events (one row per event, or one row with NULLs).
 
-    `lateral` (PostgreSQL): each worker's events are read in a LATERAL subquery with
-    `OFFSET 0`, which keeps PostgreSQL from flattening it into a plain join.  Flattened, the
-    planner may read the events by site (`ix_events_site_date`) and filter them by worker:
-    that is what it did whenever `events` had no statistics yet for the day's rows (a new
-    table, autovacuum behind), and it costs every check-in all of the site's events of the
-    window (3 ms of PostgreSQL at 3,000 events, growing through the morning).  Per worker it
-    can only take the (worker_id, occurred_at) index, whatever the statistics say."""
+    `lateral` (PostgreSQL): each worker's events of the window, at any site, are read in a
+    LATERAL subquery fenced with `OFFSET 0` (PostgreSQL neither flattens it into the join nor
+    pushes a condition into it), and only then kept for this site, outside the fence.  The
+    scan inside has nothing but the worker and the window to go by, so the one index it can
+    take is `ix_events_worker_time`: a few rows a worker, whatever the statistics say.  With
+    the site's condition inside, the planner could also read all the site's events through
+    `ix_events_site_date` and filter them by worker, and it did so on some connections (a
+    plan chosen while `events` had no statistics): in a 6,000-request run of
+    bench/ivr_bench.py, one look-up in five read 3,300 events (docs/ivr.md)."""
     recent = and_(
         _events.c.worker_id == _callers.c.id,
-        _events.c.site_id == site_id,
         _events.c.source.in_(("phone", "nfc")),
         _events.c.occurred_at >= bindparam("since"),
         _events.c.occurred_at <= bindparam("until"),
     )
     history: Any = _events
-    joined = _callers.outerjoin(_events, recent)
+    joined = _callers.outerjoin(_events, and_(recent, _events.c.site_id == site_id))
     if lateral:
         history = (
-            select(_events.c.occurred_at, _events.c.direction, _events.c.source)
+            select(_events.c.occurred_at, _events.c.direction, _events.c.source, _events.c.site_id)
             .where(recent)
-            .correlate_except(_events)  # the caller's row and, in the lateral form, the site's
-            .offset(literal_column("0"))  # the fence against flattening (see above)
+            .correlate_except(_events)  # the caller's row
+            .offset(literal_column("0"))  # the fence (see above)
             .lateral("history")
         )
-        joined = _callers.outerjoin(history, true())
+        joined = _callers.outerjoin(history, history.c.site_id == site_id)
     return select(
         _callers,
         select(_edges.c.id)
