@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hypothesis
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -73,3 +76,44 @@ def test_twiml_as_text_is_the_document_twilio_writes() -> None:
     rejected.reject(reason="busy")
     for answer in (response, rejected, VoiceResponse()):
         assert as_text(answer) == str(answer)
+
+
+_TEXT = st.text(alphabet=st.sampled_from("aZ9 あ入場&<>\"'\r\n\t;#/=?"), max_size=12)
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@given(
+    said=st.lists(st.tuples(_TEXT, _TEXT), max_size=3),
+    action=_TEXT,
+    digits=st.one_of(st.none(), st.integers(0, 99), st.booleans(), _TEXT),
+    redirect=st.one_of(st.none(), _TEXT),
+    gathered=st.booleans(),
+)
+def test_as_text_writes_every_answer_as_twilio_does(
+    said: list[tuple[str, str]],
+    action: str,
+    digits: int | bool | str | None,
+    redirect: str | None,
+    gathered: bool,
+) -> None:
+    """Any text in values and attributes (XML's specials, line breaks, tabs, kana), booleans
+    and numbers, empty and nested verbs: `as_text` and `str(response)` agree."""
+    response = VoiceResponse()
+    target = (
+        response.gather(action=action, num_digits=digits, finish_on_key="")
+        if gathered
+        else response
+    )
+    for text, language in said:
+        target.say(text, language=language or None)
+    if redirect is not None:
+        response.redirect(redirect, method="POST")
+    response.hangup()
+    assert as_text(response) == str(response)
+
+
+def test_as_text_refuses_a_bare_string_it_would_not_write_as_twilio_does() -> None:
+    response = VoiceResponse()
+    response.append("text between verbs")
+    with pytest.raises(TypeError):
+        as_text(response)

@@ -7,7 +7,7 @@ gather that is only an offer (the menu key during the confirmation) is followed 
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import VoiceResponse
@@ -22,13 +22,38 @@ def step_path(n: int) -> str:
 
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
 
 
 def as_text(response: TwiML) -> str:
-    """The document `str(response)` gives, twilio's tree serialized by ElementTree as text:
-    twilio's `to_xml` serializes the same tree to UTF-8 bytes and decodes them again, which
-    takes twice as long for the same characters."""
-    return _DECLARATION + ET.tostring(response.xml(), encoding="unicode")
+    """The document `str(response)` gives, written straight from twilio's tree.
+
+    twilio's `to_xml` turns its tree into ElementTree elements and has ElementTree serialize
+    them to UTF-8 bytes, decoded again: for an answer of five verbs that is two thirds of the
+    cost of building and writing it.  This writes the same text as ElementTree does (attributes
+    in twilio's sorted order, booleans as `true`/`false`, `<Verb />` when empty, ElementTree's
+    escapes; a test pins it equal to `str(response)`).  Our answers nest verbs and text in a
+    verb's value only, never a bare string (which twilio writes as another element's tail)."""
+    out = [_DECLARATION]
+    _write(response, out)
+    return "".join(out)
+
+
+def _write(node: TwiML, out: list[str]) -> None:
+    out.append("<" + node.name)
+    for key in sorted(node.attrs):
+        value = node.attrs[key]
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        out.append(f' {key}="{escape(text, _ATTRIBUTE_ENTITIES)}"')
+    if not node.value and not node.verbs:
+        out.append(" />")
+        return
+    out.append(">" + escape(node.value or ""))
+    for verb in node.verbs:
+        if not isinstance(verb, TwiML):
+            raise TypeError(f"a bare string in <{node.name}>: put text in a verb's value")
+        _write(verb, out)
+    out.append(f"</{node.name}>")
 
 
 def to_twiml(step: Step, next_path: str) -> str:
