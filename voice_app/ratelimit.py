@@ -95,12 +95,9 @@ def gate_webhook(
     config = current_app.config
     if caller is not None:
         identity, limit = f"from:{caller}", config.get("GENBA_CALLS_PER_CALLER", CALLS_PER_CALLER)
-        who = mask_phone(caller)
     else:
-        dialed = try_normalize_phone(params.to_raw) or params.to_raw
-        identity = f"withheld:{dialed}"
+        identity = f"withheld:{_dialed(params)}"
         limit = config.get("GENBA_WITHHELD_CALLS_PER_NUMBER", WITHHELD_CALLS_PER_NUMBER)
-        who = f"withheld callers to {mask_phone(dialed)}"
     window = SlidingWindow(redis, int(limit), int(config.get("GENBA_RATE_WINDOW_S", WINDOW_S)))
     try:
         allowed, count = window.admit(
@@ -113,10 +110,21 @@ def gate_webhook(
         return None
     log.warning(
         "rate limit: %s made %s calls in %s s (limit %s); call %s rejected, nothing recorded",
-        who,
+        _who(caller, params),
         count,
         window.window_s,
         window.limit,
         params.call_sid,
     )
     return Response(busy_answer(), 200, mimetype="text/xml")
+
+
+def _dialed(params: TwilioParams) -> str:
+    return try_normalize_phone(params.to_raw) or params.to_raw
+
+
+def _who(caller: str | None, params: TwilioParams) -> str:
+    """Whom a refusal is logged for (masked), worked out only for a refusal."""
+    if caller is not None:
+        return mask_phone(caller)
+    return f"withheld callers to {mask_phone(_dialed(params))}"

@@ -53,10 +53,10 @@ def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidIdentifier("phone.unreadable", {"value": value}) from exc
-    if not phonenumbers.is_possible_number(parsed):
-        digits = re.sub(r"\D", "", text)
-        raise InvalidIdentifier("phone.digit_count", {"value": value, "digits": len(digits)})
-    if not phonenumbers.is_valid_number(parsed):
+    if not phonenumbers.is_valid_number(parsed):  # a valid number is a possible one
+        if not phonenumbers.is_possible_number(parsed):
+            digits = re.sub(r"\D", "", text)
+            raise InvalidIdentifier("phone.digit_count", {"value": value, "digits": len(digits)})
         raise InvalidIdentifier("phone.invalid", {"value": value})
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
