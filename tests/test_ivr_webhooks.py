@@ -12,12 +12,15 @@ from flask import Flask
 from flask.sessions import NullSession
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from voice_app import create_app
 from workers_db.intake import record_event
 from workers_db.models import CallLog, Event
 from workers_db.settings import Settings
 
+from .conftest import TWILIO_TEST_TOKEN
 from .ivr_support import (
     JST,
     MORNING,
@@ -340,6 +343,22 @@ def test_a_signature_of_the_url_with_its_default_port_is_accepted_too(
         twilio.post("/twilio/voice", {**params, "CallSid": "CA" + "9" * 32}, other).status_code
         == 403
     )
+    assert len(events(db_session, worker_id=world.tanaka.id)) == 1
+
+
+def test_a_field_sent_twice_is_signed_with_both_values(
+    twilio: Twilio, world: World, db_session: Session
+) -> None:
+    """Twilio's signature covers every value of a repeated field (twilio's validator reads a
+    MultiDict's values): both as signed → accepted; one of them changed → 403."""
+    call = twilio.call(TANAKA, SITE_NUMBER)
+    signed = MultiDict([*call.params().items(), ("Forwarded", "a"), ("Forwarded", "b")])
+    signature = RequestValidator(TWILIO_TEST_TOKEN).compute_signature(VOICE_URL, signed)
+    changed = MultiDict([*call.params().items(), ("Forwarded", "a"), ("Forwarded", "c")])
+    headers = {"X-Twilio-Signature": signature}
+    assert twilio.client.post("/twilio/voice", data=changed, headers=headers).status_code == 403
+    assert events(db_session) == []
+    assert twilio.client.post("/twilio/voice", data=signed, headers=headers).status_code == 200
     assert len(events(db_session, worker_id=world.tanaka.id)) == 1
 
 

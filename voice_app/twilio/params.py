@@ -57,8 +57,13 @@ class TwilioParams:
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> TwilioParams:
-        fields = {k: clean(form.get(k), 200 if k == "ErrorUrl" else MAX_FIELD) for k in KEPT}
-        fields = {k: v for k, v in fields.items() if v or k in ("From", "To")}
+        fields = {}
+        for key in KEPT:
+            # `in` first: Werkzeug's `form.get` of a missing field raises and catches a
+            # BadRequestKeyError, and half of the kept fields are missing from most webhooks.
+            value = clean(form[key], 200 if key == "ErrorUrl" else MAX_FIELD) if key in form else ""
+            if value or key in ("From", "To"):
+                fields[key] = value
         sid = fields.get("CallSid", "")
         digits = _KEYS.sub("", fields.get("Digits", ""))[:MAX_DIGITS] if "Digits" in fields else ""
         return cls(

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator
 
 from flask import Request
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from workers_db.identifiers import mask_phone
 from workers_db.settings import Settings
@@ -72,11 +73,29 @@ def refusal(request: Request, settings: Settings) -> str | None:
 
 
 def signature_matches(
-    validator: RequestValidator, url: str, form: Mapping[str, str], signature: str
+    validator: RequestValidator, url: str, form: MultiDict[str, str], signature: str
 ) -> bool:
     """`validator.validate(url, form, signature)`, computing the signature of `url` itself first
     (Twilio signs the URL it was given, which is the one `signed_url` rebuilds)."""
-    expected = validator.compute_signature(url, form)
+    expected = validator.compute_signature(url, _Values(form))
     if hmac.compare_digest(expected.encode(), signature.encode()):
         return True
     return bool(validator.validate(url, form, signature))
+
+
+class _Values:
+    """The form as twilio's `compute_signature` reads it: the field names, and each field's
+    values by `getall` (the name it tries first; on Werkzeug's MultiDict, which calls it
+    `getlist`, it would raise and catch an AttributeError for every field)."""
+
+    def __init__(self, form: MultiDict[str, str]) -> None:
+        self.form = form
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.form)
+
+    def __len__(self) -> int:
+        return len(self.form)
+
+    def getall(self, name: str) -> list[str]:
+        return self.form.getlist(name)
