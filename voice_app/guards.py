@@ -10,7 +10,8 @@ while it is read (Flask's per-request `max_content_length`).
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
+from flask.globals import request_ctx
 from werkzeug.exceptions import RequestEntityTooLarge
 
 TWILIO_MAX_BODY = 64 * 1024
@@ -26,11 +27,12 @@ def body_limit(path: str) -> int | None:
 
 
 def _refuse_oversized_bodies() -> None:
-    limit = body_limit(request.path)
+    current = request_ctx.request  # not the proxy: one look-up for every request's three reads
+    limit = body_limit(current.path)
     if limit is None:
         return
-    request.max_content_length = limit
-    length = request.content_length
+    current.max_content_length = limit
+    length = current.content_length
     if length is not None and length > limit:
         raise RequestEntityTooLarge(f"the body is {length} bytes; this route takes at most {limit}")
 

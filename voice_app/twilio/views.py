@@ -14,6 +14,7 @@ import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, g, request
+from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 
 from voice_app.calls.providers import twilio
@@ -53,10 +54,13 @@ def _params() -> TwilioParams:
 
 @bp.before_request
 def _verify_signature() -> ResponseReturnValue | None:
-    why = refusal(request, settings())
+    # The request object itself rather than the `request` proxy, read a dozen times below:
+    # each attribute read through the proxy is a context-variable look-up of its own.
+    current, rt = request_ctx.request, runtime()
+    why = refusal(current, rt.settings)
     if why is None:  # a validated caller: now the per-caller rate limit (voice_app.ratelimit)
-        return gate_webhook(request, _params(), settings(), runtime().redis())
-    log.warning("403 for %s: %s", request.path, why)
+        return gate_webhook(current, _params(), rt.settings, rt.redis())
+    log.warning("403 for %s: %s", current.path, why)
     return Response("Forbidden: request not signed by Twilio\n", 403, mimetype="text/plain")
 
 
