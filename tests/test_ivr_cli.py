@@ -118,6 +118,7 @@ def test_demo_serves_the_embedded_default(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
         text=True,
         env=env,
+        preexec_fn=_as_a_background_job,
     )
     try:
         lines = _read_until(demo, "Ctrl-C", 60)
@@ -135,9 +136,20 @@ def test_demo_serves_the_embedded_default(tmp_path: Path) -> None:
         assert _work_record_appears(database, limit_s=45), "the RQ worker reconciled nothing"
     finally:
         demo.send_signal(signal.SIGINT)
-        assert demo.wait(30) == 0
+        try:
+            stopped = demo.wait(30)
+        finally:
+            if demo.poll() is None:  # not stopped: leave no server behind
+                demo.kill()
+        assert stopped == 0
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)
+
+
+def _as_a_background_job() -> None:
+    """Start the demo as `genba-call demo &` in a shell script would: with SIGINT ignored.
+    Ctrl-C (here SIGINT) must stop it all the same."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _work_record_appears(database: Path, limit_s: float) -> bool:

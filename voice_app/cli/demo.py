@@ -265,6 +265,9 @@ def demo(port: int, host: str) -> None:
     def _terminate(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    # SIGINT too: a shell script's background job starts with SIGINT ignored, and Python
+    # then installs no handler of its own, so Ctrl-C (or a kill -INT) would do nothing.
+    signal.signal(signal.SIGINT, _terminate)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         server.serve_forever()
