@@ -2,12 +2,12 @@
 
 Each event of a batch is checked on its own: a bad one is rejected with its reason and the good
 ones are kept.  The agent's `event_id` is the idempotency key (`Event.external_id =
-"nfc:{event_id}"`): the batch is inserted with `ON CONFLICT (external_id) DO NOTHING`, so a
-re-sent batch, or two racing requests, store each touch once and count the rest as
-duplicates (`workers_db.touch_batch.record_touches`).  A card nobody owns is stored with
-`worker_id` NULL and its `card_uid`, and raises one `unknown_card` exception per site and
-card (showing the id exactly as received); a touch read with an unsynchronized clock raises
-one `clock_unsynced` per reader and day.
+"nfc:{event_id}"`) and the unique index on it decides: a re-sent batch, or two racing
+requests, store each touch once and count the rest as duplicates, and an id already stored
+for another touch is refused (`workers_db.touch_batch.record_touches`).  A card nobody owns
+is stored with `worker_id` NULL and its `card_uid`, and raises one `unknown_card` exception
+per site and card (showing the id exactly as received); a touch read with an unsynchronized
+clock raises one `clock_unsynced` per reader and day.
 """
 
 from __future__ import annotations
