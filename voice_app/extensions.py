@@ -1,10 +1,17 @@
 """Per-app resources: the engine, the session factory, Redis and the RQ queue.
 
-One session per request, created on first use and removed at teardown (warehouse's pattern).
+One session per request, taken on first use and closed at teardown (warehouse's pattern).
+The closed session is kept for the thread's next request (`Runtime.session`): a `Session`
+costs about as many instructions to build as the zero-key check-in's look-up costs to send
+(bench/ivr_instructions.py), and a closed one is as new (no objects, no transaction, no
+connection).  What a request did not commit is rolled back at teardown, so that its
+after-rollback hooks run (`workers_db.changes` drops the reconcile marks of a transaction
+that was not committed) before the session serves another request.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,6 +20,7 @@ from flask import Flask, current_app, g
 from redis import Redis
 from rq import Queue
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.connection import redis_for
@@ -28,6 +36,7 @@ class Runtime:
     engine: Engine | None
     session_factory: sessionmaker[Session]
     _queue: Queue | None = field(default=None, repr=False)
+    _idle: threading.local = field(default_factory=threading.local, repr=False)
 
     def redis(self) -> Redis:
         return redis_for(self.settings)
@@ -40,6 +49,26 @@ class Runtime:
         if queue is None or queue.connection is not redis:
             queue = self._queue = make_queue(redis)
         return queue
+
+    def session(self) -> Session:
+        """A session for one request: the one this thread's last request closed, else a new
+        one (a request inside another on the same thread gets its own)."""
+        idle: Session | None = self._idle.__dict__.pop("session", None)
+        return idle if idle is not None else self.session_factory()
+
+    def release(self, session: Session) -> None:
+        """The request is over: roll back what it left uncommitted, close, keep for reuse.
+        A session whose rollback fails (its connection gone) is closed and not kept: it may
+        still hold the marks of what it did not commit."""
+        kept = True
+        try:
+            if session.in_transaction():
+                session.rollback()
+        except SQLAlchemyError:
+            kept = False
+        session.close()
+        if kept:
+            self._idle.session = session
 
     @cached_property
     def spool(self) -> Spool:
@@ -67,15 +96,14 @@ def settings() -> Settings:
 
 
 def db() -> Session:
-    """The request's session (created on first use)."""
+    """The request's session (taken on first use)."""
     session: Session | None = g.get("_genba_session")
     if session is None:
-        session = runtime().session_factory()
-        g._genba_session = session
+        session = g._genba_session = runtime().session()
     return session
 
 
 def _remove_session(_exc: Any) -> None:
     session: Session | None = g.pop("_genba_session", None)
     if session is not None:
-        session.close()
+        runtime().release(session)
