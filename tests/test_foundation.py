@@ -185,3 +185,17 @@ def test_an_idle_pooled_connection_is_pinged_and_replaced_when_dead(
         assert len(pings) == 1
     finally:
         pooled.dispose()
+
+
+def test_run_on_driver_gives_each_statement_its_rows(db_session) -> None:  # type: ignore[no-untyped-def]
+    """In one pipeline: a statement without a result (SAVEPOINT) gives no rows, one with a
+    result gives its rows, even none."""
+    from sqlalchemy import literal, text
+
+    from workers_db.db import DriverStatement, run_on_driver
+
+    savepoint = DriverStatement(text("SAVEPOINT driver_rows"))
+    one = DriverStatement(select(literal(7).label("n"), literal("x").label("s")))
+    none = DriverStatement(select(Event.id).where(Event.external_id == "no such event"))
+    assert run_on_driver(db_session, (savepoint, {}), (one, {}), (none, {})) == [[], [(7, "x")], []]
+    assert run_on_driver(db_session, (one, {})) == [[(7, "x")]]

@@ -173,7 +173,8 @@ def run_on_driver(
             with driver.pipeline():
                 for statement, params in statements:
                     cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
-        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+        # `pgresult.nfields`, not `description`: that builds a Column object per column.
+        return [cursor.fetchall() if _has_rows(cursor) else [] for cursor in cursors]
     except dialect.loaded_dbapi.Error as exc:
         gone = dialect.is_disconnect(exc, driver, None)
         if gone:
@@ -186,6 +187,11 @@ def run_on_driver(
             connection_invalidated=gone,
             dialect=dialect,
         ) from exc
+
+
+def _has_rows(cursor: Any) -> bool:
+    result = cursor.pgresult
+    return result is not None and result.nfields > 0
 
 
 def fetch_rows(
