@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nfc_fallback import RESENT_HEADER
 from nfc_fallback.clock import ClockProbe, boottime_ns, wall_ns
 from nfc_fallback.console import Console
 from nfc_fallback.journal import KEEP_ACKED, Ack, Entry, Journal
@@ -72,7 +73,8 @@ class TouchClient:
         self._token = token
         self.timeout_s = timeout_s
 
-    def post(self, events: Sequence[dict[str, object]]) -> ServerAnswer:
+    def post(self, events: Sequence[dict[str, object]], *, resent: bool = False) -> ServerAnswer:
+        """Send one batch; `resent`: it may have reached the server before (`RESENT_HEADER`)."""
         # Imported at the first upload, not before the reader is ready: urllib.request brings
         # http.client, ssl and email (~20 ms of a Raspberry Pi's start-up; docs/nfc.md).
         import urllib.error
@@ -85,6 +87,7 @@ class TouchClient:
                 "Authorization": f"Bearer {self._token}",
                 "Content-Type": "application/json",
                 "Accept": "application/json",
+                **({RESENT_HEADER: "1"} if resent else {}),
             },
             method="POST",
         )
@@ -172,6 +175,9 @@ class Uploader:
         self.backoff = backoff or Backoff()
         self.options = options or UploaderOptions()
         self.retry_at: float | None = None  # monotonic time of the next try after a failure
+        # The next batch may have reached the server unacknowledged: a failed try, or a run of
+        # the agent before this one (the journal keeps what it sent until the answer came).
+        self.may_resend = True
         self.last_upload_ns = journal.last_upload_ns()
 
     def run(self, stop: threading.Event, wake: threading.Event) -> None:
@@ -201,12 +207,16 @@ class Uploader:
             if not batch:
                 break
             try:
-                answer = self.client.post([entry.as_upload() for entry in batch])
+                answer = self.client.post(
+                    [entry.as_upload() for entry in batch], resent=self.may_resend
+                )
             except UploadFailed as exc:
+                self.may_resend = True
                 delay = self.backoff.failed()
                 self.retry_at = time.monotonic() + delay
                 self.console.upload_failed(str(exc), delay)
                 return sent
+            self.may_resend = False
             self._acknowledge(batch, answer)
             sent = True
         if sent:

@@ -21,12 +21,18 @@ their ids — then committed, since the insert waits for the transaction that in
 conflicting row — so that the caller can tell a duplicate (the same touch) from an id reused
 for another one.
 
+A batch its sender marks as re-sent (the reader agent's `X-Touches-Resent`, after a failed
+upload or a start) goes straight to `ON CONFLICT`, without the savepoint: its plain INSERT
+would mostly be refused, and each refusal is an ERROR line in PostgreSQL's log — a reader back
+from an outage would fill it.  The answer is the same either way.
+
 SQLite (the demo) takes the same steps through SQLAlchemy: owners, the rows already there, an
 executemany insert and the stored rows read back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -155,15 +161,22 @@ _HOLDERS = DriverStatement(
 
 
 def record_touches(
-    session: Session, *, site_id: int, device: str, received_at: datetime, batch: TouchColumns
+    session: Session,
+    *,
+    site_id: int,
+    device: str,
+    received_at: datetime,
+    batch: TouchColumns,
+    resent: bool = False,
 ) -> StoredBatch:
     """Store `batch` as `nfc` events of `site_id` stamped `received_at`, each with its card's
-    owner, `ON CONFLICT (external_id) DO NOTHING` (module docstring).  Marks each (site, day)
-    that gained an event with a worker for reconciliation, once."""
+    owner, skipping the external ids already stored (module docstring; `resent`: the sender
+    says some may be).  Marks each (site, day) that gained an event with a worker for
+    reconciliation, once."""
     if not batch.external_ids:
         return StoredBatch({}, {}, {})
     if session.get_bind().dialect.name == "postgresql":
-        found = _record_on_postgresql(session, site_id, device, received_at, batch)
+        found = _record_on_postgresql(session, site_id, device, received_at, batch, resent)
     else:
         found = _record_portable(session, site_id, device, received_at, batch)
     stored = found.stored
@@ -179,7 +192,12 @@ def record_touches(
 
 
 def _record_on_postgresql(
-    session: Session, site_id: int, device: str, received_at: datetime, batch: TouchColumns
+    session: Session,
+    site_id: int,
+    device: str,
+    received_at: datetime,
+    batch: TouchColumns,
+    resent: bool,
 ) -> StoredBatch:
     owners_query = (_OWNERS, {"card_uids": list(set(batch.card_uids))})
     rows = {
@@ -193,6 +211,25 @@ def _record_on_postgresql(
         "device": device,
         "received_at": received_at,
     }
+    if resent:
+        owned, inserted = run_on_driver(session, owners_query, (_INSERT_SKIPPING, rows))
+    else:
+        owned, inserted = _insert_new_first(session, owners_query, rows)
+    owners = {uid: (worker_id, name) for uid, worker_id, name in owned}
+    stored = {ext: (pk, worker_id) for ext, pk, worker_id in inserted}
+    holders: dict[str, tuple[int, str | None]] = {}
+    if len(stored) < len(batch.external_ids):
+        missing = [ext for ext in batch.external_ids if ext not in stored]
+        [found] = run_on_driver(session, (_HOLDERS, {"external_ids": missing}))
+        holders = {ext: (held_site, uid) for ext, held_site, uid in found}
+    return StoredBatch(owners, stored, holders)
+
+
+def _insert_new_first(
+    session: Session, owners_query: tuple[DriverStatement, dict[str, Any]], rows: dict[str, Any]
+) -> tuple[Sequence[tuple[Any, ...]], Sequence[tuple[Any, ...]]]:
+    """The owners and the stored rows: the plain INSERT in a savepoint, and only when the
+    unique index refuses it, `ON CONFLICT` from the savepoint (module docstring)."""
     try:
         _, owned, inserted = run_on_driver(
             session, (_SAVEPOINT, {}), owners_query, (_INSERT_NEW, rows)
@@ -204,14 +241,7 @@ def _record_on_postgresql(
         _, owned, inserted = run_on_driver(
             session, (_BACK_TO_SAVEPOINT, {}), owners_query, (_INSERT_SKIPPING, rows)
         )
-    owners = {uid: (worker_id, name) for uid, worker_id, name in owned}
-    stored = {ext: (pk, worker_id) for ext, pk, worker_id in inserted}
-    holders: dict[str, tuple[int, str | None]] = {}
-    if len(stored) < len(batch.external_ids):
-        missing = [ext for ext in batch.external_ids if ext not in stored]
-        [found] = run_on_driver(session, (_HOLDERS, {"external_ids": missing}))
-        holders = {ext: (held_site, uid) for ext, held_site, uid in found}
-    return StoredBatch(owners, stored, holders)
+    return owned, inserted
 
 
 def _record_portable(

@@ -92,6 +92,7 @@ def ingest_touches(
     items: Sequence[Any],
     tz: ZoneInfo,
     now: datetime | None = None,
+    resent: bool = False,
 ) -> IngestResult:
     """Validate and store one batch for the site `site_id` (from the device token, never the
     body).
@@ -99,7 +100,8 @@ def ingest_touches(
     The hot path of a reader's upload: per event only the checks of `validate_touch`, the work
     date and the answer run in Python; the card look-up and the idempotent insert are one
     round trip for the batch (`record_touches`), and each exception is raised once per batch
-    (its dedupe key makes it once per site and card, or reader and day, for ever)."""
+    (its dedupe key makes it once per site and card, or reader and day, for ever).  `resent`:
+    the sender says the batch may be stored already (`record_touches`)."""
     now = now or utcnow()
     result = IngestResult()
     touches = _valid_unique(items, result, now)
@@ -116,7 +118,7 @@ def ingest_touches(
         ],
     )
     found = record_touches(
-        session, site_id=site_id, device=device[:100], received_at=now, batch=batch
+        session, site_id=site_id, device=device[:100], received_at=now, batch=batch, resent=resent
     )
     names = {uid: name for uid, (_, name) in found.owners.items()}
     raised: set[str] = set()

@@ -7,13 +7,17 @@ Answer: 200 `{"accepted", "duplicates", "rejected": [{"event_id", "index", "erro
 per event before anything is written (`workers_db.touch_validation`), so a bad event never
 costs its batch nor turns the answer into a 5xx; `index` (the event's position in the batch),
 `message` (the reason in words) and `workers` (for the reader's console: null means the card
-is not registered) are additions to the contract's keys.
+is not registered) are additions to the contract's keys.  A `X-Touches-Resent: 1` header (the
+agent's, on a batch it may have sent before: `nfc_fallback.RESENT_HEADER`) only changes how the
+batch is inserted, never the answer.
 """
 
 from __future__ import annotations
 
+from flask import request
 from flask.typing import ResponseReturnValue
 
+from nfc_fallback import RESENT_HEADER
 from voice_app.api.answers import TouchesOut
 from voice_app.api.auth import current_principal
 from voice_app.api.declare import answer, operation
@@ -55,6 +59,7 @@ def post_touches(body: TouchesIn) -> ResponseReturnValue:
         items=body.events,
         tz=settings().tz,
         now=now,
+        resent=request.headers.get(RESENT_HEADER) == "1",
     )
     session.commit()
     return answer(TouchesOut.model_validate(result.as_json()))
