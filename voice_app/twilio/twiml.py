@@ -7,6 +7,7 @@ gather that is only an offer (the menu key during the confirmation) is followed 
 
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape
 
 from twilio.twiml import TwiML
@@ -23,6 +24,9 @@ def step_path(n: int) -> str:
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 _ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
+# Any character either escape changes: a value without one is written as it is (`escape`
+# walks its seven replacements in Python for every attribute; most values have nothing).
+_ESCAPED = re.compile(r'[&<>"\r\n\t]')
 
 
 def as_text(response: TwiML) -> str:
@@ -44,11 +48,14 @@ def _write(node: TwiML, out: list[str]) -> None:
     for key in sorted(node.attrs):
         value = node.attrs[key]
         text = str(value).lower() if isinstance(value, bool) else str(value)
-        out.append(f' {key}="{escape(text, _ATTRIBUTE_ENTITIES)}"')
-    if not node.value and not node.verbs:
+        if _ESCAPED.search(text):
+            text = escape(text, _ATTRIBUTE_ENTITIES)
+        out.append(f' {key}="{text}"')
+    body = node.value or ""
+    if not body and not node.verbs:
         out.append(" />")
         return
-    out.append(">" + escape(node.value or ""))
+    out.append(">" + (escape(body) if _ESCAPED.search(body) else body))
     for verb in node.verbs:
         if not isinstance(verb, TwiML):
             raise TypeError(f"a bare string in <{node.name}>: put text in a verb's value")
