@@ -42,6 +42,12 @@ def _claims_other_site(body: TouchesIn, site: ReaderSite) -> bool:
     tag="touches",
     body=TouchesIn,
     answers={200: ("how many were accepted, duplicates, and each rejected event", TouchesOut)},
+    description=(
+        "Each event is accepted, counted as a duplicate (its event_id already stored for the same"
+        " touch) or rejected with a code. Optional header `X-Touches-Resent: 1`: the batch may"
+        " have reached the server before (the agent's first batch after a failed upload or a"
+        " start); the answer is the same, the server only inserts it the way that suits a re-send."
+    ),
 )
 def post_touches(body: TouchesIn) -> ResponseReturnValue:
     principal = current_principal()
