@@ -1,11 +1,12 @@
 """Rate limits on the voice webhooks, keyed on the validated caller, never on an IP address.
 
-Every webhook arrives from Twilio's own addresses, so an IP limit would throttle every site at
-once during the morning rush and stop no one.  What identifies an abuser is the caller: the
-`From` of a request whose X-Twilio-Signature has been checked (this gate runs after
-`voice_app.twilio.security`).  Only new calls count (`/twilio/voice`, one per CallSid: a
-Twilio retry of the same call adds nothing); the later steps of an admitted call are never
-limited, and neither are status callbacks.
+Every webhook arrives from the provider's own addresses, so an IP limit would throttle every
+site at once during the morning rush and stop no one.  What identifies an abuser is the caller:
+the `From` of a request whose signature has been checked (this gate runs after
+`voice_app.twilio.security` or `voice_app.vonage.security`).  Only new calls count
+(`/twilio/voice` and `/vonage/answer`, one per call id: a retry of the same call adds
+nothing); the later steps of an admitted call are never limited, and neither are status
+callbacks.  Twilio and Vonage calls of one caller count against the same limit.
 
 - A shown number: at most `CALLS_PER_CALLER` calls per `WINDOW_S` (a worker calls two or
   three times a day; a foreman checks in a whole crew in one call).
@@ -13,7 +14,9 @@ limited, and neither are status callbacks.
   larger allowance (`WITHHELD_CALLS_PER_NUMBER`); identifying by CCUS id and PIN is locked
   out separately (`ivr_flows.policy`).
 
-A refused call gets `<Reject reason="busy"/>`: never answered, never billed, nothing recorded.
+A refused Twilio call gets `<Reject reason="busy"/>`: never answered, never billed, nothing
+recorded.  Vonage has no way to leave a call unanswered: a refused Vonage call gets an empty
+NCCO, which ends it at once, and nothing is recorded either.
 Keys are HMACs of the number with the app's secret, so Redis never holds a phone number.
 If Redis does not answer, calls are let through: a worker's check-in matters more.
 """
@@ -42,7 +45,7 @@ WINDOW_S = 15 * 60
 CALLS_PER_CALLER = 10
 WITHHELD_CALLS_PER_NUMBER = 300
 KEY_PREFIX = "genba:rl:call:"
-LIMITED_PATHS = ("/twilio/voice",)
+LIMITED_PATHS = ("/twilio/voice", "/vonage/answer")
 
 
 class SlidingWindow:
@@ -85,12 +88,20 @@ def busy_answer() -> str:
 def gate_webhook(
     request: Request, params: TwilioParams, settings: Settings, redis: Redis
 ) -> Response | None:
-    """None to go on, or the `<Reject>` answer for a caller over the limit (`params`: the
-    request's form, parsed once for the gate and the step)."""
+    """Twilio's gate: None to go on, or the `<Reject>` answer for a caller over the limit
+    (`params`: the request's form, parsed once for the gate and the step)."""
+    if over_limit(request, params, settings, redis):
+        return Response(busy_answer(), 200, mimetype="text/xml")
+    return None
+
+
+def over_limit(request: Request, params: TwilioParams, settings: Settings, redis: Redis) -> bool:
+    """Whether this request starts a call of a caller over the limit (logged, masked); any
+    provider's, its fields read as Twilio's."""
     if request.path not in LIMITED_PATHS:
-        return None
+        return False
     if params.call_sid is None:
-        return None
+        return False
     caller = params.caller()
     config = current_app.config
     if caller is not None:
@@ -105,9 +116,9 @@ def gate_webhook(
         )
     except (RedisError, OSError) as exc:
         log.warning("rate limit not checked (Redis: %s); call %s let through", exc, params.call_sid)
-        return None
+        return False
     if allowed:
-        return None
+        return False
     log.warning(
         "rate limit: %s made %s calls in %s s (limit %s); call %s rejected, nothing recorded",
         _who(caller, params),
@@ -116,7 +127,7 @@ def gate_webhook(
         window.limit,
         params.call_sid,
     )
-    return Response(busy_answer(), 200, mimetype="text/xml")
+    return True
 
 
 def _dialed(params: TwilioParams) -> str:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 from flask.typing import ResponseReturnValue
 
 from voice_app.calls.providers import vonage
 from voice_app.calls.web import MAX_STEP, keep_status, now, run_step
-from voice_app.extensions import settings
+from voice_app.extensions import runtime, settings
+from voice_app.ratelimit import over_limit
+from voice_app.twilio.params import TwilioParams
 from voice_app.twilio.security import base_url
 from voice_app.vonage.params import flatten, parse
 from voice_app.vonage.security import refusal
@@ -31,10 +33,21 @@ def _ncco(body: str) -> Response:
     return Response(body, 200, mimetype="application/json")
 
 
+def _params() -> TwilioParams:
+    """The request's JSON body, cleaned once (the rate limit and the step both read it)."""
+    params: TwilioParams | None = g.get("vonage_params")
+    if params is None:
+        params = g.vonage_params = parse(flatten(request.get_json(silent=True)))
+    return params
+
+
 @bp.before_request
 def _verify_signature() -> ResponseReturnValue | None:
-    why = refusal(request, settings(), now())
-    if why is None:
+    rt = runtime()
+    why = refusal(request, rt.settings, now())
+    if why is None:  # a validated caller: now the per-caller rate limit (voice_app.ratelimit)
+        if over_limit(request, _params(), rt.settings, rt.redis()):
+            return _ncco("[]")  # ends the call at once: Vonage cannot leave it unanswered
         return None
     log.warning("403 for %s: %s", request.path, why)
     return Response("Forbidden: request not signed by Vonage\n", 403, mimetype="text/plain")
@@ -53,7 +66,7 @@ def input_step(n: int) -> ResponseReturnValue:
 @bp.post("/event")
 def event() -> ResponseReturnValue:
     """A call status event (started, ringing, answered, completed …) → the call log."""
-    params = parse(flatten(request.get_json(silent=True)))
+    params = _params()
     response = Response(status=204)
     keep_status(
         params, params.fields.get("status", ""), params.fields.get("duration", ""), response
@@ -62,5 +75,5 @@ def event() -> ResponseReturnValue:
 
 
 def _step(n: int) -> Response:
-    params = parse(flatten(request.get_json(silent=True)))
+    params = _params()
     return run_step(n, params, vonage(), _ncco, base=base_url(request, settings()))
