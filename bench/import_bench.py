@@ -1,6 +1,6 @@
 """Benchmark of `genba-call import` on PostgreSQL against baselines measured in the same run.
 
-    /work/venv/bin/python bench/import_bench.py [--rows 50000] [--database-url URL]
+    .venv/bin/python bench/import_bench.py [--rows 50000] [--database-url URL]
 
 Generates a CP932, CRLF file as Excel writes it (full-width phone numbers on some rows, two
 numbers in some cells, FeliCa ids on half the rows, PINs on a tenth), creates a scratch

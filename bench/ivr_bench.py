@@ -2,7 +2,7 @@
 endpoint and the durable minimum (bench/durable_minimum.py: signature checked, one INSERT … ON
 CONFLICT DO NOTHING keyed by CallSid and COMMIT through psycopg, the same TwiML).
 
-    /work/venv/bin/python bench/ivr_bench.py [--requests 3000] [--concurrency 8] [--seconds 30]
+    .venv/bin/python bench/ivr_bench.py [--requests 3000] [--concurrency 8] [--seconds 30]
         [--workers 2] [--threads 4] [--port 18121]
 
 All three run under gunicorn with the same settings (by default the Procfile's: 2 workers ×

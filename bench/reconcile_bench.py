@@ -1,6 +1,6 @@
 """Benchmark of reconciliation on PostgreSQL against a baseline measured in the same run.
 
-    /work/venv/bin/python bench/reconcile_bench.py [--events 1000000] [--small 250000]
+    .venv/bin/python bench/reconcile_bench.py [--events 1000000] [--small 250000]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/genba_bench]
 
 A large member company's month: 40 sites, 1,100 workers per site, 22 working days; on each
