@@ -80,3 +80,9 @@ def spooled_answer() -> str:
 
 def system_down_answer() -> str:
     return _said("system_down")
+
+
+def refused_answer() -> str:
+    """A call refused before anything is recorded (the rate limit): ended at once, as a
+    `reject` step is (Vonage's nearest to Twilio's `<Reject/>`)."""
+    return to_ncco(Step(prompts=(), state=CallState(), reject=True), 0, "")

@@ -22,6 +22,7 @@ from voice_app.extensions import runtime, settings
 from voice_app.ratelimit import over_limit
 from voice_app.twilio.params import TwilioParams
 from voice_app.twilio.security import base_url
+from voice_app.vonage.ncco import refused_answer
 from voice_app.vonage.params import flatten, parse
 from voice_app.vonage.security import refusal
 
@@ -47,7 +48,7 @@ def _verify_signature() -> ResponseReturnValue | None:
     why = refusal(request, rt.settings, now())
     if why is None:  # a validated caller: now the per-caller rate limit (voice_app.ratelimit)
         if over_limit(request, _params(), rt.settings, rt.redis()):
-            return _ncco("[]")  # ends the call at once: Vonage cannot leave it unanswered
+            return _ncco(refused_answer())
         return None
     log.warning("403 for %s: %s", request.path, why)
     return Response("Forbidden: request not signed by Vonage\n", 403, mimetype="text/plain")
