@@ -83,7 +83,10 @@ class Event(Base):
 
 
 class WorkRecord(Base):
-    """One 就業履歴: a worker's day at a site, derived from events by reconciliation."""
+    """One 就業履歴: a worker's day at a site, derived from events by reconciliation.
+
+    No foreign keys (migration 0006): only reconciliation writes records, from events whose
+    own keys name the worker and the site, and the per-row checks cost more than the insert."""
 
     __tablename__ = "work_records"
     __table_args__ = (
@@ -92,8 +95,8 @@ class WorkRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    worker_id: Mapped[int] = mapped_column(Integer)  # workers.id
+    site_id: Mapped[int] = mapped_column(Integer)  # sites.id
     work_date: Mapped[date] = mapped_column(Date)
     first_in: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_out: Mapped[datetime | None] = mapped_column(UTCDateTime)
