@@ -3,16 +3,19 @@ endpoint and the durable minimum (bench/durable_minimum.py: signature checked, o
 CONFLICT DO NOTHING keyed by CallSid and COMMIT through psycopg, the same TwiML).
 
     .venv/bin/python bench/ivr_bench.py [--requests 3000] [--concurrency 8] [--seconds 30]
-        [--workers 2] [--threads 4] [--port 18121]
+        [--rounds 5] [--workers 2] [--threads 4] [--port 18121]
 
 All three run under gunicorn with the same settings (by default the Procfile's: 2 workers ×
-4 threads, gthread) on 127.0.0.1 (`--port` for the app, the next two for the baselines), one
-after the other, driven by the same bounded load
+4 threads, gthread) on 127.0.0.1 (`--port` for the app, the next two for the baselines),
+started together and driven in turns: `--rounds` rounds, in each of which every server gets
+`--requests`/rounds requests or `--seconds`/rounds, the order turning from round to round, so
+that a machine whose speed drifts (a shared or virtual one) slows all three alike and the
+ratios compare like with like (the ratio of each round is printed too).  The load
 client: `--concurrency` threads with keep-alive connections, each request a signed
 `POST /twilio/voice` of a different registered worker calling the site's number for the first
 time (so every request records an entry: lookups, insert, call step, commit, reconcile
-request to Redis).  Signatures are computed before the clock starts.  Each run stops after
-`--requests` requests or `--seconds`, whichever comes first.
+request to Redis).  Signatures are computed before the clock starts.  Each server's turn
+stops after its requests or its seconds, whichever comes first.
 
 Prints throughput and p50/p99 latency of each and the throughput ratios of the check-in to
 each baseline (target ≥ 0.5 of the durable minimum, goal 0.8); then
@@ -142,6 +145,48 @@ class Run:
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+@dataclass
+class Server:
+    """One of the three servers under gunicorn, with its signed requests (each a worker's
+    first call, signed for the server's port) handed out in order across the rounds."""
+
+    name: str
+    port: int
+    cwd: Path
+    app: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    requests: list[tuple[bytes, str]] = field(default_factory=list)
+    used: int = 0
+    warm: Run = field(default_factory=lambda: Run("warm-up"))
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def take(self, count: int) -> list[tuple[bytes, str]]:
+        taken = self.requests[self.used : self.used + count]
+        self.used += len(taken)
+        return taken
+
+
+def merged(runs: list[Run]) -> Run:
+    """The rounds of one server as one run: its requests, time and CPU added up."""
+    total = Run(runs[0].name)
+    count = sum(len(run.latencies) for run in runs)
+    for run in runs:
+        total.latencies += run.latencies
+        total.seconds += run.seconds
+        for status, n in run.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + n
+        share = len(run.latencies) / max(1, count)  # CPU per request, weighted by requests
+        for group, ms in run.cpu_ms.items():
+            total.cpu_ms[group] = total.cpu_ms.get(group, 0.0) + ms * share
+        total.backends_ms += run.backends_ms * share
+    return total
 
 
 def signed_requests(port: int, phones: list[str]) -> list[tuple[bytes, str]]:
@@ -292,7 +337,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--seconds", type=float, default=30.0, help="each server's, in all")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="the servers take turns, this many times each")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="gunicorn's, for both")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn's, for both")
     parser.add_argument("--port", type=int, default=APP_PORT, help="the app's; baselines +1, +2")
@@ -322,37 +369,43 @@ def main() -> None:
         "GENBA_SECRET_KEY": "bench",
         "PYTHONPATH": str(ROOT),
     }
-    app_requests = signed_requests(app_port, phones)
-
-    def baseline(name: str, app: str, port: int) -> Run:
-        """A baseline server (from bench/) under the same gunicorn: warmed up, then timed."""
-        requests = signed_requests(port, phones)
-        server = start(app, port, env, ROOT / "bench", args.workers, args.threads)
-        try:
-            drive("warm-up", port, requests[:WARMUP], args.concurrency, 30)
-            timed = requests[WARMUP : WARMUP + args.requests]
-            return measured(server.pid, database, lambda: drive(
-                name, port, timed, args.concurrency, args.seconds))  # fmt: skip
-        finally:
-            stop(server)
-
-    runs = [
-        baseline("static TwiML (baseline)", "static_twiml:app", baseline_port),
-        baseline("durable minimum (baseline)", "durable_minimum:app", durable_port),
-    ]
     app_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{app_port}"}
-    app = start("voice_app:create_app()", app_port, app_env, ROOT, args.workers, args.threads)
+    servers = [
+        Server("static TwiML (baseline)", baseline_port, ROOT / "bench", "static_twiml:app", env),
+        Server("durable minimum (baseline)", durable_port, ROOT / "bench",
+               "durable_minimum:app", env),
+        Server("zero-key check-in", app_port, ROOT, "voice_app:create_app()", app_env),
+    ]  # fmt: skip
     try:
-        warm = drive("warm-up", app_port, app_requests[:WARMUP], args.concurrency, 30)
-        end = WARMUP + args.requests
-        runs.append(measured(app.pid, database, lambda: drive(
-            "zero-key check-in", app_port, app_requests[WARMUP:end], args.concurrency,
-            args.seconds)))  # fmt: skip
-        half = runs[-1].throughput / 2
-        runs.append(drive("check-in paced at half", app_port, app_requests[end:],
+        for server in servers:
+            server.process = start(server.app, server.port, server.env, server.cwd,
+                                   args.workers, args.threads)  # fmt: skip
+            server.requests = signed_requests(server.port, phones)
+            server.warm = drive("warm-up", server.port, server.take(WARMUP),
+                                args.concurrency, 30)  # fmt: skip
+        rounds: list[list[Run]] = []
+
+        def turn_of(server: Server) -> Run:
+            share = args.requests // args.rounds
+            return measured(server.pid, database, lambda: drive(
+                server.name, server.port, server.take(share), args.concurrency,
+                args.seconds / args.rounds))  # fmt: skip
+
+        for number in range(args.rounds):
+            # The order turns each round: none of the three always runs first or last.
+            turn = servers[number % 3 :] + servers[: number % 3]
+            timed = {server.name: turn_of(server) for server in turn}
+            rounds.append([timed[server.name] for server in servers])
+        runs = [merged([one[i] for one in rounds]) for i in range(3)]
+        app = servers[2]
+        half = runs[2].throughput / 2
+        runs.append(drive("check-in paced at half", app.port, app.take(len(app.requests)),
                           args.concurrency, args.seconds / 2, rate=half))  # fmt: skip
     finally:
-        stop(app)
+        for server in servers:
+            if server.process is not None:
+                stop(server.process)
+    warm = servers[2].warm
 
     engine = make_engine(database_url)
     with engine.connect() as conn:
@@ -383,6 +436,11 @@ def main() -> None:
     print(f"throughput ratio check-in / static: {check_in.throughput / base.throughput:.2f}")
     print(f"throughput ratio check-in / durable minimum: "
           f"{check_in.throughput / minimum.throughput:.2f} (target ≥ 0.5, goal 0.8)")  # fmt: skip
+    each = sorted(one[2].throughput / one[1].throughput for one in rounds)
+    print(f"  in each of the {len(each)} rounds: {', '.join(f'{r:.2f}' for r in each)} "
+          f"(median {each[len(each) // 2]:.2f})")  # fmt: skip
+    cpu = sum(minimum.cpu_ms.values()) / sum(check_in.cpu_ms.values())
+    print(f"CPU ratio durable minimum / check-in (all process groups): {cpu:.2f}")
     print(f"p99 of the check-in: {check_in.percentile(99):.1f} ms at saturation, "
           f"{paced.percentile(99):.1f} ms paced at half of it (target < 50 ms)")  # fmt: skip
     print(f"events in the database: {recorded} of {expected} successful requests")
