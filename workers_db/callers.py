@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from ivr_flows.decide import history_since
 from ivr_flows.model import MonthFigures, PastEvent, SiteInfo, WorkerInfo
 from workers_db import lockout
-from workers_db.db import DriverStatement, run_on_driver
 from workers_db.intake import WORKER_LOCK, lock_workers
+from workers_db.locked_read import LockedRead
 from workers_db.models import (
     Event,
     Phone,
@@ -166,11 +166,9 @@ _in_order = select(_phone_workers.c.id).distinct().order_by(_phone_workers.c.id)
 # Every worker who checks in from the number, locked in id order (no two webhooks wait on
 # each other), before the look-up that reads their history.
 LOCK_BY_PHONE = select(func.pg_advisory_xact_lock(literal(WORKER_LOCK), _in_order.c.id))
-# The same two on psycopg directly, for the zero-key call (DbLookup._site_and_callers).
-_LOCK_BY_PHONE, _SITE_AND_CALLERS = (
-    DriverStatement(LOCK_BY_PHONE),
-    DriverStatement(SITE_AND_CALLERS),
-)
+# The same two on psycopg directly, as one statement, for the zero-key call
+# (DbLookup._site_and_callers).
+_LOCKED_SITE_AND_CALLERS = LockedRead("site_and_callers", LOCK_BY_PHONE, SITE_AND_CALLERS)
 PIN_OF = select(*_WORKER, _workers.c.pin_hash).where(
     _workers.c.ccus_worker_id == bindparam("ccus"), _workers.c.active.is_(True)
 )
@@ -262,11 +260,11 @@ class DbLookup:
         self, number: str, caller: str, since: datetime, until: datetime
     ) -> SiteInfo | None:
         """The zero-key call's look-up (PostgreSQL): the caller's decision lock, then the
-        dialed site with the caller's workers, their history and 施工体制 there; two
-        statements in one round trip (`run_on_driver`), the lock first (see the module)."""
-        lock = [] if caller in self.locked_phones else [(_LOCK_BY_PHONE, {"e164": caller})]
+        dialed site with the caller's workers, their history and 施工体制 there; one
+        statement (`workers_db.locked_read`), the lock first (see the module)."""
         read = {"number": number, "e164": caller, "since": since, "until": until + CONCURRENT_SKEW}
-        *_, rows = run_on_driver(self.session, *lock, (_SITE_AND_CALLERS, read))
+        locked = caller in self.locked_phones
+        rows = _LOCKED_SITE_AND_CALLERS.run(self.session, read, locked=locked)
         self.locked_phones.add(caller)
         if not rows:
             return None

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -155,18 +155,17 @@ def run_on_driver(
     a SAVEPOINT).  Several go in one round trip (psycopg's pipeline mode, with the
     transaction's BEGIN if it starts here), each still a statement of its own: under READ
     COMMITTED each reads the database as it is when it starts, after the ones before it
-    have run.  A database error is raised as SQLAlchemy raises it (`DBAPIError`
-    subclasses), the connection invalidated when it is gone, so callers handle it as any
-    other."""
+    have run.  One goes on its own, after psycopg's BEGIN if the transaction starts here:
+    that round trip costs this process less CPU than the pipeline's machinery
+    (bench/ivr_instructions.py: about 3 % of a zero-key check-in's instructions).  A
+    database error is raised as SQLAlchemy raises it (`DBAPIError` subclasses), the
+    connection invalidated when it is gone, so callers handle it as any other."""
     connection = session.connection()
-    dialect = connection.dialect
     driver = connection.connection.driver_connection
     assert driver is not None  # a live connection: session.connection() checked it out
     cursors = []
-    # A transaction's first statement waits for psycopg's BEGIN unless both go in a pipeline.
-    beginning = driver.info.transaction_status == driver.info.transaction_status.IDLE
-    try:
-        if len(statements) == 1 and not beginning:
+    with _as_sqlalchemy_errors(connection, "; ".join(s.sql for s, _ in statements)):
+        if len(statements) == 1:
             [(statement, params)] = statements
             cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
         else:
@@ -175,17 +174,35 @@ def run_on_driver(
                     cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
         # `pgresult.nfields`, not `description`: that builds a Column object per column.
         return [cursor.fetchall() if _has_rows(cursor) else [] for cursor in cursors]
+
+
+def commit_on_driver(session: Session, sql: str) -> None:
+    """Run `sql` (no parameters) and commit it, on the session's psycopg connection, between
+    two of its transactions (the session's own transaction has sent nothing yet), with errors
+    raised as `run_on_driver` raises them."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if driver.info.transaction_status != driver.info.transaction_status.IDLE:
+        raise RuntimeError("commit_on_driver inside a transaction under way")
+    with _as_sqlalchemy_errors(connection, sql):
+        driver.execute(sql)
+        driver.commit()
+
+
+@contextmanager
+def _as_sqlalchemy_errors(connection: Connection, sql: str) -> Iterator[None]:
+    """A psycopg error raised as SQLAlchemy's own, the connection invalidated when it is
+    gone (the pool then replaces it)."""
+    dialect = connection.dialect
+    try:
+        yield
     except dialect.loaded_dbapi.Error as exc:
-        gone = dialect.is_disconnect(exc, driver, None)
+        gone = dialect.is_disconnect(exc, connection.connection.driver_connection, None)
         if gone:
             connection.invalidate(exc)
         raise DBAPIError.instance(
-            "; ".join(statement.sql for statement, _ in statements),
-            None,
-            exc,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=gone,
-            dialect=dialect,
+            sql, None, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=dialect
         ) from exc
 
 

@@ -8,13 +8,14 @@ row then conflicts, rolls everything back and returns the stored answer.  So the
 committed delivery wins and a retry changes nothing.
 
 The zero-key check-in (a registered worker's first call of the day, on PostgreSQL) is the hot
-path, in three round trips: the caller's decision lock and the look-up of the site with the
-caller's workers and their history, two statements sent together
-(`workers_db.callers.DbLookup._site_and_callers`); the flow decides; the event and the step's
-answer in one statement (`call_actions.apply` → `intake.record_call_event_and_step`); the
-commit, after which the reconcile request goes to Redis (`jobs.queue`).  Those statements
-run on psycopg directly (`workers_db.db.run_on_driver`).  Every other step, and SQLite, take
-the same functions' general path.
+path, in three statements after the BEGIN: the caller's decision lock and then the look-up of
+the site with the caller's workers and their history, as one statement
+(`workers_db.callers.DbLookup._site_and_callers`, `workers_db.locked_read`); the flow decides;
+the event and the step's answer in one statement (`call_actions.apply` →
+`intake.record_call_event_and_step`); the commit, after which the reconcile request goes to
+Redis (`jobs.queue`).  Those statements run on psycopg directly
+(`workers_db.db.run_on_driver`).  Every other step, and SQLite, take the same functions'
+general path.
 """
 
 from __future__ import annotations
