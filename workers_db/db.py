@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -164,7 +164,7 @@ def run_on_driver(
     driver = connection.connection.driver_connection
     assert driver is not None  # a live connection: session.connection() checked it out
     cursors = []
-    with _as_sqlalchemy_errors(connection, "; ".join(s.sql for s, _ in statements)):
+    with _as_sqlalchemy_errors(connection, lambda: "; ".join(s.sql for s, _ in statements)):
         if len(statements) == 1:
             [(statement, params)] = statements
             cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
@@ -185,15 +185,15 @@ def commit_on_driver(session: Session, sql: str) -> None:
     assert driver is not None
     if driver.info.transaction_status != driver.info.transaction_status.IDLE:
         raise RuntimeError("commit_on_driver inside a transaction under way")
-    with _as_sqlalchemy_errors(connection, sql):
+    with _as_sqlalchemy_errors(connection, lambda: sql):
         driver.execute(sql)
         driver.commit()
 
 
 @contextmanager
-def _as_sqlalchemy_errors(connection: Connection, sql: str) -> Iterator[None]:
-    """A psycopg error raised as SQLAlchemy's own, the connection invalidated when it is
-    gone (the pool then replaces it)."""
+def _as_sqlalchemy_errors(connection: Connection, sql: Callable[[], str]) -> Iterator[None]:
+    """A psycopg error raised as SQLAlchemy's own (with the SQL that `sql` gives, built only
+    then), the connection invalidated when it is gone (the pool then replaces it)."""
     dialect = connection.dialect
     try:
         yield
@@ -202,7 +202,12 @@ def _as_sqlalchemy_errors(connection: Connection, sql: str) -> Iterator[None]:
         if gone:
             connection.invalidate(exc)
         raise DBAPIError.instance(
-            sql, None, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=dialect
+            sql(),
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=gone,
+            dialect=dialect,
         ) from exc
 
 
