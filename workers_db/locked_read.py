@@ -50,7 +50,7 @@ class LockedRead:
         required = _required_binds(lock) | _required_binds(read)
         self.names = sorted(required)  # the function's parameters, $1… in this order
         position = {bind: f"${i}" for i, bind in enumerate(self.names, start=1)}
-        args = ", ".join(f"{required[n].type.compile(_DIALECT)}" for n in self.names)
+        args = ", ".join(required[n].type.compile(_DIALECT) for n in self.names)
         columns = ", ".join(
             f"c{i} {c.type.compile(_DIALECT)}" for i, c in enumerate(read.selected_columns)
         )
