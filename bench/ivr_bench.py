@@ -34,6 +34,7 @@ import argparse
 import http.client
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -346,6 +347,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=DATABASE_URL, help="dropped and re-created")
     parser.add_argument("--redis-url", default=REDIS_URL, help="flushed afterwards")
     args = parser.parse_args()
+    if args.rounds < 1 or args.requests < args.rounds:
+        parser.error("--rounds: at least 1, and no more than --requests")
     database_url, redis_url = args.database_url, args.redis_url
     database = str(make_url(database_url).database)
     app_port, baseline_port, durable_port = args.port, args.port + 1, args.port + 2
@@ -438,7 +441,7 @@ def main() -> None:
           f"{check_in.throughput / minimum.throughput:.2f} (target ≥ 0.5, goal 0.8)")  # fmt: skip
     each = sorted(one[2].throughput / one[1].throughput for one in rounds)
     print(f"  in each of the {len(each)} rounds: {', '.join(f'{r:.2f}' for r in each)} "
-          f"(median {each[len(each) // 2]:.2f})")  # fmt: skip
+          f"(median {statistics.median(each):.2f})")  # fmt: skip
     cpu = sum(minimum.cpu_ms.values()) / sum(check_in.cpu_ms.values())
     print(f"CPU ratio durable minimum / check-in (all process groups): {cpu:.2f}")
     print(f"p99 of the check-in: {check_in.percentile(99):.1f} ms at saturation, "
