@@ -31,6 +31,7 @@ from ivr_flows.model import (
 )
 from workers_db import lockout
 from workers_db.calls import StepAnswer, store_step
+from workers_db.decisions import DecisionBasis, confirm
 from workers_db.identifiers import mask_phone
 from workers_db.intake import (
     raise_exception,
@@ -50,12 +51,17 @@ def apply(
     call: CallContext,
     tz: ZoneInfo,
     answer: StepAnswer,
+    basis: DecisionBasis | None = None,
 ) -> tuple[int, bool]:
     """Apply the actions and store the step's answer: how many events were newly inserted,
     and whether the answer was stored (False: a concurrent delivery of the step stored one
-    first; the caller rolls back)."""
+    first; the caller rolls back).  `basis`: the step was decided checked
+    (`workers_db.decisions`), and nothing is written unless what it read still holds
+    (`DecisionOutdated` otherwise)."""
     if len(actions) == 1 and isinstance(actions[0], RecordEvent):
-        return _record_with_answer(session, actions[0], call, tz, answer)
+        return _record_with_answer(session, actions[0], call, tz, answer, basis)
+    if basis is not None and actions:
+        confirm(session, basis)
     event_ids: dict[str, int] = {}
     created_count = 0
     for action in actions:
@@ -75,11 +81,20 @@ def apply(
 
 
 def _record_with_answer(
-    session: Session, action: RecordEvent, call: CallContext, tz: ZoneInfo, answer: StepAnswer
+    session: Session,
+    action: RecordEvent,
+    call: CallContext,
+    tz: ZoneInfo,
+    answer: StepAnswer,
+    basis: DecisionBasis | None,
 ) -> tuple[int, bool]:
     """The zero-key check-in: its event and the step's answer in one statement."""
     created, stored = record_call_event_and_step(
-        session, _values(action, call, tz), answer, also_reconcile=action.also_reconcile
+        session,
+        _values(action, call, tz),
+        answer,
+        also_reconcile=action.also_reconcile,
+        basis=basis,
     )
     if created:
         _log_recorded(action, call)

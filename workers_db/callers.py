@@ -1,10 +1,11 @@
 """The caller look-up of the IVR: the flow's `Lookup` (ivr_flows.lookup) over the database.
 
-One decision per worker at a time: before the history a decision is made from is read, the
-workers it is about are locked for the rest of the transaction (`intake.lock_workers`, an
-advisory lock on PostgreSQL; SQLite serialises writers anyway), so concurrent webhooks of one
-worker with different CallSids decide one after the other, each seeing what the previous
-recorded.
+One decision per worker at a time (`workers_db.decisions`): before the history a decision is
+made from is read, the workers it is about are locked for the rest of the transaction
+(`lock_workers`, `LOCK_BY_PHONE`; SQLite serialises writers anyway), or, for the zero-key
+look-up of a `checked` DbLookup, the read is remembered (`DbLookup.basis`) for the write to
+check under the lock.  Either way concurrent webhooks of one worker with different CallSids
+decide one after the other, each seeing what the previous recorded.
 
 The statements are built once, at import, on the tables' Core columns with bind parameters:
 a webhook then only binds values and runs SQL that SQLAlchemy has compiled and PostgreSQL has
@@ -26,7 +27,8 @@ from sqlalchemy.orm import Session
 from ivr_flows.decide import history_since
 from ivr_flows.model import MonthFigures, PastEvent, SiteInfo, WorkerInfo
 from workers_db import lockout
-from workers_db.intake import WORKER_LOCK, lock_workers
+from workers_db.db import DriverStatement, autocommitted, run_on_driver
+from workers_db.decisions import WORKER_LOCK, DecisionBasis, deciding_events, lock_workers
 from workers_db.locked_read import LockedRead
 from workers_db.models import (
     Event,
@@ -82,17 +84,13 @@ def _callers_at(site_id: Any, *, lateral: bool) -> Any:
     `ix_events_site_date` and filter them by worker, and it did so on some connections (a
     plan chosen while `events` had no statistics): in a 6,000-request run of
     bench/ivr_bench.py, one look-up in five read 3,300 events (docs/ivr.md)."""
-    recent = and_(
-        _events.c.worker_id == _callers.c.id,
-        _events.c.source.in_(("phone", "nfc")),
-        _events.c.occurred_at >= bindparam("since"),
-        _events.c.occurred_at <= bindparam("until"),
-    )
+    recent = and_(_events.c.worker_id == _callers.c.id, deciding_events())
     history: Any = _events
     joined = _callers.outerjoin(_events, and_(recent, _events.c.site_id == site_id))
     if lateral:
         history = (
-            select(_events.c.occurred_at, _events.c.direction, _events.c.source, _events.c.site_id)
+            select(_events.c.occurred_at, _events.c.direction, _events.c.source)
+            .add_columns(_events.c.site_id, _events.c.id)
             .where(recent)
             .correlate_except(_events)  # the caller's row
             .offset(literal_column("0"))  # the fence (see above)
@@ -107,6 +105,7 @@ def _callers_at(site_id: Any, *, lateral: bool) -> Any:
         .exists()
         .label("in_structure"),
         history.c.occurred_at, history.c.direction, history.c.source,
+        history.c.id.label("event_id"),
     ).select_from(joined)  # fmt: skip
 
 
@@ -129,9 +128,7 @@ HISTORY = (
     .where(
         _events.c.worker_id.in_(bindparam("ids", expanding=True)),
         _events.c.site_id == bindparam("site_id"),
-        _events.c.source.in_(("phone", "nfc")),
-        _events.c.occurred_at >= bindparam("since"),
-        _events.c.occurred_at <= bindparam("until"),
+        deciding_events(),
     )
     .order_by(_events.c.occurred_at, _events.c.id)
 )
@@ -167,8 +164,9 @@ _in_order = select(_phone_workers.c.id).distinct().order_by(_phone_workers.c.id)
 # each other), before the look-up that reads their history.
 LOCK_BY_PHONE = select(func.pg_advisory_xact_lock(literal(WORKER_LOCK), _in_order.c.id))
 # The same two on psycopg directly, as one statement, for the zero-key call
-# (DbLookup._site_and_callers).
+# (DbLookup._site_and_callers) when it is decided locked; the look-up alone when checked.
 _LOCKED_SITE_AND_CALLERS = LockedRead("site_and_callers", LOCK_BY_PHONE, SITE_AND_CALLERS)
+_SITE_AND_CALLERS = DriverStatement(SITE_AND_CALLERS)
 PIN_OF = select(*_WORKER, _workers.c.pin_hash).where(
     _workers.c.ccus_worker_id == bindparam("ccus"), _workers.c.active.is_(True)
 )
@@ -220,8 +218,14 @@ class DbLookup:
         caller: str | None = None,
         *,
         commit: Callable[[], None] | None = None,
+        checked: bool = False,
     ) -> None:
+        """`checked`: the zero-key look-up may be read without the decision lock, on
+        PostgreSQL, when the session's transaction has sent nothing yet
+        (`workers_db.decisions`); what it read is then `basis`, for the write to check."""
         self.session = session
+        self.checked = checked
+        self.basis: DecisionBasis | None = None
         self.window = (history_since(now, tz), now) if now is not None and tz else None
         # Known in advance, the caller is read with the site by number, in one query (a
         # LATERAL join: PostgreSQL; SQLite, the demo's default, asks twice).
@@ -259,21 +263,41 @@ class DbLookup:
     def _site_and_callers(
         self, number: str, caller: str, since: datetime, until: datetime
     ) -> SiteInfo | None:
-        """The zero-key call's look-up (PostgreSQL): the caller's decision lock, then the
-        dialed site with the caller's workers, their history and 施工体制 there; one
-        statement (`workers_db.locked_read`), the lock first (see the module)."""
-        read = {"number": number, "e164": caller, "since": since, "until": until + CONCURRENT_SKEW}
-        locked = caller in self.locked_phones
-        rows = _LOCKED_SITE_AND_CALLERS.run(self.session, read, locked=locked)
-        self.locked_phones.add(caller)
+        """The zero-key call's look-up (PostgreSQL): the dialed site with the caller's
+        workers, their history and 施工体制 there, in one statement.  Checked (see
+        `workers_db.decisions`): a transaction of its own, without the lock, remembered as
+        `basis`.  Locked: the caller's decision lock first (`workers_db.locked_read`)."""
+        upto = until + CONCURRENT_SKEW
+        read = {"number": number, "e164": caller, "since": since, "until": upto}
+        rows = self._read_unlocked(read) if self.checked else None
+        if rows is None:
+            locked = caller in self.locked_phones
+            rows = _LOCKED_SITE_AND_CALLERS.run(self.session, read, locked=locked)
+            self.locked_phones.add(caller)
         if not rows:
             return None
         site = _site(rows[0][:_SITE_COLUMNS])
         assert site is not None
         self.site_seen = site.id
         callers = [row[_SITE_COLUMNS:] for row in rows if row[_SITE_COLUMNS] is not None]
-        self.callers = self._absorb(callers, site.id, until)
+        self.callers = self._absorb(callers, site.id, until, locked=caller in self.locked_phones)
+        if caller not in self.locked_phones:
+            known = self.prefetched
+            assert known is not None
+            seen = tuple(sorted(row[10] for row in callers if row[10] is not None))
+            self.basis = DecisionBasis(
+                site.id, tuple(sorted(known.workers)), since, upto, seen
+            )
         return site
+
+    def _read_unlocked(self, read: dict[str, Any]) -> Sequence[Any] | None:
+        """The zero-key look-up as a transaction of its own; None when a transaction is
+        under way (the look-up is then locked, as any other)."""
+        with autocommitted(self.session) as alone:
+            if alone:
+                [rows] = run_on_driver(self.session, (_SITE_AND_CALLERS, read))
+                return rows
+        return None
 
     def site_by_code(self, code: str) -> SiteInfo | None:
         return _site(self.session.execute(SITE_BY_CODE, {"code": code}).first())
@@ -303,10 +327,13 @@ class DbLookup:
         rows = self._rows(
             statement, e164=e164, site_id=site_id, since=since, until=until + CONCURRENT_SKEW
         )
-        return self._absorb(rows, site_id, until)
+        return self._absorb(rows, site_id, until, locked=True)
 
-    def _absorb(self, rows: Sequence[Any], site_id: int, until: datetime) -> list[WorkerInfo]:
-        """The caller's workers from `_callers_at` rows; their history and structure kept."""
+    def _absorb(
+        self, rows: Sequence[Any], site_id: int, until: datetime, *, locked: bool
+    ) -> list[WorkerInfo]:
+        """The caller's workers from `_callers_at` rows; their history and structure kept
+        (`locked`: the workers' decision lock was taken, by phone, before the read)."""
         workers: dict[int, WorkerInfo] = {}
         history: dict[int, list[PastEvent]] = {}
         in_structure: set[int] = set()
@@ -320,7 +347,8 @@ class DbLookup:
             if row[7] is not None:
                 history.setdefault(row[0], []).append(_past(row[7], row[8], row[9], until))
         companies = {w.company_id for w in workers.values()}
-        self.locked_ids |= set(workers)  # locked by phone before this read
+        if locked:
+            self.locked_ids |= set(workers)
         self.prefetched = _AtSite(site_id, set(workers), companies, history, in_structure)
         return list(workers.values())
 
@@ -379,6 +407,7 @@ class DbLookup:
         self.commit()
         # A new transaction: what was locked or read under the old one is not held any more.
         self.locked_phones, self.locked_ids, self.prefetched = set(), set(), None
+        self.basis = None
         return verdict.allowed
 
     def verify_pin(self, ccus_worker_id: str, pin: str) -> WorkerInfo | None:

@@ -191,6 +191,30 @@ def commit_on_driver(session: Session, sql: str) -> None:
 
 
 @contextmanager
+def autocommitted(session: Session) -> Iterator[bool]:
+    """While the session's PostgreSQL transaction has sent nothing yet (True is yielded):
+    each statement sent on psycopg (`run_on_driver`) is a transaction of its own, committed
+    when it returns, without the BEGIN and COMMIT round trips (psycopg's autocommit).  With a
+    transaction under way (False), statements join it as before.  The session's own commit
+    then finds nothing to commit.  If autocommit cannot be switched off again (the connection
+    broke), the connection is invalidated, so that the pool never hands it out in that mode."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if driver.info.transaction_status != driver.info.transaction_status.IDLE:
+        yield False
+        return
+    driver.autocommit = True
+    try:
+        yield True
+    finally:
+        try:
+            driver.autocommit = False
+        except connection.dialect.loaded_dbapi.Error as exc:
+            connection.invalidate(exc)
+
+
+@contextmanager
 def _as_sqlalchemy_errors(connection: Connection, sql: Callable[[], str]) -> Iterator[None]:
     """A psycopg error raised as SQLAlchemy's own (with the SQL that `sql` gives, built only
     then), the connection invalidated when it is gone (the pool then replaces it)."""

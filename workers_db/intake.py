@@ -13,13 +13,12 @@ reconciliation after commit (`workers_db.changes`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Table, bindparam, select, text
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +30,14 @@ from workers_db.db import (
     insert_ignoring_conflict_on,
     run_on_driver,
 )
+from workers_db.decisions import (
+    LOCK_BY_IDS,
+    UNCHANGED,
+    DecisionBasis,
+    DecisionOutdated,
+    lock_workers,
+)
+from workers_db.locked_read import LockedRead
 from workers_db.models import (
     EVENT_SOURCES,
     EXCEPTION_KINDS,
@@ -42,12 +49,6 @@ from workers_db.models import (
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _STEPS: Table = CallStep.__table__  # type: ignore[assignment]
-# The advisory lock space of "one decision per worker": (WORKER_LOCK, worker id).
-WORKER_LOCK = 4_711
-_LOCK_BY_ID = text(
-    "SELECT pg_advisory_xact_lock(:space, w.id) FROM "
-    "(SELECT DISTINCT unnest(CAST(:ids AS integer[])) AS id ORDER BY 1) AS w"
-).bindparams(space=WORKER_LOCK)
 MANUAL_NOON = time(12, 0)  # a 事後登録 without a time
 
 
@@ -114,15 +115,6 @@ def record_event(
     return Recorded(event, created=True)
 
 
-def lock_workers(session: Session, worker_ids: Iterable[int]) -> None:
-    """Hold the decision lock of these workers (in id order) until the transaction ends: a
-    decision that reads a worker's events takes it first, so two concurrent ones decide one
-    after the other (PostgreSQL; SQLite lets one writer in at a time anyway)."""
-    ids = sorted(set(worker_ids))
-    if ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_BY_ID, {"ids": ids})
-
-
 def record_manual_entry(
     session: Session,
     *,
@@ -180,20 +172,36 @@ def record_call_event(
 
 
 def record_call_event_and_step(
-    session: Session, values: dict[str, Any], answer: StepAnswer, *, also_reconcile: date | None
+    session: Session,
+    values: dict[str, Any],
+    answer: StepAnswer,
+    *,
+    also_reconcile: date | None,
+    basis: DecisionBasis | None = None,
 ) -> tuple[bool, bool]:
     """`record_call_event` and `calls.store_step`: whether the event was new and whether the
     answer was stored (False: a concurrent delivery of the step stored one, and the caller
     rolls back).  The zero-key check-in's write: on PostgreSQL its two inserts, each `ON
     CONFLICT DO NOTHING` as on their own, are the two data-modifying CTEs of one statement,
-    one round trip, on psycopg directly (`run_on_driver`); elsewhere (SQLite) one after the
-    other."""
+    one round trip, on psycopg directly (`run_on_driver`); the event goes in only with the
+    step, so a delivery that lost leaves nothing.  Elsewhere (SQLite) one after the other.
+
+    With `basis` (a checked decision, `workers_db.decisions`): the statement takes the
+    workers' decision lock first and inserts nothing if their history changed since it was
+    read (`DecisionOutdated` is raised); when the session's transaction has sent nothing
+    yet, it is a transaction of its own, committed when it returns."""
     if session.get_bind().dialect.name != "postgresql":
         _, created = record_call_event(session, values, also_reconcile=also_reconcile)
         return created, store_step(session, answer)
-    step = {**vars(answer), "created_at": utcnow()}
-    [rows] = run_on_driver(session, (_EVENT_AND_STEP, {**_UNSET, **values, **step}))
-    event_id, step_id = rows[0]
+    params = {**_UNSET, **values, **vars(answer), "created_at": utcnow()}
+    if basis is None:
+        [rows] = run_on_driver(session, (_EVENT_AND_STEP, params))
+    else:
+        params.update(basis.params())
+        rows = _EVENT_AND_STEP_IF_UNCHANGED.run(session, params, locked=False, own_transaction=True)
+    event_id, step_id, unchanged = rows[0]
+    if basis is not None and not unchanged:
+        raise DecisionOutdated(f"the history of workers {basis.worker_ids} changed")
     if event_id is not None:
         _mark_call_event(session, values, also_reconcile)
     return event_id is not None, step_id is not None
@@ -206,27 +214,35 @@ def _mark_call_event(session: Session, values: dict[str, Any], also: date | None
             mark_reconcile(session, values["site_id"], also)
 
 
-def _event_and_step() -> Select[Any]:
-    """SELECT (the new event's id), (the stored step's id): NULL for what was there."""
+def _event_and_step(condition: ColumnElement[bool]) -> Select[Any]:
+    """SELECT (the new event's id), (the stored step's id), `condition`: the step inserted
+    only if `condition` holds, the event only with the step; NULL for what was not."""
 
-    def inserted(table: Table, key: tuple[str, ...], name: str) -> Any:
+    def inserted(table: Table, key: tuple[str, ...], name: str, when: Any) -> Any:
+        columns = [c for c in table.columns if not c.primary_key]
+        values = select(*(bindparam(c.name, type_=c.type) for c in columns)).where(when)
         return (
             insert_ignoring_conflict_on("postgresql", table, key)
-            .values({c: bindparam(c) for c in _columns(table)})
+            .from_select([c.name for c in columns], values)
             .returning(table.c.id)
             .cte(name)
         )
 
-    event = inserted(_EVENTS, ("external_id",), "new_event")
-    step = inserted(_STEPS, STEP_KEY, "new_step")
-    return select(select(event.c.id).scalar_subquery(), select(step.c.id).scalar_subquery())
+    checked = select(condition.label("holds")).cte("checked")  # evaluated once
+    holds = select(checked.c.holds).scalar_subquery()
+    step = inserted(_STEPS, STEP_KEY, "new_step", holds)
+    event = inserted(_EVENTS, ("external_id",), "new_event", select(step.c.id).exists())
+    return select(select(event.c.id).scalar_subquery(), select(step.c.id).scalar_subquery(), holds)
 
 
 def _columns(table: Table) -> list[str]:
     return [c.name for c in table.columns if not c.primary_key]
 
 
-_EVENT_AND_STEP = DriverStatement(_event_and_step())
+_EVENT_AND_STEP = DriverStatement(_event_and_step(true()))
+_EVENT_AND_STEP_IF_UNCHANGED = LockedRead(
+    "call_event_and_step", LOCK_BY_IDS, _event_and_step(UNCHANGED)
+)
 # Every column is bound: one a phone event does not set is NULL (none of them has a default).
 _UNSET = dict.fromkeys(_columns(_EVENTS))
 

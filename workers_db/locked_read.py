@@ -2,8 +2,9 @@
 
 Under READ COMMITTED a statement reads one snapshot, taken when it starts, so a lock taken
 inside the statement that reads would not make it see what the lock's last holder committed:
-the zero-key check-in's decision lock and its look-up (`workers_db.callers`) have to be two
-statements.  Sent as two, in psycopg's pipeline with the transaction's BEGIN, they cost the
+a decision lock and the read it guards have to be two statements (the locked look-up of
+`workers_db.callers`; the checked write of `workers_db.intake` and `workers_db.decisions`,
+whose "read" inserts, see `run(own_transaction=True)`).  Sent as two, in psycopg's pipeline with the transaction's BEGIN, they cost the
 web process 0.21 M instructions more per check-in than one statement after a plain BEGIN
 (bench/ivr_instructions.py: 3.19 → 2.98 M, 7 %).  Inside a VOLATILE PL/pgSQL function each
 statement takes a fresh snapshot, so a function that takes the lock
@@ -34,7 +35,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from workers_db.db import DriverStatement, commit_on_driver, run_on_driver
+from workers_db.db import DriverStatement, autocommitted, commit_on_driver, run_on_driver
 
 _DIALECT = psycopg_dialect.dialect()
 
@@ -68,9 +69,17 @@ class LockedRead:
         self.call = DriverStatement(select(literal_column("*")).select_from(function(*arguments)))
 
     def run(
-        self, session: Session, params: Mapping[str, Any], *, locked: bool
+        self,
+        session: Session,
+        params: Mapping[str, Any],
+        *,
+        locked: bool,
+        own_transaction: bool = False,
     ) -> Sequence[tuple[Any, ...]]:
-        """The read's rows, after the lock unless `locked` (this transaction holds it)."""
+        """The read's rows, after the lock unless `locked` (this transaction holds it).
+        `own_transaction`: when the session's transaction has sent nothing yet, the function
+        is a transaction of its own (`workers_db.db.autocommitted`), committed when it
+        returns, so the lock is held only while it runs (for a read that writes)."""
         if locked:
             [rows] = run_on_driver(session, (self.read, params))
             return rows
@@ -84,7 +93,11 @@ class LockedRead:
         if self.function not in made:
             commit_on_driver(session, self.create_sql)
             made.add(self.function)
-        [rows] = run_on_driver(session, (self.call, params))
+        if own_transaction:
+            with autocommitted(session):
+                [rows] = run_on_driver(session, (self.call, params))
+        else:
+            [rows] = run_on_driver(session, (self.call, params))
         return rows
 
 

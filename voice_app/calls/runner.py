@@ -8,14 +8,15 @@ row then conflicts, rolls everything back and returns the stored answer.  So the
 committed delivery wins and a retry changes nothing.
 
 The zero-key check-in (a registered worker's first call of the day, on PostgreSQL) is the hot
-path, in three statements after the BEGIN: the caller's decision lock and then the look-up of
-the site with the caller's workers and their history, as one statement
-(`workers_db.callers.DbLookup._site_and_callers`, `workers_db.locked_read`); the flow decides;
-the event and the step's answer in one statement (`call_actions.apply` →
-`intake.record_call_event_and_step`); the commit, after which the reconcile request goes to
-Redis (`jobs.queue`).  Those statements run on psycopg directly
-(`workers_db.db.run_on_driver`).  Every other step, and SQLite, take the same functions'
-general path.
+path, in two statements, each a transaction of its own, with no BEGIN or COMMIT: the look-up
+of the site with the caller's workers and their history, without the decision lock
+(`workers_db.callers.DbLookup._site_and_callers`); the flow decides; the event and the step's
+answer, after the lock and only if the history read is still the history
+(`call_actions.apply` → `intake.record_call_event_and_step`, `workers_db.decisions`).  The
+session's commit then sends nothing, and the reconcile request goes to Redis after it
+(`jobs.queue`).  Those statements run on psycopg directly (`workers_db.db.run_on_driver`).
+A first step whose history changed between the two is decided again, locked.  Every other
+step, and SQLite, take the same functions' general path.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ivr_flows.policy import Policy
 from voice_app.calls.providers import Provider, WebhookParams, provider, twilio
 from workers_db import call_actions, calls
 from workers_db.callers import DbLookup
+from workers_db.decisions import DecisionOutdated
 from workers_db.intake import work_date_of
 from workers_db.settings import Settings
 
@@ -80,17 +82,48 @@ def answer_step(
             return Answer(found[key].response_xml, "retry", repeated=True)
         previous = found.get(step_key(n - 1))
         state = CallState.from_json(previous.state) if previous is not None else None
+    # The first step's look-up is checked (workers_db.decisions): when what it read changed
+    # before the write, nothing was recorded and the step is decided again, locked.
+    def decide(checked: bool) -> Answer:
+        return _decide(
+            session, settings, n, call, state, params.digits, replay_xml, speaker, base, checked
+        )
+
+    try:
+        return decide(checked=True)
+    except DecisionOutdated:
+        session.rollback()
+        return decide(checked=False)
+
+
+def _decide(
+    session: Session,
+    settings: Settings,
+    n: int,
+    call: CallContext,
+    state: CallState | None,
+    digits: str | None,
+    replay_xml: str | None,
+    speaker: Provider | None,
+    base: str,
+    checked: bool,
+) -> Answer:
+    """Decide step `n` from `state` (None: the call's start), record it and store its answer."""
+    key = step_key(n)
     # A PIN try is committed on its own before the PIN is evaluated (workers_db.lockout);
     # what follows is the step's own transaction.
-    flow = make_flow(session, settings, now, call.caller if n == 0 else None, commit=session.commit)
-    step = flow.start(call) if state is None else flow.resume(call, state, params.digits)
+    caller = call.caller if n == 0 else None
+    commit = session.commit
+    lookup = DbLookup(session, call.now, settings.tz, caller, commit=commit, checked=checked)
+    flow = Flow(lookup, _policy(settings))
+    step = flow.start(call) if state is None else flow.resume(call, state, digits)
     actions = list(step.actions)
     if replay_xml is not None:
         step, more = _drain(flow, call, step, settings)
         actions.extend(more)
     xml = replay_xml or (speaker or twilio()).render(step, n + 1, base)
     answer = calls.StepAnswer(call.call_sid, key, xml, step.state.to_json())
-    created, stored = call_actions.apply(session, actions, call, settings.tz, answer)
+    created, stored = call_actions.apply(session, actions, call, settings.tz, answer, lookup.basis)
     if not stored:
         session.rollback()  # a concurrent delivery of the same step committed first
         winner = calls.stored_answer(session, call.call_sid, key)
@@ -107,8 +140,11 @@ def make_flow(
     commit: Callable[[], None] | None = None,
 ) -> Flow:
     """The call flow over the database, with the day rules of `settings`."""
-    lookup = DbLookup(session, now, settings.tz, caller, commit=commit)
-    return Flow(lookup, Policy(DayRules.of(settings), settings.tz_name))
+    return Flow(DbLookup(session, now, settings.tz, caller, commit=commit), _policy(settings))
+
+
+def _policy(settings: Settings) -> Policy:
+    return Policy(DayRules.of(settings), settings.tz_name)
 
 
 def preview(session: Session, settings: Settings, caller: str, dialed: str, now: datetime) -> str:
