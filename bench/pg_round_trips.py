@@ -27,7 +27,9 @@ from typing import Any
 import psycopg
 
 from workers_db.callers import _LOCKED_SITE_AND_CALLERS as LOOK_UP
+from workers_db.decisions import DecisionBasis
 from workers_db.intake import _EVENT_AND_STEP as EVENT_AND_STEP
+from workers_db.intake import _EVENT_AND_STEP_IF_UNCHANGED as CHECKED_WRITE
 from workers_db.intake import _UNSET as UNSET_EVENT_COLUMNS
 
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/genba_bench_ivr"  # ivr_bench's
@@ -54,7 +56,8 @@ class Case:
         (its BEGIN sent before the first statement), and ended by `commit()`."""
         self.label, self.run = label, run
         self.conn = psycopg.connect(conninfo)
-        self.conn.execute(LOOK_UP.create_sql)  # the look-up's function, as the app makes it
+        for function in (LOOK_UP, CHECKED_WRITE):  # the app's functions, as it makes them
+            self.conn.execute(function.create_sql)
         self.conn.commit()
         self.backend = self.conn.info.backend_pid
         self.app_s = self.backend_s = 0.0
@@ -85,6 +88,13 @@ def event_and_step_params(i: int, label: str) -> dict[str, Any]:
     step = {"call_sid": sid, "step": "voice", "response_xml": ANSWER,
             "state": '{"phase": "done"}', "created_at": now}  # fmt: skip
     return {**EVENT_AND_STEP.fixed, **UNSET_EVENT_COLUMNS, **event, **step}
+
+
+def basis_params(i: int) -> dict[str, Any]:
+    """What the check-in's look-up read, for the checked write: a window that starts now, so
+    that the events of earlier calls of the same worker are not in it."""
+    now = datetime.now(UTC)
+    return DecisionBasis(1, (1 + i % 5000,), now, now + timedelta(minutes=5), ()).params()
 
 
 def cases(conninfo: str) -> list[Case]:
@@ -118,10 +128,19 @@ def cases(conninfo: str) -> list[Case]:
     def event_and_step(conn: Any, i: int) -> None:
         conn.execute(EVENT_AND_STEP.sql, event_and_step_params(i, "a")).fetchall()
 
-    def check_in(conn: Any, i: int) -> None:
+    def locked_check_in(conn: Any, i: int) -> None:
         conn.execute(LOOK_UP.call.sql, look_up_params(i)).fetchall()
         conn.execute(EVENT_AND_STEP.sql, event_and_step_params(i, "t")).fetchall()
         conn.commit()
+
+    def checked_write(conn: Any, i: int, label: str = "w") -> None:
+        params = {**event_and_step_params(i, label), **basis_params(i)}
+        [(_, _, unchanged)] = conn.execute(CHECKED_WRITE.call.sql, params).fetchall()
+        assert unchanged, "the checked write found a history it did not expect"
+
+    def checked_check_in(conn: Any, i: int) -> None:
+        conn.execute(LOOK_UP.read.sql, {**LOOK_UP.read.fixed, **look_up_params(i)}).fetchall()
+        checked_write(conn, i, "c")
 
     runs = {
         "SELECT 1, autocommit (baseline)": autocommit(select_1),
@@ -132,7 +151,9 @@ def cases(conninfo: str) -> list[Case]:
         "check-in's look-up alone": statement(LOOK_UP.read),
         "look-up function (lock, then look-up)": statement(LOOK_UP.call),
         "event-and-step INSERT, autocommit": autocommit(event_and_step),
-        "check-in: BEGIN, function, INSERT, COMMIT": check_in,
+        "checked write (lock, check, INSERT), autocommit": autocommit(checked_write),
+        "check-in, locked: BEGIN, function, INSERT, COMMIT": locked_check_in,
+        "check-in, checked: look-up, checked write": autocommit(checked_check_in),
     }
     return [Case(label, conninfo, run) for label, run in runs.items()]
 
@@ -160,10 +181,10 @@ def main() -> None:
     base = every[0]
     base_us = 1e6 * (base.app_s + base.backend_s) / base.calls
     print(f"{per_round * args.rounds} calls per case in {args.rounds} rounds, µs of CPU per call")
-    print(f"{'case':44} {'client':>7} {'backend':>8} {'both':>7} {'× baseline':>11}")
+    print(f"{'case':52} {'client':>7} {'backend':>8} {'both':>7} {'× baseline':>11}")
     for case in every:
         app_us, backend_us = 1e6 * case.app_s / case.calls, 1e6 * case.backend_s / case.calls
-        print(f"{case.label:44} {app_us:7.1f} {backend_us:8.1f} {app_us + backend_us:7.1f} "
+        print(f"{case.label:52} {app_us:7.1f} {backend_us:8.1f} {app_us + backend_us:7.1f} "
               f"{(app_us + backend_us) / base_us:11.2f}")  # fmt: skip
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("DELETE FROM call_steps WHERE call_sid LIKE %s", (f"{MARK}-%",))
