@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from ivr_flows.decide import history_since
 from ivr_flows.model import MonthFigures, PastEvent, SiteInfo, WorkerInfo
 from workers_db import lockout
-from workers_db.db import DriverStatement, autocommitted, run_on_driver
+from workers_db.db import autocommitted, run_on_driver
 from workers_db.decisions import WORKER_LOCK, DecisionBasis, deciding_events, lock_workers
 from workers_db.locked_read import LockedRead
 from workers_db.models import (
@@ -164,9 +164,8 @@ _in_order = select(_phone_workers.c.id).distinct().order_by(_phone_workers.c.id)
 # each other), before the look-up that reads their history.
 LOCK_BY_PHONE = select(func.pg_advisory_xact_lock(literal(WORKER_LOCK), _in_order.c.id))
 # The same two on psycopg directly, as one statement, for the zero-key call
-# (DbLookup._site_and_callers) when it is decided locked; the look-up alone when checked.
+# (DbLookup._site_and_callers) when it is decided locked; its `read` alone when checked.
 _LOCKED_SITE_AND_CALLERS = LockedRead("site_and_callers", LOCK_BY_PHONE, SITE_AND_CALLERS)
-_SITE_AND_CALLERS = DriverStatement(SITE_AND_CALLERS)
 PIN_OF = select(*_WORKER, _workers.c.pin_hash).where(
     _workers.c.ccus_worker_id == bindparam("ccus"), _workers.c.active.is_(True)
 )
@@ -270,9 +269,10 @@ class DbLookup:
         upto = until + CONCURRENT_SKEW
         read = {"number": number, "e164": caller, "since": since, "until": upto}
         rows = self._read_unlocked(read) if self.checked else None
+        locked = rows is None
         if rows is None:
-            locked = caller in self.locked_phones
-            rows = _LOCKED_SITE_AND_CALLERS.run(self.session, read, locked=locked)
+            held = caller in self.locked_phones
+            rows = _LOCKED_SITE_AND_CALLERS.run(self.session, read, locked=held)
             self.locked_phones.add(caller)
         if not rows:
             return None
@@ -280,14 +280,11 @@ class DbLookup:
         assert site is not None
         self.site_seen = site.id
         callers = [row[_SITE_COLUMNS:] for row in rows if row[_SITE_COLUMNS] is not None]
-        self.callers = self._absorb(callers, site.id, until, locked=caller in self.locked_phones)
-        if caller not in self.locked_phones:
-            known = self.prefetched
-            assert known is not None
+        self.callers = self._absorb(callers, site.id, until, locked=locked)
+        if not locked:
+            workers = tuple(sorted(w.id for w in self.callers))
             seen = tuple(sorted(row[10] for row in callers if row[10] is not None))
-            self.basis = DecisionBasis(
-                site.id, tuple(sorted(known.workers)), since, upto, seen
-            )
+            self.basis = DecisionBasis(site.id, workers, since, upto, seen)
         return site
 
     def _read_unlocked(self, read: dict[str, Any]) -> Sequence[Any] | None:
@@ -295,7 +292,7 @@ class DbLookup:
         under way (the look-up is then locked, as any other)."""
         with autocommitted(self.session) as alone:
             if alone:
-                [rows] = run_on_driver(self.session, (_SITE_AND_CALLERS, read))
+                [rows] = run_on_driver(self.session, (_LOCKED_SITE_AND_CALLERS.read, read))
                 return rows
         return None
 

@@ -4,12 +4,12 @@ Under READ COMMITTED a statement reads one snapshot, taken when it starts, so a 
 inside the statement that reads would not make it see what the lock's last holder committed:
 a decision lock and the read it guards have to be two statements (the locked look-up of
 `workers_db.callers`; the checked write of `workers_db.intake` and `workers_db.decisions`,
-whose "read" inserts, see `run(own_transaction=True)`).  Sent as two, in psycopg's pipeline with the transaction's BEGIN, they cost the
-web process 0.21 M instructions more per check-in than one statement after a plain BEGIN
-(bench/ivr_instructions.py: 3.19 → 2.98 M, 7 %).  Inside a VOLATILE PL/pgSQL function each
-statement takes a fresh snapshot, so a function that takes the lock
-(`PERFORM`) and then returns the read (`RETURN QUERY`) keeps that order and is one statement
-to send: `SELECT * FROM pg_temp.genba_<name>(…)`.
+whose "read" inserts, see `run(own_transaction=True)`).  Sent as two, in psycopg's pipeline
+with the transaction's BEGIN, they cost the web process 0.21 M instructions more per
+check-in than one statement after a plain BEGIN (bench/ivr_instructions.py: 3.19 → 2.98 M,
+7 %).  Inside a VOLATILE PL/pgSQL function each statement takes a fresh snapshot, so a
+function that takes the lock (`PERFORM`) and then returns the read (`RETURN QUERY`) keeps
+that order and is one statement to send: `SELECT * FROM pg_temp.genba_<name>(…)`.
 
 The function is made from the same two Core statements that the general path runs, on each
 connection when it first needs it (`pg_temp`: the connection's own, gone when it closes), so

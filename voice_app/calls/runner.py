@@ -82,6 +82,7 @@ def answer_step(
             return Answer(found[key].response_xml, "retry", repeated=True)
         previous = found.get(step_key(n - 1))
         state = CallState.from_json(previous.state) if previous is not None else None
+
     # The first step's look-up is checked (workers_db.decisions): when what it read changed
     # before the write, nothing was recorded and the step is decided again, locked.
     def decide(checked: bool) -> Answer:
