@@ -60,10 +60,11 @@ WORKER_LOCK = 4_711
 # The sources whose events a decision reads (a manual or roster event is no check-in).
 DECIDING_SOURCES = ("phone", "nfc")
 
-_worker_ids = select(
-    func.unnest(bindparam("worker_ids", type_=ARRAY(Integer))).label("id")
-).subquery()
-_in_order = select(_worker_ids.c.id).distinct().order_by(_worker_ids.c.id).subquery()
+# The workers a decision is about, bound as `worker_ids`.
+_WORKERS = select(func.unnest(bindparam("worker_ids", type_=ARRAY(Integer))).label("id")).subquery(
+    "basis_workers"
+)
+_in_order = select(_WORKERS.c.id).distinct().order_by(_WORKERS.c.id).subquery()
 # The workers of `worker_ids` locked in id order, so that no two webhooks wait on each other.
 LOCK_BY_IDS = select(func.pg_advisory_xact_lock(literal(WORKER_LOCK), _in_order.c.id))
 
@@ -129,18 +130,15 @@ def _unchanged() -> ColumnElement[bool]:
     function's statement (a generic one, the array's length unknown) read every event of
     the site through `ix_events_site_date` (6,000 rows a call at the benchmark's rush)
     instead of the worker's few through `ix_events_worker_time`."""
-    workers = select(
-        func.unnest(bindparam("worker_ids", type_=ARRAY(Integer))).label("id")
-    ).subquery("basis_workers")
     history = (
         select(_EVENTS.c.site_id, _EVENTS.c.id)
-        .where(_EVENTS.c.worker_id == workers.c.id, deciding_events())
+        .where(_EVENTS.c.worker_id == _WORKERS.c.id, deciding_events())
         .offset(literal_column("0"))
         .lateral("basis_history")
     )
     unseen = (
         select(literal(1))
-        .select_from(workers.join(history, true()))
+        .select_from(_WORKERS.join(history, true()))
         .where(
             history.c.site_id == bindparam("basis_site_id", type_=Integer),
             history.c.id != all_(bindparam("seen_event_ids", type_=ARRAY(BigInteger))),
