@@ -30,6 +30,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -156,6 +157,7 @@ def main() -> None:
         )
     finally:
         stop(server)
+        shutil.rmtree(instance, ignore_errors=True)
 
     def plain(share: list[list[dict[str, Any]]]) -> None:
         with engine.connect() as conn:
