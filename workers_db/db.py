@@ -176,15 +176,23 @@ def run_on_driver(
         return [cursor.fetchall() if _has_rows(cursor) else [] for cursor in cursors]
 
 
+def sent_nothing_yet(session: Session) -> bool:
+    """Whether the session's psycopg connection is between two transactions: the session's
+    own has sent no statement yet (psycopg sends BEGIN with the first one)."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None  # a live connection: session.connection() checked it out
+    return bool(driver.info.transaction_status == driver.info.transaction_status.IDLE)
+
+
 def commit_on_driver(session: Session, sql: str) -> None:
     """Run `sql` (no parameters) and commit it, on the session's psycopg connection, between
     two of its transactions (the session's own transaction has sent nothing yet), with errors
     raised as `run_on_driver` raises them."""
+    if not sent_nothing_yet(session):
+        raise RuntimeError("commit_on_driver inside a transaction under way")
     connection = session.connection()
     driver = connection.connection.driver_connection
     assert driver is not None
-    if driver.info.transaction_status != driver.info.transaction_status.IDLE:
-        raise RuntimeError("commit_on_driver inside a transaction under way")
     with _as_sqlalchemy_errors(connection, lambda: sql):
         driver.execute(sql)
         driver.commit()
@@ -198,12 +206,12 @@ def autocommitted(session: Session) -> Iterator[bool]:
     transaction under way (False), statements join it as before.  The session's own commit
     then finds nothing to commit.  If autocommit cannot be switched off again (the connection
     broke), the connection is invalidated, so that the pool never hands it out in that mode."""
+    if not sent_nothing_yet(session):
+        yield False
+        return
     connection = session.connection()
     driver = connection.connection.driver_connection
     assert driver is not None
-    if driver.info.transaction_status != driver.info.transaction_status.IDLE:
-        yield False
-        return
     driver.autocommit = True
     try:
         yield True

@@ -35,7 +35,13 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from workers_db.db import DriverStatement, autocommitted, commit_on_driver, run_on_driver
+from workers_db.db import (
+    DriverStatement,
+    autocommitted,
+    commit_on_driver,
+    run_on_driver,
+    sent_nothing_yet,
+)
 
 _DIALECT = psycopg_dialect.dialect()
 
@@ -83,13 +89,11 @@ class LockedRead:
         if locked:
             [rows] = run_on_driver(session, (self.read, params))
             return rows
-        connection = session.connection().connection
-        driver = connection.driver_connection
-        assert driver is not None
-        if driver.info.transaction_status != driver.info.transaction_status.IDLE:
+        if not sent_nothing_yet(session):
             *_, rows = run_on_driver(session, (self.lock, params), (self.read, params))
             return rows
-        made: set[str] = connection.info.setdefault("genba_functions", set())
+        pooled = session.connection().connection
+        made: set[str] = pooled.info.setdefault("genba_functions", set())
         if self.function not in made:
             commit_on_driver(session, self.create_sql)
             made.add(self.function)
