@@ -167,13 +167,29 @@ def run_on_driver(
     with _as_sqlalchemy_errors(connection, lambda: "; ".join(s.sql for s, _ in statements)):
         if len(statements) == 1:
             [(statement, params)] = statements
-            cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
+            cursor = _kept_cursor(connection, driver)
+            cursors.append(cursor.execute(statement.sql, {**statement.fixed, **params}))
         else:
             with driver.pipeline():
                 for statement, params in statements:
                     cursors.append(driver.execute(statement.sql, {**statement.fixed, **params}))
         # `pgresult.nfields`, not `description`: that builds a Column object per column.
         return [cursor.fetchall() if _has_rows(cursor) else [] for cursor in cursors]
+
+
+_KEPT_CURSOR = "genba_cursor"
+
+
+def _kept_cursor(connection: Connection, driver: Any) -> Any:
+    """The psycopg cursor kept with the pooled connection for `run_on_driver`'s statements
+    (in the pool entry's `info`, which SQLAlchemy empties when the connection is replaced).
+    A new cursor per statement, as `driver.execute` makes, sets up its result's loaders
+    again: about 15 µs of CPU a statement (bench/ivr_instructions.py)."""
+    info = connection.connection.info
+    cursor = info.get(_KEPT_CURSOR)
+    if cursor is None or cursor.closed or cursor.connection is not driver:
+        cursor = info[_KEPT_CURSOR] = driver.cursor()
+    return cursor
 
 
 def sent_nothing_yet(session: Session) -> bool:
