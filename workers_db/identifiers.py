@@ -21,6 +21,8 @@ DEFAULT_REGION = "JP"
 _DASHES = "‐‑‒–—―−ーｰ－"
 _SEPARATORS = re.compile(r"[\s:\-_.]")
 _HEX = re.compile(r"^[0-9A-F]+$")
+_NOT_DIGIT = re.compile(r"\D")
+_NOT_IN_PHONE = re.compile(r"[^0-9+\-() ]")
 
 CARD_TECHNOLOGIES = {"F": "FeliCa", "A": "ISO 14443 Type A", "B": "ISO 14443 Type B"}
 # Length in hex digits of each technology's id: FeliCa IDm is 8 bytes; Type A UIDs are 4, 7 or
@@ -47,7 +49,7 @@ def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
     text = _fold(value or "")
     if not text:
         raise InvalidIdentifier("phone.empty")
-    if re.search(r"[^0-9+\-() ]", text):
+    if _NOT_IN_PHONE.search(text):
         raise InvalidIdentifier("phone.characters", {"value": value})
     try:
         parsed = phonenumbers.parse(text, region)
@@ -55,7 +57,7 @@ def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
         raise InvalidIdentifier("phone.unreadable", {"value": value}) from exc
     if not phonenumbers.is_valid_number(parsed):  # a valid number is a possible one
         if not phonenumbers.is_possible_number(parsed):
-            digits = re.sub(r"\D", "", text)
+            digits = _NOT_DIGIT.sub("", text)
             raise InvalidIdentifier("phone.digit_count", {"value": value, "digits": len(digits)})
         raise InvalidIdentifier("phone.invalid", {"value": value})
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -96,7 +98,7 @@ def mask_phone(value: str | None) -> str:
     """What logs may show of a phone number: country code and the last two digits."""
     if not value:
         return "-"
-    digits = re.sub(r"\D", "", value)
+    digits = _NOT_DIGIT.sub("", value)
     if len(digits) <= 4:
         return "*" * len(digits)
     prefix = "+" + digits[:2] if value.startswith("+") else digits[:1]
