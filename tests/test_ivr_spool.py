@@ -4,7 +4,9 @@ replays run (in the web process after a good request, twice at once, or in an RQ
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
@@ -234,3 +236,30 @@ def test_two_replayers_never_handle_one_entry_twice(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert sorted(handled) == list(range(20))
+
+
+def test_has_pending_sees_an_entry_another_process_spooled_after_an_empty_read(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    settled = time.time_ns() - 5_000_000_000
+    os.utime(folder, ns=(settled, settled))
+    asking = Spool(folder)
+    assert not asking.has_pending()  # read empty, and remembered so
+    assert not asking.has_pending()
+    Spool(folder).put("k1", {"n": 1})  # another worker process's spool
+    assert asking.has_pending()
+
+
+def test_has_pending_reads_again_a_folder_emptied_in_the_last_second(tmp_path: Path) -> None:
+    """An entry written within the same tick of the file system's clock as the empty read
+    leaves the folder's mtime as it was: such a read is not remembered."""
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    asking = Spool(folder)
+    assert not asking.has_pending()
+    tick = folder.stat().st_mtime_ns
+    (folder / "k1.json").write_text("{}")
+    os.utime(folder, ns=(tick, tick))  # as if written in the same tick
+    assert asking.has_pending()

@@ -18,12 +18,16 @@ import json
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+_SETTLED_NS = 1_000_000_000
 
 
 class RetryLater(Exception):
@@ -50,6 +54,7 @@ class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.failed = path / "failed"
+        self._empty_since: int | None = None  # the folder's mtime when last read empty
 
     @staticmethod
     def key(call_sid: str, step: int) -> str:
@@ -79,11 +84,22 @@ class Spool:
         return True
 
     def has_pending(self) -> bool:
+        """Whether the spool holds an entry; asked after every answered webhook.  The folder
+        is read again only when its modification time changed since it was last read empty
+        (an entry added or removed changes it): one `stat`, not a listing, per webhook.  The
+        time of an empty read is remembered only when it is a second old or more, so that an
+        entry written in the same tick of the file system's clock is not missed."""
         try:
+            modified = os.stat(self.path).st_mtime_ns
+            if modified == self._empty_since:
+                return False
             with os.scandir(self.path) as entries:
-                return any(e.name.endswith(".json") for e in entries)
+                found = any(e.name.endswith(".json") for e in entries)
         except FileNotFoundError:
             return False
+        settled = time.time_ns() - modified >= _SETTLED_NS
+        self._empty_since = modified if not found and settled else None
+        return found
 
     def pending(self) -> list[Path]:
         if not self.path.is_dir():
