@@ -57,6 +57,9 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        # That format shows no source file or line: logging need not walk the stack for them
+        # on every line (the logging HOWTO's "Optimization"; ~1 % of a zero-key check-in).
+        logging._srcfile = None
     app.logger.setLevel(logging.INFO)
     # Alembic narrates every schema check ("Context impl …"); the CLI says what matters itself.
     logging.getLogger("alembic").setLevel(logging.WARNING)
