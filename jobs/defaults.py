@@ -12,6 +12,9 @@ COALESCE_DELAY_S = 5
 # A process that knows such a job is waiting skips the request for that site and day until
 # this long before the job's marker expires (jobs.queue.Coverage).
 COALESCE_MARGIN_S = 0.5
+# The web app sends its commits' reconcile requests together, this long after the first
+# (jobs.queue.DeferredClaims).
+CLAIM_BATCH_S = 0.2
 NIGHTLY_REBUILD_DAYS = 35
 NIGHTLY_CRON = "30 2 * * *"  # 02:30 in the worker's zone
 

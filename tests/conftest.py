@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import runtime as job_runtime
+from jobs.queue import flush_deferred_claims
 from voice_app import create_app
 from workers_db.db import make_engine
 from workers_db.migrate import upgrade
@@ -133,8 +134,10 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def redis_conn() -> Iterator[Redis]:
     conn = Redis.from_url(TEST_REDIS_URL)
+    flush_deferred_claims()  # an earlier test's web commits, not sent into this one
     conn.flushdb()
     yield conn
+    flush_deferred_claims()
     conn.flushdb()
     conn.close()
 

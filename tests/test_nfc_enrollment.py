@@ -22,7 +22,7 @@ from workers_db.intake import raise_exception, record_event
 from workers_db.models import AuditEntry, Event, WorkException
 from workers_db.touch_intake import ingest_touches
 
-from .helpers import make_worker
+from .helpers import make_worker, send_reconcile_requests
 from .nfc_support import UNKNOWN_IDM, NfcSite, nfc_site_fixture  # noqa: F401
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -66,6 +66,7 @@ def test_linking_a_card_gives_the_worker_its_earlier_touches(
     assert (problem.status, problem.reason_code) == ("resolved", "card_not_registered")
     actions = set(db_session.scalars(select(AuditEntry.action)))
     assert {"link_card", "resolve_exception"} <= actions
+    send_reconcile_requests(app)
     for day in (date(2025, 4, 1), date(2025, 4, 2)):
         assert redis_conn.exists(f"rq:job:{reconcile_job_id(site_id, day)}")
     # A later touch of the card now belongs to the worker at once.

@@ -19,7 +19,7 @@ from voice_app.extensions import db
 from workers_db.changes import mark_reconcile
 from workers_db.models import Site
 
-from .helpers import make_company, make_site
+from .helpers import make_company, make_site, send_reconcile_requests
 
 DAY = date(2025, 4, 1)
 
@@ -46,10 +46,12 @@ def test_the_next_request_reuses_the_session_without_the_uncommitted_marks(
         assert db() is first
         db().execute(select(Site.id))
         db().commit()
+    send_reconcile_requests(app)
     assert not queued(redis_conn, site.id)
     with app.test_request_context():  # and a committed mark still goes
         mark_reconcile(db(), site.id, DAY)
         db().commit()
+    send_reconcile_requests(app)
     assert queued(redis_conn, site.id)
 
 

@@ -81,7 +81,7 @@ def init_app(app: Flask, settings: Settings, factory: sessionmaker[Session] | No
         engine = make_engine(settings.database_url)
         factory = make_session_factory(engine)
     runtime = Runtime(settings=settings, engine=engine, session_factory=factory)
-    install_dispatch(factory, runtime.queue)
+    install_dispatch(factory, runtime.queue, deferred=True)
     app.extensions["genba"] = runtime
     app.teardown_appcontext(_remove_session)
 
