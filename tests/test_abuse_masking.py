@@ -29,7 +29,7 @@ from .abuse_support import (
     limited_app_fixture,  # noqa: F401
     limited_fixture,  # noqa: F401
 )
-from .helpers import bearer, make_token
+from .helpers import bearer, make_token, send_reconcile_requests
 from .ivr_support import (
     SHARED_NUMBER,
     SITE_NUMBER,
@@ -146,6 +146,7 @@ def test_no_phone_number_in_logs_or_job_arguments(
     assert runner.invoke(cli, ["import", str(bad)]).exit_code == 1
 
     logged = debug_logs.text
+    send_reconcile_requests(ivr_app)
     jobs = redis_dump(redis_conn)
     assert "rq:job:" in jobs  # reconciliation jobs were enqueued, so their arguments are here
     assert logged.strip()
