@@ -263,3 +263,14 @@ def test_has_pending_reads_again_a_folder_emptied_in_the_last_second(tmp_path: P
     (folder / "k1.json").write_text("{}")
     os.utime(folder, ns=(tick, tick))  # as if written in the same tick
     assert asking.has_pending()
+
+
+def test_has_pending_makes_a_missing_folder_and_then_sees_what_is_spooled(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "instance" / "spool"
+    asking = Spool(folder)
+    assert not asking.has_pending()
+    assert folder.is_dir() and list(folder.iterdir()) == []
+    Spool(folder).put("k1", {"n": 1})
+    assert asking.has_pending()

@@ -12,6 +12,7 @@ replays again, which the database's keys (call_steps, events.external_id) turn i
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -88,7 +89,8 @@ class Spool:
         is read again only when its modification time changed since it was last read empty
         (an entry added or removed changes it): one `stat`, not a listing, per webhook.  The
         time of an empty read is remembered only when it is a second old or more, so that an
-        entry written in the same tick of the file system's clock is not missed."""
+        entry written in the same tick of the file system's clock is not missed.  A missing
+        folder is made, empty: a `stat` that fails costs more than one that succeeds."""
         try:
             modified = os.stat(self.path).st_mtime_ns
             if modified == self._empty_since:
@@ -96,6 +98,8 @@ class Spool:
             with os.scandir(self.path) as entries:
                 found = any(e.name.endswith(".json") for e in entries)
         except FileNotFoundError:
+            with contextlib.suppress(OSError):
+                self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
             return False
         settled = time.time_ns() - modified >= _SETTLED_NS
         self._empty_since = modified if not found and settled else None
