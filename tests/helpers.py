@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from itertools import count
 
 import pytest
 from flask import Flask
+from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import jobs.queue as queue_module
 from jobs.queue import deferred_claims
 from workers_db.models import ApiToken, Company, Site, Worker
 from workers_db.registration import (
@@ -105,3 +108,18 @@ def send_reconcile_requests(app: Flask) -> None:
     claims = deferred_claims(app.extensions["genba"].session_factory)
     assert claims is not None
     claims.flush()
+
+
+def claims_sent(monkeypatch: pytest.MonkeyPatch, redis: Redis | None = None) -> list[str]:
+    """The reconcile claims sent from now on (the marker of each), only those to `redis`
+    when it is given (each one EVALSHA of `jobs.queue`'s claim script)."""
+    sent: list[str] = []
+    original = queue_module._CLAIM
+
+    def claim(client: Redis, keys: Sequence[str], args: Sequence[str | int | float]) -> object:
+        if redis is None or client is redis:
+            sent.append(keys[0])
+        return original(client, keys, args)
+
+    monkeypatch.setattr(queue_module, "_CLAIM", claim)
+    return sent

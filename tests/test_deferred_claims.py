@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -24,7 +24,7 @@ from workers_db.intake import work_date_of
 from workers_db.registration import create_worker
 
 from .conftest import TEST_REDIS_URL
-from .helpers import send_reconcile_requests
+from .helpers import claims_sent, send_reconcile_requests
 from .ivr_support import (
     JST,
     MORNING,
@@ -40,19 +40,6 @@ from .ivr_support import (
 
 __all__ = ["clock_fixture", "ivr_app_fixture", "twilio_fixture", "world_fixture"]
 DAY = work_date_of(MORNING, JST)
-
-
-def claims_sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The reconcile claims sent to Redis from now on (the marker of each)."""
-    sent: list[str] = []
-    original = queue_module._CLAIM
-
-    def claim(client: Redis, keys: Sequence[str], args: Sequence[str | int | float]) -> object:
-        sent.append(keys[0])
-        return original(client, keys, args)
-
-    monkeypatch.setattr(queue_module, "_CLAIM", claim)
-    return sent
 
 
 def eventually(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:

@@ -6,7 +6,6 @@ before the job could start."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from datetime import date
 
 import pytest
@@ -16,9 +15,10 @@ from redis.exceptions import ConnectionError as RedisDown
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-import jobs.queue as queue_module
 from jobs import defaults
 from jobs.queue import Coverage, enqueue_reconcile, make_queue, reconcile_job_id
+
+from .helpers import claims_sent
 
 DAY = date(2026, 4, 1)
 
@@ -93,20 +93,6 @@ class Clock:
         return self.now
 
 
-def counted_round_trips(monkeypatch: pytest.MonkeyPatch, redis: Redis) -> list[str]:
-    """The claims sent to `redis` from now on (each one EVALSHA of the claim script)."""
-    sent: list[str] = []
-    original = queue_module._CLAIM
-
-    def claim(client: Redis, keys: Sequence[str], args: Sequence[str | int | float]) -> object:
-        if client is redis:
-            sent.append(keys[0])
-        return original(client, keys, args)
-
-    monkeypatch.setattr(queue_module, "_CLAIM", claim)
-    return sent
-
-
 def test_the_process_that_scheduled_the_job_is_covered_until_shortly_before_the_marker_dies(
     redis_conn: Redis,
 ) -> None:
@@ -146,7 +132,7 @@ def test_a_scheduled_marker_covers_another_process_for_what_is_left_of_its_life(
     redis_conn.pexpire(marker(7, DAY), 2000)  # the job was scheduled a while ago
     clock = Clock()
     other = Coverage(clock)
-    sent = counted_round_trips(monkeypatch, redis_conn)
+    sent = claims_sent(monkeypatch, redis_conn)
     assert enqueue_reconcile(queue, 7, DAY, other) is None
     assert len(sent) == 1
     clock.now += 2.0 - defaults.COALESCE_MARGIN_S - 0.1  # the marker's PTTL was read a little later

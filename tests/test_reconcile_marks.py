@@ -3,7 +3,6 @@ job after commit, and a rolled-back transaction sends nothing (workers_db.change
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,12 +12,11 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-import jobs.queue as queue_module
 from jobs.queue import Coverage, install_dispatch, make_queue, reconcile_job_id
 from workers_db.changes import mark_reconcile
 from workers_db.models import Event, Site, Worker
 
-from .helpers import make_company, make_site, make_worker
+from .helpers import claims_sent, make_company, make_site, make_worker
 
 DAY = date(2025, 4, 1)
 
@@ -153,14 +151,7 @@ def test_commits_while_the_job_waits_make_no_round_trip(
     """The first commit schedules the job; the next ones, for the same site and day while
     that job is waiting, need nothing from Redis; another day still asks."""
     site, worker = place
-    claims: list[str] = []
-    original = queue_module._CLAIM
-
-    def claim(client: Redis, keys: Sequence[str], args: Sequence[str | int | float]) -> object:
-        claims.append(keys[0])
-        return original(client, keys, args)
-
-    monkeypatch.setattr(queue_module, "_CLAIM", claim)
+    claims = claims_sent(monkeypatch)
     with dispatching() as session:
         for n in range(5):
             session.add(an_event(site, worker, f"burst-{n}"))
