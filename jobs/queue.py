@@ -4,9 +4,9 @@ The writes of workers_db mark the (site, day) they change on the session
 (`workers_db.changes`); the after-commit hook installed here sends those marks, so nothing
 reaches Redis until the session commits and no call site asks for a reconciliation.  In the
 web app (and its `genba-call` commands) they go from a thread of the process, a moment after
-the commit, each site and day once for many commits (`DeferredClaims`); in an RQ job, at once.  A Redis that does
-not answer costs a log line, not the check-in: the nightly rebuild re-reconciles recent days,
-so a lost job loses nothing.
+the commit, each site and day once for many commits (`DeferredClaims`); in an RQ job, at once.
+A Redis that does not answer costs a log line, not the check-in: the nightly rebuild
+re-reconciles recent days, so a lost job loses nothing.
 
 Most commits need no round trip at all: a process remembers, per site and day, until when the
 job it knows to be waiting cannot have started (`Coverage`), and a commit before then is read
