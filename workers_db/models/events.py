@@ -53,6 +53,9 @@ class Event(Base):
     `external_id` is unique: a retried webhook or a re-uploaded touch finds its own row there,
     and the IntegrityError on insert is the normal way such a race is decided.
     `work_date` is the local date (GENBA_TZ) of `occurred_at`, kept for indexing.
+    No foreign keys on PostgreSQL (migration 0007): each inserted event locked its site's one
+    row; the writers take the ids from what they have just read, and a trigger on `sites` and
+    `workers` refuses deleting a row that events refer to.
     """
 
     __tablename__ = "events"
@@ -66,8 +69,8 @@ class Event(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     external_id: Mapped[str] = mapped_column(String(120), unique=True)
     source: Mapped[str] = mapped_column(String(10))
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    site_id: Mapped[int] = mapped_column(Integer)  # sites.id (no foreign key: migration 0007)
+    worker_id: Mapped[int | None] = mapped_column(Integer)  # workers.id
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     work_date: Mapped[date] = mapped_column(Date)
     direction: Mapped[str | None] = mapped_column(String(5))
