@@ -3,9 +3,9 @@
 Every inserted event ran two triggers, one per key (`SELECT … FOR KEY SHARE` of the site's and
 of the worker's row).  All the events of a site lock the same site row, so concurrent uploads
 and check-ins of one site share that row lock and PostgreSQL builds a multixact for each new
-holder: in `bench/ingest_bench.py` (four uploaders, one site) the backends spent 52–59 µs of
-CPU per touch with the keys and 33–34 without them, and the API went from 21–24k to 33–34k
-touches/s (docs/nfc.md).  The writers take these ids from what they have just read (the
+holder: in `bench/ingest_bench.py` (four uploaders, one site) the backends spent 48–57 µs of
+CPU per touch with the keys and 33–43 without them, and the API went from 22–27k to 26–33k
+touches/s on a 2-core machine (docs/nfc.md).  The writers take these ids from what they have just read (the
 token's site, the card's owner, the call's look-up, a scope-checked request), as reconciliation
 does for work records (migration 0006).
 
@@ -13,7 +13,7 @@ What the keys also did, and must go on doing: refuse deleting (or renumbering) a
 worker that has events, since work records and exceptions point at them too.  Sites and
 workers are deactivated, never deleted, by genba-call; a `BEFORE DELETE OR UPDATE OF id`
 trigger on each table refuses it for anyone with SQL access, with the foreign-key error code
-(23503), so it is an `IntegrityError` as before (tests/test_events_keys.py).  Unlike a key it
+(23503), so it is an `IntegrityError` as before (tests/test_reconcile_records_keys.py).  Unlike a key it
 does not see an event inserted by a transaction not yet committed: the price of not locking
 the site's row for every event.
 
