@@ -209,11 +209,6 @@ def install_dispatch(
         info.pop(_DEFERRED_KEY, None)
 
 
-def deferred_claims(factory: sessionmaker[Session]) -> DeferredClaims | None:
-    claims: DeferredClaims | None = factory.kw.get("info", {}).get(_DEFERRED_KEY)
-    return claims
-
-
 def _after_commit(session: Session) -> None:
     pending = take_marks(session)
     getter = session.info.get(_QUEUE_KEY)

@@ -7,13 +7,11 @@ from collections.abc import Sequence
 from itertools import count
 
 import pytest
-from flask import Flask
 from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import jobs.queue as queue_module
-from jobs.queue import deferred_claims
 from workers_db.models import ApiToken, Company, Site, Worker
 from workers_db.registration import (
     create_company,
@@ -100,14 +98,6 @@ def count_secrets_checked(monkeypatch: pytest.MonkeyPatch, module: object) -> li
 
     monkeypatch.setattr(module, "verify_secret", counting)
     return evaluated
-
-
-def send_reconcile_requests(app: Flask) -> None:
-    """Send now what the web app's commits asked to reconcile (its thread sends them
-    `CLAIM_BATCH_S` after the commit: `jobs.queue.DeferredClaims`)."""
-    claims = deferred_claims(app.extensions["genba"].session_factory)
-    assert claims is not None
-    claims.flush()
 
 
 def claims_sent(monkeypatch: pytest.MonkeyPatch, redis: Redis | None = None) -> list[str]:

@@ -22,6 +22,7 @@ from flask.testing import FlaskCliRunner
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from jobs.queue import flush_deferred_claims
 from voice_app.cli.group import cli
 
 from .abuse_support import (
@@ -29,7 +30,7 @@ from .abuse_support import (
     limited_app_fixture,  # noqa: F401
     limited_fixture,  # noqa: F401
 )
-from .helpers import bearer, make_token, send_reconcile_requests
+from .helpers import bearer, make_token
 from .ivr_support import (
     SHARED_NUMBER,
     SITE_NUMBER,
@@ -146,7 +147,7 @@ def test_no_phone_number_in_logs_or_job_arguments(
     assert runner.invoke(cli, ["import", str(bad)]).exit_code == 1
 
     logged = debug_logs.text
-    send_reconcile_requests(ivr_app)
+    flush_deferred_claims()
     jobs = redis_dump(redis_conn)
     assert "rq:job:" in jobs  # reconciliation jobs were enqueued, so their arguments are here
     assert logged.strip()

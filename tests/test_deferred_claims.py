@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 import jobs.queue as queue_module
 from jobs import defaults
-from jobs.queue import DeferredClaims, reconcile_job_id
+from jobs.queue import DeferredClaims, flush_deferred_claims, reconcile_job_id
 from workers_db.intake import work_date_of
 from workers_db.registration import create_worker
 
 from .conftest import TEST_REDIS_URL
-from .helpers import claims_sent, send_reconcile_requests
+from .helpers import claims_sent
 from .ivr_support import (
     JST,
     MORNING,
@@ -73,7 +73,7 @@ def test_a_burst_of_check_ins_asks_redis_once_and_only_after_the_commits(
         answer = twilio.call(phone, SITE_NUMBER).start()
         assert any("記録しました" in line for line in said(answer)), said(answer)
     assert sent == [] and not job_waits(redis_conn, world.site.id, DAY)
-    send_reconcile_requests(ivr_app)
+    flush_deferred_claims()
     assert sent == [f"genba:coalesce:{world.site.id}:{DAY.isoformat()}"]
     assert job_waits(redis_conn, world.site.id, DAY)
 

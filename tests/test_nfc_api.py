@@ -12,10 +12,10 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.queue import reconcile_job_id
+from jobs.queue import flush_deferred_claims, reconcile_job_id
 from workers_db.models import Event, Site, WorkException
 
-from .helpers import bearer, send_reconcile_requests
+from .helpers import bearer
 from .nfc_support import CARD, UNKNOWN_IDM, NfcSite, nfc_site_fixture  # noqa: F401
 
 MORNING = "2025-04-01T07:45:00+09:00"
@@ -61,7 +61,7 @@ def test_touches_are_stored_once_with_worker_names(
     assert problem.event_id == stored[1].id and problem.status == "open"
     db_session.refresh(nfc_site.site)
     assert nfc_site.site.reader_present and nfc_site.site.reader_last_upload_at is not None
-    send_reconcile_requests(client.application)
+    flush_deferred_claims()
     assert redis_conn.exists(f"rq:job:{reconcile_job_id(nfc_site.site.id, date(2025, 4, 1))}")
 
     again = post(client, nfc_site.token, {"events": [known, unknown]}).get_json()

@@ -14,7 +14,7 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.queue import reconcile_job_id
+from jobs.queue import flush_deferred_claims, reconcile_job_id
 from voice_app.cli.group import cli
 from workers_db.enrollment import link_card, link_phone
 from workers_db.errors import ValidationFailed
@@ -22,7 +22,7 @@ from workers_db.intake import raise_exception, record_event
 from workers_db.models import AuditEntry, Event, WorkException
 from workers_db.touch_intake import ingest_touches
 
-from .helpers import make_worker, send_reconcile_requests
+from .helpers import make_worker
 from .nfc_support import UNKNOWN_IDM, NfcSite, nfc_site_fixture  # noqa: F401
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -66,7 +66,7 @@ def test_linking_a_card_gives_the_worker_its_earlier_touches(
     assert (problem.status, problem.reason_code) == ("resolved", "card_not_registered")
     actions = set(db_session.scalars(select(AuditEntry.action)))
     assert {"link_card", "resolve_exception"} <= actions
-    send_reconcile_requests(app)
+    flush_deferred_claims()
     for day in (date(2025, 4, 1), date(2025, 4, 2)):
         assert redis_conn.exists(f"rq:job:{reconcile_job_id(site_id, day)}")
     # A later touch of the card now belongs to the worker at once.
