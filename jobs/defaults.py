@@ -13,7 +13,7 @@ COALESCE_DELAY_S = 5
 # this long before the job's marker expires (jobs.queue.Coverage).
 COALESCE_MARGIN_S = 0.5
 # The web app sends its commits' reconcile requests together, this long after the first
-# (jobs.queue.DeferredClaims).
+# (jobs.queue.install_dispatch).
 CLAIM_BATCH_S = 0.2
 NIGHTLY_REBUILD_DAYS = 35
 NIGHTLY_CRON = "30 2 * * *"  # 02:30 in the worker's zone

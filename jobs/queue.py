@@ -4,7 +4,8 @@ The writes of workers_db mark the (site, day) they change on the session
 (`workers_db.changes`); the after-commit hook installed here sends those marks, so nothing
 reaches Redis until the session commits and no call site asks for a reconciliation.  In the
 web app (and its `genba-call` commands) they go from a thread of the process, a moment after
-the commit, each site and day once for many commits (`DeferredClaims`); in an RQ job, at once.
+the commit, each site and day once for many commits (`install_dispatch`); in an RQ job, at
+once.
 A Redis that does not answer costs a log line, not the check-in: the nightly rebuild
 re-reconciles recent days, so a lost job loses nothing.
 
@@ -15,15 +16,12 @@ by that job.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
-import os
 import threading
 import time
 import uuid
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from redis import Redis
@@ -36,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import defaults
 from jobs.connection import LuaScript
+from jobs.deferred import Deferred
 from workers_db.changes import take_marks
 
 log = logging.getLogger(__name__)
@@ -102,89 +101,6 @@ _COVERAGE_PRUNE_AT = 1024
 Mark = tuple[int, date]  # (site id, work date)
 
 
-class DeferredClaims:
-    """The reconcile requests of a process's commits, sent by a thread of their own, each
-    site and day once, `defaults.CLAIM_BATCH_S` after the first commit that asked.
-
-    Each commit of a zero-key check-in marks its site and day; without this, every commit not
-    covered (`Coverage`) made its own round trip to Redis before the webhook answered, about
-    4 % of the check-in's CPU (bench/ivr_bench.py), while a morning rush at one site asks for
-    the same site and day hundreds of times a second.  Sent later, the request is still sent
-    after the commit, which is all that `enqueue_reconcile` needs: the job it leaves waiting
-    has not started when the request is answered, and reads the commit.  What it costs: the
-    job is scheduled up to `CLAIM_BATCH_S` later (it waits `COALESCE_DELAY_S` anyway), and a
-    process killed in between (SIGKILL, a machine lost) loses those requests, as a Redis that
-    does not answer loses them: the nightly rebuild re-reconciles recent days.  A process
-    that exits as usual sends what it holds first (`atexit`).  A forked child starts empty,
-    without the thread, which starts on the first request and ends after `_IDLE_S` without
-    one."""
-
-    def __init__(self, send: Callable[[list[Mark]], None]) -> None:
-        self._send = send
-        self._reset()
-        _ALL_DEFERRED.add(self)
-
-    def _reset(self) -> None:
-        self._lock = threading.Lock()
-        self._sending = threading.Lock()
-        self._wake = threading.Event()
-        self._pending: set[Mark] = set()
-        self._sender: threading.Thread | None = None
-
-    def add(self, marks: Iterable[Mark]) -> None:
-        with self._lock:
-            self._pending.update(marks)
-            self._wake.set()
-            if self._sender is None:
-                self._sender = threading.Thread(
-                    target=self._run, name="reconcile-claims", daemon=True
-                )
-                self._sender.start()
-
-    def flush(self) -> None:
-        """Send what is held now, and return once every request held when it was called has
-        been sent (also those the thread had taken: at exit; a test that looks at Redis)."""
-        with self._sending:
-            with self._lock:
-                marks, self._pending = self._pending, set()
-            if marks:
-                self._send(sorted(marks))
-
-    def _run(self) -> None:
-        while True:
-            if not self._wake.wait(_IDLE_S):
-                with self._lock:
-                    if not self._wake.is_set():
-                        self._sender = None
-                        return
-                continue
-            time.sleep(defaults.CLAIM_BATCH_S)
-            self._wake.clear()  # before the marks are taken: one added later wakes the next turn
-            try:
-                self.flush()
-            except Exception:  # the thread outlives any one failure
-                log.exception("reconcile requests not sent; the nightly rebuild will catch up")
-
-
-_IDLE_S = 10.0
-_ALL_DEFERRED: weakref.WeakSet[DeferredClaims] = weakref.WeakSet()
-
-
-def flush_deferred_claims() -> None:
-    """`DeferredClaims.flush` of every one in the process."""
-    for claims in list(_ALL_DEFERRED):
-        claims.flush()
-
-
-def _reset_all_deferred() -> None:
-    for claims in list(_ALL_DEFERRED):
-        claims._reset()
-
-
-atexit.register(flush_deferred_claims)
-os.register_at_fork(after_in_child=_reset_all_deferred)
-
-
 def install_dispatch(
     factory: sessionmaker[Session],
     queue_getter: Callable[[], Queue],
@@ -193,9 +109,19 @@ def install_dispatch(
     deferred: bool = False,
 ) -> None:
     """Make every session of `factory` enqueue the days its commits marked (one `Coverage`
-    shared by the sessions of the factory, i.e. by the process).  `deferred`: the requests
-    go through a `DeferredClaims` of the factory's (the web app's; an RQ job's process may
-    end without `atexit`, and sends each at once)."""
+    shared by the sessions of the factory, i.e. by the process).
+
+    `deferred` (the web app): the requests go through a `jobs.deferred.Deferred` of the
+    factory's, each site and day once, `defaults.CLAIM_BATCH_S` after the first commit that
+    asked.  Without it, every commit not covered made its own round trip to Redis before the
+    webhook answered, while a morning rush at one site asks for the same site and day
+    hundreds of times a second.  Sent later, the request is still sent after the commit,
+    which is all that `enqueue_reconcile` needs: the job it leaves waiting has not started
+    when the request is answered, and reads the commit.  The job is scheduled up to
+    `CLAIM_BATCH_S` later (it waits `COALESCE_DELAY_S` anyway); requests lost with a killed
+    process are lost as with a Redis that does not answer: the nightly rebuild re-reconciles
+    recent days.  An RQ job's process may end without `atexit`, so there each is sent at
+    once."""
     info = factory.kw.setdefault("info", {})
     # Once per factory, remembered on the factory itself: `event.contains` answers by id(),
     # and a new factory that reuses the id of a collected one was then left without the hook.
@@ -204,7 +130,11 @@ def install_dispatch(
     info[_QUEUE_KEY] = queue_getter
     info[_COVERAGE_KEY] = covered = coverage or Coverage()
     if deferred:
-        info[_DEFERRED_KEY] = DeferredClaims(lambda marks: _claim(queue_getter, covered, marks))
+        info[_DEFERRED_KEY] = Deferred[Mark](
+            lambda marks: _claim(queue_getter, covered, marks),
+            name="reconcile-claims",
+            delay=lambda: defaults.CLAIM_BATCH_S,
+        )
     else:
         info.pop(_DEFERRED_KEY, None)
 
@@ -218,7 +148,7 @@ def _after_commit(session: Session) -> None:
     uncovered = [mark for mark in sorted(pending) if not coverage.covers(*mark)]
     if not uncovered:
         return
-    deferred: DeferredClaims | None = session.info.get(_DEFERRED_KEY)
+    deferred: Deferred[Mark] | None = session.info.get(_DEFERRED_KEY)
     if deferred is not None:
         deferred.add(uncovered)
     else:

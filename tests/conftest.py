@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import runtime as job_runtime
-from jobs.queue import flush_deferred_claims
+from jobs.deferred import flush_deferred
 from voice_app import create_app
 from workers_db.db import make_engine
 from workers_db.migrate import upgrade
@@ -134,10 +134,10 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def redis_conn() -> Iterator[Redis]:
     conn = Redis.from_url(TEST_REDIS_URL)
-    flush_deferred_claims()  # an earlier test's web commits, not sent into this one
+    flush_deferred()  # an earlier test's web commits, not sent into this one
     conn.flushdb()
     yield conn
-    flush_deferred_claims()
+    flush_deferred()
     conn.flushdb()
     conn.close()
 

@@ -22,7 +22,7 @@ from flask.testing import FlaskCliRunner
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from jobs.queue import flush_deferred_claims
+from jobs.deferred import flush_deferred
 from voice_app.cli.group import cli
 
 from .abuse_support import (
@@ -147,7 +147,7 @@ def test_no_phone_number_in_logs_or_job_arguments(
     assert runner.invoke(cli, ["import", str(bad)]).exit_code == 1
 
     logged = debug_logs.text
-    flush_deferred_claims()
+    flush_deferred()
     jobs = redis_dump(redis_conn)
     assert "rq:job:" in jobs  # reconciliation jobs were enqueued, so their arguments are here
     assert logged.strip()

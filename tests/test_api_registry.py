@@ -14,7 +14,8 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jobs.queue import flush_deferred_claims, reconcile_job_id
+from jobs.deferred import flush_deferred
+from jobs.queue import reconcile_job_id
 from workers_db.models import Event, Phone
 
 from .helpers import (
@@ -254,7 +255,7 @@ def test_roster_records_one_event_and_asks_for_reconciliation(
     events = db_session.scalars(select(Event).where(Event.worker_id == worker.id)).all()
     assert [e.external_id for e in events] == [f"roster:{site.id}:{worker.id}:{day.isoformat()}"]
     assert events[0].work_date == day
-    flush_deferred_claims()
+    flush_deferred()
     job = Job.fetch(
         reconcile_job_id(site.id, day), connection=redis_conn, serializer=JSONSerializer
     )

@@ -1,5 +1,6 @@
 """The web app's reconcile requests, sent after the commit by a thread of their own, each site
-and day once (`jobs.queue.DeferredClaims`), on a real Redis and through signed webhooks."""
+and day once (`jobs.deferred.Deferred`, installed by `jobs.queue.install_dispatch`), on a real
+Redis and through signed webhooks."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from redis import Redis
 from rq.job import Job
 from sqlalchemy.orm import Session
 
-import jobs.queue as queue_module
+import jobs.deferred as deferred_module
 from jobs import defaults
-from jobs.queue import DeferredClaims, flush_deferred_claims, reconcile_job_id
+from jobs.deferred import Deferred, flush_deferred
+from jobs.queue import reconcile_job_id
 from workers_db.intake import work_date_of
 from workers_db.registration import create_worker
 
@@ -40,6 +42,11 @@ from .ivr_support import (
 
 __all__ = ["clock_fixture", "ivr_app_fixture", "twilio_fixture", "world_fixture"]
 DAY = work_date_of(MORNING, JST)
+
+
+def _claims(send: Callable[[list[tuple[int, date]]], None]) -> Deferred[tuple[int, date]]:
+    """A `Deferred` as the web app's reconcile requests have it."""
+    return Deferred(send, name="reconcile-claims", delay=lambda: defaults.CLAIM_BATCH_S)
 
 
 def eventually(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
@@ -73,7 +80,7 @@ def test_a_burst_of_check_ins_asks_redis_once_and_only_after_the_commits(
         answer = twilio.call(phone, SITE_NUMBER).start()
         assert any("記録しました" in line for line in said(answer)), said(answer)
     assert sent == [] and not job_waits(redis_conn, world.site.id, DAY)
-    flush_deferred_claims()
+    flush_deferred()
     assert sent == [f"genba:coalesce:{world.site.id}:{DAY.isoformat()}"]
     assert job_waits(redis_conn, world.site.id, DAY)
 
@@ -90,10 +97,10 @@ def test_the_thread_sends_the_request_a_moment_after_the_commit(
 def test_a_thread_that_ended_idle_is_started_again(
     redis_conn: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queue_module, "_IDLE_S", 0.05)
+    monkeypatch.setattr(deferred_module, "_IDLE_S", 0.05)
     monkeypatch.setattr(defaults, "CLAIM_BATCH_S", 0.01)
     sent: list[list[tuple[int, date]]] = []
-    claims = DeferredClaims(sent.append)
+    claims = _claims(sent.append)
     claims.add([(7, DAY), (7, DAY), (8, DAY)])
     assert eventually(lambda: sent == [[(7, DAY), (8, DAY)]])
     time.sleep(0.3)  # idle: the thread ends
@@ -103,7 +110,7 @@ def test_a_thread_that_ended_idle_is_started_again(
 
 def test_a_forked_child_sends_its_own_requests_not_its_parents() -> None:
     sent: list[list[tuple[int, date]]] = []
-    claims = DeferredClaims(sent.append)
+    claims = _claims(sent.append)
     claims.add([(7, DAY)])  # held by the parent (its thread waits CLAIM_BATCH_S)
     read, write = os.pipe()
     child = os.fork()

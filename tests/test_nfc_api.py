@@ -12,7 +12,8 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.queue import flush_deferred_claims, reconcile_job_id
+from jobs.deferred import flush_deferred
+from jobs.queue import reconcile_job_id
 from workers_db.models import Event, Site, WorkException
 
 from .helpers import bearer
@@ -61,7 +62,7 @@ def test_touches_are_stored_once_with_worker_names(
     assert problem.event_id == stored[1].id and problem.status == "open"
     db_session.refresh(nfc_site.site)
     assert nfc_site.site.reader_present and nfc_site.site.reader_last_upload_at is not None
-    flush_deferred_claims()
+    flush_deferred()
     assert redis_conn.exists(f"rq:job:{reconcile_job_id(nfc_site.site.id, date(2025, 4, 1))}")
 
     again = post(client, nfc_site.token, {"events": [known, unknown]}).get_json()

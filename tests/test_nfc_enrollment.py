@@ -14,7 +14,8 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.queue import flush_deferred_claims, reconcile_job_id
+from jobs.deferred import flush_deferred
+from jobs.queue import reconcile_job_id
 from voice_app.cli.group import cli
 from workers_db.enrollment import link_card, link_phone
 from workers_db.errors import ValidationFailed
@@ -66,7 +67,7 @@ def test_linking_a_card_gives_the_worker_its_earlier_touches(
     assert (problem.status, problem.reason_code) == ("resolved", "card_not_registered")
     actions = set(db_session.scalars(select(AuditEntry.action)))
     assert {"link_card", "resolve_exception"} <= actions
-    flush_deferred_claims()
+    flush_deferred()
     for day in (date(2025, 4, 1), date(2025, 4, 2)):
         assert redis_conn.exists(f"rq:job:{reconcile_job_id(site_id, day)}")
     # A later touch of the card now belongs to the worker at once.

@@ -14,7 +14,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.queue import flush_deferred_claims
+from jobs.deferred import flush_deferred
 from jobs.reconcile import reconcile
 from tests.helpers import (
     bearer,
@@ -175,7 +175,7 @@ def test_manual_entry_counts_only_after_the_primes_approval(
     assert created.json["occurred_at"] == f"{day.isoformat()}T07:50:00+09:00"
     again = client.post("/api/v1/manual-entries", json=body, headers=bearer(company_admin))
     assert (again.status_code, again.json["id"]) == (200, event_id)
-    flush_deferred_claims()
+    flush_deferred()
     assert redis_conn.exists(f"rq:job:reconcile-{site}-{day.isoformat()}")  # enqueued after commit
 
     reconcile(db_session, site, day, day, rules=RULES)

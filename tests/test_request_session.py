@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from jobs.queue import flush_deferred_claims, reconcile_job_id
+from jobs.deferred import flush_deferred
+from jobs.queue import reconcile_job_id
 from voice_app.extensions import db
 from workers_db.changes import mark_reconcile
 from workers_db.models import Site
@@ -46,12 +47,12 @@ def test_the_next_request_reuses_the_session_without_the_uncommitted_marks(
         assert db() is first
         db().execute(select(Site.id))
         db().commit()
-    flush_deferred_claims()
+    flush_deferred()
     assert not queued(redis_conn, site.id)
     with app.test_request_context():  # and a committed mark still goes
         mark_reconcile(db(), site.id, DAY)
         db().commit()
-    flush_deferred_claims()
+    flush_deferred()
     assert queued(redis_conn, site.id)
 
 
