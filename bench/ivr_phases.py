@@ -70,7 +70,7 @@ def main() -> None:
     from workers_db.callers import DbLookup
 
     timed(views, "refusal", "signature check")
-    timed(views, "gate_webhook", "rate limit (Redis)")
+    timed(views, "gate_webhook", "rate limit")
     timed(web, "answer_step", "answer_step (all below)")
     timed(DbLookup, "site_by_number", "  lock + site, caller's workers, history, 施工体制")
     timed(DbLookup, "workers_by_phone", "  caller's workers (read with the site)")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.connection import redis_for
 from jobs.queue import install_dispatch, make_queue
+from voice_app.ratelimit import CallCounts
 from voice_app.spool import Spool
 from workers_db.db import make_engine, make_session_factory
 from workers_db.settings import Settings
@@ -73,6 +74,11 @@ class Runtime:
     @cached_property
     def spool(self) -> Spool:
         return Spool(self.settings.spool_path)
+
+    @cached_property
+    def call_counts(self) -> CallCounts:
+        """The rate limit's counts (`voice_app.ratelimit`), one per app."""
+        return CallCounts(self.redis)
 
 
 def init_app(app: Flask, settings: Settings, factory: sessionmaker[Session] | None) -> None:

@@ -18,6 +18,7 @@ A refused Twilio call gets `<Reject reason="busy"/>`: never answered, never bill
 recorded.  Vonage has no way to leave a call unanswered: a refused Vonage call gets an empty
 NCCO, which ends it at once, and nothing is recorded either.
 Keys are HMACs of the number with the app's secret, so Redis never holds a phone number.
+A caller's first call in the window at a process does not wait for Redis (`CallCounts`).
 If Redis does not answer, calls are let through: a worker's check-in matters more.
 """
 
@@ -26,7 +27,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
 import time
+from collections.abc import Callable
 
 from flask import Request, Response, current_app
 from redis import Redis
@@ -34,6 +37,7 @@ from redis.exceptions import RedisError
 from twilio.twiml.voice_response import VoiceResponse
 
 from jobs.connection import LuaScript
+from jobs.deferred import Deferred
 from voice_app.twilio.params import TwilioParams
 from voice_app.twilio.twiml import as_text
 from workers_db.identifiers import mask_phone, try_normalize_phone
@@ -48,30 +52,97 @@ KEY_PREFIX = "genba:rl:call:"
 LIMITED_PATHS = ("/twilio/voice", "/vonage/answer")
 
 
-class SlidingWindow:
-    """Distinct members (call SIDs) per key within the last `window_s` seconds: one round trip
-    (a sorted set scored by time, trimmed, added to and counted by one Lua script, atomic like
-    the MULTI it replaces and cheaper to send and parse; adding a member again changes
-    nothing)."""
-
-    SCRIPT = LuaScript("""
+_COUNT = LuaScript("""
 redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
-redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[1], 'NX', unpack(ARGV, 3))
 local count = redis.call('ZCARD', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return count
-""")
+""")  # KEYS[1]: the key; ARGV: the window's start, its length, then score, member, score, …
 
-    def __init__(self, redis: Redis, limit: int, window_s: int) -> None:
-        self.redis = redis
-        self.limit = limit
-        self.window_s = window_s
 
-    def admit(self, key: str, member: str, now: float) -> tuple[bool, int]:
-        count = int(
-            self.SCRIPT(self.redis, [key], [now - self.window_s, now, member, self.window_s])
-        )
-        return count <= self.limit, count
+class CallCounts:
+    """Distinct calls (members: call ids) per key within the last `window_s` seconds, kept in
+    Redis for every web process: a sorted set per key scored by time, trimmed, added to and
+    counted by one Lua script (`_COUNT`, atomic; adding a member again changes nothing).
+
+    A key's first call at this process within the window is admitted without waiting for
+    Redis: its member is sent, with the others of the moment, by a thread of the process
+    (`jobs.deferred`, within `COUNT_DELAY_S`).  Every later call of the key here asks Redis
+    and waits for the count, taking along the members of the key still held, so that within
+    one process the count is exact.  Across processes it may be short, for a moment, of the
+    first calls other processes admitted and have not sent yet: a caller who floods every
+    process gets at most one call more per process than the limit.  Why: almost every call
+    at the morning peak is its caller's first of the day, and the round trip made while the
+    webhook waited cost the zero-key check-in about a fifth of its throughput
+    (bench/ivr_bench.py, docs/ivr.md)."""
+
+    def __init__(self, redis: Callable[[], Redis]) -> None:
+        self._redis = redis
+        self._lock = threading.Lock()
+        self._last_call: dict[str, float] = {}  # key → time of its last call counted here
+        self._held: dict[str, tuple[int, dict[str, float]]] = {}  # key → (window, members)
+        self._later = Deferred[tuple[str]](self._send, name="rate-limit-counts",
+                                           delay=lambda: COUNT_DELAY_S)  # fmt: skip
+
+    def admit(
+        self, key: str, member: str, now: float, limit: int, window_s: int
+    ) -> tuple[bool, int | None]:
+        """Whether the call `member` of `key` at `now` is within `limit`, and the count when
+        Redis was asked (None: a first call here, admitted at once).  Raises RedisError."""
+        with self._lock:
+            last = self._last_call.get(key)
+            self._last_call[key] = now
+            if len(self._last_call) > _PRUNE_AT:
+                self._prune(now, window_s)
+            window, held = self._held.pop(key, (window_s, {}))
+            held.setdefault(member, now)
+            if last is None or last <= now - window_s:
+                self._held[key] = window, held
+                first = True
+            else:
+                first = False
+        if first:
+            self._later.add([(key,)])
+            return True, None
+        count = int(_COUNT(self._redis(), [key], [now - window_s, window_s, *_pairs(held)]))
+        return count <= limit, count
+
+    def _prune(self, now: float, window_s: int) -> None:
+        cutoff = now - window_s
+        self._last_call = {k: t for k, t in self._last_call.items() if t > cutoff}
+
+    def _send(self, keys: list[tuple[str]]) -> None:
+        """The thread's turn: the held members of `keys`, one script call each, in one round
+        trip (the counts are not needed: the next call of each key asks Redis itself)."""
+        with self._lock:  # copied, not taken: a call meanwhile sends them too (ZADD NX)
+            batch = [(key, self._held[key][0], dict(self._held[key][1]))
+                     for (key,) in keys if key in self._held]  # fmt: skip
+        if not batch:
+            return
+        now = time.time()
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            for key, window_s, held in batch:
+                pipe.eval(_COUNT.source, 1, key, now - window_s, window_s, *_pairs(held))
+            pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("rate limit: %s first calls not counted in Redis (%s)", len(batch), exc)
+        with self._lock:  # sent or lost with Redis: held no longer
+            for key, _window_s, sent in batch:
+                _, held = self._held.get(key, (0, {}))
+                for member in sent:
+                    held.pop(member, None)
+                if not held:
+                    self._held.pop(key, None)
+
+
+def _pairs(held: dict[str, float]) -> list[str | float]:
+    return [value for member, score in held.items() for value in (score, member)]
+
+
+COUNT_DELAY_S = 0.2
+_PRUNE_AT = 4096
 
 
 def caller_key(secret: str, identity: str) -> str:
@@ -86,16 +157,18 @@ def busy_answer() -> str:
 
 
 def gate_webhook(
-    request: Request, params: TwilioParams, settings: Settings, redis: Redis
+    request: Request, params: TwilioParams, settings: Settings, counts: CallCounts
 ) -> Response | None:
     """Twilio's gate: None to go on, or the `<Reject>` answer for a caller over the limit
     (`params`: the request's form, parsed once for the gate and the step)."""
-    if over_limit(request, params, settings, redis):
+    if over_limit(request, params, settings, counts):
         return Response(busy_answer(), 200, mimetype="text/xml")
     return None
 
 
-def over_limit(request: Request, params: TwilioParams, settings: Settings, redis: Redis) -> bool:
+def over_limit(
+    request: Request, params: TwilioParams, settings: Settings, counts: CallCounts
+) -> bool:
     """Whether this request starts a call of a caller over the limit (logged, masked); any
     provider's, its fields read as Twilio's."""
     if request.path not in LIMITED_PATHS:
@@ -109,10 +182,10 @@ def over_limit(request: Request, params: TwilioParams, settings: Settings, redis
     else:
         identity = f"withheld:{_dialed(params)}"
         limit = config.get("GENBA_WITHHELD_CALLS_PER_NUMBER", WITHHELD_CALLS_PER_NUMBER)
-    window = SlidingWindow(redis, int(limit), int(config.get("GENBA_RATE_WINDOW_S", WINDOW_S)))
+    limit, window_s = int(limit), int(config.get("GENBA_RATE_WINDOW_S", WINDOW_S))
     try:
-        allowed, count = window.admit(
-            caller_key(settings.secret_key, identity), params.call_sid, time.time()
+        allowed, count = counts.admit(
+            caller_key(settings.secret_key, identity), params.call_sid, time.time(), limit, window_s
         )
     except (RedisError, OSError) as exc:
         log.warning("rate limit not checked (Redis: %s); call %s let through", exc, params.call_sid)
@@ -123,8 +196,8 @@ def over_limit(request: Request, params: TwilioParams, settings: Settings, redis
         "rate limit: %s made %s calls in %s s (limit %s); call %s rejected, nothing recorded",
         _who(caller, params),
         count,
-        window.window_s,
-        window.limit,
+        window_s,
+        limit,
         params.call_sid,
     )
     return True

@@ -59,7 +59,7 @@ def _verify_signature() -> ResponseReturnValue | None:
     current, rt = request_ctx.request, runtime()
     why = refusal(current, rt.settings)
     if why is None:  # a validated caller: now the per-caller rate limit (voice_app.ratelimit)
-        return gate_webhook(current, _params(), rt.settings, rt.redis())
+        return gate_webhook(current, _params(), rt.settings, rt.call_counts)
     log.warning("403 for %s: %s", current.path, why)
     return Response("Forbidden: request not signed by Twilio\n", 403, mimetype="text/plain")
 

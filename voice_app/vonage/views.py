@@ -47,7 +47,7 @@ def _verify_signature() -> ResponseReturnValue | None:
     rt = runtime()
     why = refusal(request, rt.settings, now())
     if why is None:  # a validated caller: now the per-caller rate limit (voice_app.ratelimit)
-        if over_limit(request, _params(), rt.settings, rt.redis()):
+        if over_limit(request, _params(), rt.settings, rt.call_counts):
             return _ncco(refused_answer())
         return None
     log.warning("403 for %s: %s", request.path, why)
