@@ -154,3 +154,17 @@ def test_callers_not_heard_from_for_a_window_are_forgotten(
         assert counts.admit(f"genba:rl:call:test-{i}", f"CA{i}", 1000.0, 3, 60) == (True, None)
     counts.admit("genba:rl:call:test-late", "CA-late", 1100.0, 3, 60)  # the others' window ended
     assert set(counts._last_call) == {"genba:rl:call:test-late"}
+
+
+def test_keys_still_in_their_window_are_not_gone_through_on_every_call(
+    redis_conn: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ratelimit, "_PRUNE_AT", 10)
+    counts = CallCounts(lambda: redis_conn)
+    pruned: list[int] = []
+    prune = counts._prune
+    monkeypatch.setattr(counts, "_prune", lambda *a: pruned.append(1) or prune(*a))
+    for i in range(100):  # a morning peak: every caller a new one, none out of its window
+        counts.admit(f"genba:rl:call:test-{i}", f"CA{i}", 1000.0 + i, 3, 900)
+    assert len(counts._last_call) == 100
+    assert len(pruned) <= 4  # at 11, 23, 47 and 95 keys, not on each of the 89 calls past 10

@@ -81,6 +81,7 @@ class CallCounts:
         self._redis = redis
         self._lock = threading.Lock()
         self._last_call: dict[str, float] = {}  # key → time of its last call counted here
+        self._prune_at = _PRUNE_AT
         self._held: dict[str, tuple[int, dict[str, float]]] = {}  # key → (window, members)
         self._later = Deferred[tuple[str]](self._send, name="rate-limit-counts",
                                            delay=lambda: COUNT_DELAY_S)  # fmt: skip
@@ -93,7 +94,7 @@ class CallCounts:
         with self._lock:
             last = self._last_call.get(key)
             self._last_call[key] = now
-            if len(self._last_call) > _PRUNE_AT:
+            if len(self._last_call) > self._prune_at:
                 self._prune(now, window_s)
             window, held = self._held.pop(key, (window_s, {}))
             held.setdefault(member, now)
@@ -109,8 +110,12 @@ class CallCounts:
         return count <= limit, count
 
     def _prune(self, now: float, window_s: int) -> None:
+        """Forget the keys whose window has ended; next time when twice as many are left
+        (at a morning peak most keys are callers of the last minutes: pruning at a fixed
+        size would go through all of them on every call)."""
         cutoff = now - window_s
         self._last_call = {k: t for k, t in self._last_call.items() if t > cutoff}
+        self._prune_at = max(_PRUNE_AT, 2 * len(self._last_call))
 
     def _send(self, keys: list[tuple[str]]) -> None:
         """The thread's turn: the held members of `keys`, one script call each, in one round
