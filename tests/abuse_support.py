@@ -44,19 +44,31 @@ def recorded(session: Session) -> Recorded:
     )
 
 
-@pytest.fixture(name="limited_app")
-def limited_app_fixture(
-    settings: Settings, session_factory: sessionmaker[Session], redis_conn: Redis, clock: Clock
+def app_for_limits(
+    settings: Settings, session_factory: sessionmaker[Session], clock: Clock, **config: Any
 ) -> Flask:
+    """An app (a web process of its own) with the test database and clock and `config`."""
     return create_app(
         {
             "TESTING": True,
             "GENBA_SETTINGS": settings,
             "GENBA_SESSION_FACTORY": session_factory,
             "GENBA_CLOCK": clock,
-            "GENBA_CALLS_PER_CALLER": CALLS_PER_CALLER,
-            "GENBA_WITHHELD_CALLS_PER_NUMBER": WITHHELD_PER_NUMBER,
+            **config,
         }
+    )
+
+
+@pytest.fixture(name="limited_app")
+def limited_app_fixture(
+    settings: Settings, session_factory: sessionmaker[Session], redis_conn: Redis, clock: Clock
+) -> Flask:
+    return app_for_limits(
+        settings,
+        session_factory,
+        clock,
+        GENBA_CALLS_PER_CALLER=CALLS_PER_CALLER,
+        GENBA_WITHHELD_CALLS_PER_NUMBER=WITHHELD_PER_NUMBER,
     )
 
 

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice_app import create_app
 from voice_app.guards import TOUCHES_MAX_BODY, TWILIO_MAX_BODY
 from workers_db.settings import Settings
 
 from .abuse_support import (
     CALLS_PER_CALLER,
     WITHHELD_PER_NUMBER,
+    app_for_limits,
     limited_app_fixture,  # noqa: F401
     limited_fixture,  # noqa: F401
     recorded,
@@ -219,15 +219,7 @@ def test_without_redis_calls_are_let_through(
     db_session: Session,
 ) -> None:
     dead = settings.with_overrides(redis_url="redis://127.0.0.1:18699/0")
-    app = create_app(
-        {
-            "TESTING": True,
-            "GENBA_SETTINGS": dead,
-            "GENBA_SESSION_FACTORY": session_factory,
-            "GENBA_CLOCK": clock,
-            "GENBA_CALLS_PER_CALLER": 1,
-        }
-    )
+    app = app_for_limits(dead, session_factory, clock, GENBA_CALLS_PER_CALLER=1)
     root = _start(Twilio(app.test_client()), TANAKA)
     assert "入場を記録しました" in " ".join(said(root))
     assert len(events(db_session, worker_id=world.tanaka.id)) == 1

@@ -10,19 +10,18 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 import pytest
-from flask import Flask
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 import voice_app.ratelimit as ratelimit
 from jobs.connection import LuaScript
 from jobs.deferred import flush_deferred
-from voice_app import create_app
 from voice_app.ratelimit import CallCounts, caller_key
 from workers_db.settings import Settings
 
 from .abuse_support import (
     CALLS_PER_CALLER,
+    app_for_limits,
     limited_app_fixture,
     limited_fixture,
 )
@@ -107,14 +106,8 @@ def test_another_process_counts_every_process_from_its_second_call_on(
 ) -> None:
     for _ in range(CALLS_PER_CALLER):
         assert _start(limited, FLOOD) != ["Reject"]
-    other: Flask = create_app(
-        {
-            "TESTING": True,
-            "GENBA_SETTINGS": settings,
-            "GENBA_SESSION_FACTORY": session_factory,
-            "GENBA_CLOCK": clock,
-            "GENBA_CALLS_PER_CALLER": CALLS_PER_CALLER,
-        }
+    other = app_for_limits(
+        settings, session_factory, clock, GENBA_CALLS_PER_CALLER=CALLS_PER_CALLER
     )
     elsewhere = Twilio(other.test_client())
     assert _start(elsewhere, FLOOD) != ["Reject"]  # its first: one call over, the bound
@@ -130,14 +123,7 @@ def test_counts_not_sent_cost_a_warning_and_the_call_goes_through(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     dead = settings.with_overrides(redis_url="redis://127.0.0.1:18699/0")
-    app = create_app(
-        {
-            "TESTING": True,
-            "GENBA_SETTINGS": dead,
-            "GENBA_SESSION_FACTORY": session_factory,
-            "GENBA_CLOCK": clock,
-        }
-    )
+    app = app_for_limits(dead, session_factory, clock)
     assert _start(Twilio(app.test_client()), FLOOD) != ["Reject"]
     with caplog.at_level(logging.WARNING, logger="voice_app.ratelimit"):
         flush_deferred()
