@@ -73,9 +73,10 @@ class CallCounts:
     one process the count is exact.  Across processes it may be short, for a moment, of the
     first calls other processes admitted and have not sent yet: a caller who floods every
     process gets at most one call more per process than the limit.  Why: almost every call
-    at the morning peak is its caller's first of the day, and the round trip made while the
-    webhook waited cost the zero-key check-in about a fifth of its throughput
-    (bench/ivr_bench.py, docs/ivr.md)."""
+    at the morning peak is its caller's first of the day, and on a loaded server the round
+    trip the webhook waited for cost far more than its instructions: the zero-key check-in
+    went from 0.50 to 0.56 of the durable minimum's throughput without it (bench/ivr_bench.py,
+    docs/ivr.md, *Seventh pass*)."""
 
     def __init__(self, redis: Callable[[], Redis]) -> None:
         self._redis = redis
