@@ -97,13 +97,12 @@ class CallCounts:
             self._last_call[key] = now
             if len(self._last_call) > self._prune_at:
                 self._prune(now, window_s)
-            window, held = self._held.pop(key, (window_s, {}))
-            held.setdefault(member, now)
-            if last is None or last <= now - window_s:
-                self._held[key] = window, held
-                first = True
-            else:
-                first = False
+            first = last is None or last <= now - window_s
+            if first:  # held until the thread sends it
+                self._held.setdefault(key, (window_s, {}))[1].setdefault(member, now)
+            else:  # sent now, with whatever of the key is still held
+                _, held = self._held.pop(key, (window_s, {}))
+                held.setdefault(member, now)
         if first:
             self._later.add([(key,)])
             return True, None
